@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * limits.h - every bound on something that grows from input, in one place.
+ *
+ * Each limit says what it caps and what happens when input exceeds it.
+ * Nothing in the library allocates in proportion to input without one of
+ * these caps in front of it.
+ */
+#ifndef TRAWL_LIMITS_H
+#define TRAWL_LIMITS_H
+
+/* One unit handed to a parser: a loose file, one mbox message, one archive
+ * member.  Larger units are reported as failures ("too large") and skipped;
+ * their location is in the ingest report. */
+#define TRAWL_MAX_UNIT_SIZE ((size_t)512 << 20)
+
+/* Bytes sniffed at the start of a file to decide its kind. */
+#define TRAWL_SNIFF_SIZE 4096
+
+/* Header block of one message; beyond this GMime still parses, but the
+ * mail-or-not heuristic stops looking. */
+#define TRAWL_MAX_HEADER_SCAN ((size_t)64 << 10)
+
+/* Nesting of multiparts and message/rfc822 parts; deeper parts are kept as
+ * opaque attachments with a warning. */
+#define TRAWL_MAX_MIME_DEPTH 32
+
+/* MIME parts (attachments and embedded messages) taken from one message;
+ * the rest are counted in a warning. */
+#define TRAWL_MAX_MIME_PARTS 4096
+
+/* Extracted text body kept per item; longer text is cut with a warning. */
+#define TRAWL_MAX_BODY_TEXT ((size_t)32 << 20)
+
+/* Addresses kept per header field of one message (To: lists of thousands
+ * exist); the rest are counted in a warning. */
+#define TRAWL_MAX_ADDRS_PER_FIELD 2000
+
+/* Warnings kept per item. */
+#define TRAWL_MAX_WARNINGS 32
+
+/* Length kept of any single header value (Subject, Message-ID, References).
+ * Longer values are cut at a UTF-8 boundary with a warning. */
+#define TRAWL_MAX_HEADER_VALUE ((size_t)64 << 10)
+
+/* Path length and directory depth while walking an input tree. */
+#define TRAWL_MAX_PATH 4096
+#define TRAWL_MAX_DIR_DEPTH 128
+
+/* Entries read from one directory before sorting them. */
+#define TRAWL_MAX_DIR_ENTRIES 10000000
+
+/* Units parsed but not yet written, waiting for their turn in input order
+ * (the reorder window), by count and by bytes. */
+#define TRAWL_REORDER_UNITS 512
+#define TRAWL_REORDER_BYTES ((size_t)512 << 20)
+
+/* Jobs queued on one worker at once. */
+#define TRAWL_WORKER_QUEUE 4
+
+/* One batch (the commit unit of an ingest): items or raw bytes. */
+#define TRAWL_BATCH_ITEMS 4000
+#define TRAWL_BATCH_BYTES ((size_t)128 << 20)
+
+/* Resources of one parser worker: CPU seconds per job (RLIMIT_CPU, raised
+ * before each job), wall-clock seconds per job before it is killed, and
+ * data segment (RLIMIT_DATA). */
+#define TRAWL_WORKER_CPU_SECONDS 60
+#define TRAWL_WORKER_WALL_SECONDS 180
+#define TRAWL_WORKER_DATA_BYTES ((unsigned long long)6 << 30)
+
+/* A frame on a worker pipe (a job or a result). */
+#define TRAWL_MAX_FRAME ((size_t)1200 << 20)
+
+/* Size at which a blob pack is closed and a new one started. */
+#define TRAWL_PACK_ROLL_SIZE ((unsigned long long)1 << 30)
+
+/* Workers (-j). */
+#define TRAWL_MAX_JOBS 64
+
+#endif

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * trawl.h - the public interface of libtrawl.
+ *
+ * An archive is a directory holding trawl.db (SQLite), blobs/ (originals
+ * and attachments, content-addressed) and, later, index/.  Everything the
+ * CLI and the web server do goes through the functions below; the types are
+ * opaque handles with accessors.
+ *
+ * Conventions:
+ *  - Every fallible function returns a trawl_status.  When it fails on an
+ *    archive handle, trawl_archive_errmsg() says what went wrong, naming the
+ *    file or position.
+ *  - Strings returned by accessors are owned by the handle they came from
+ *    and live until that handle is freed.  They are UTF-8; NULL means the
+ *    field is absent (as opposed to "" for present but empty).
+ *  - The library never exits, never prints, never reads configuration.
+ */
+#ifndef TRAWL_H
+#define TRAWL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TRAWL_VERSION "0.1.0"
+
+typedef enum trawl_status {
+	TRAWL_OK = 0,
+	TRAWL_ERR_NOMEM,     /* out of memory */
+	TRAWL_ERR_IO,        /* a read, write or sync failed */
+	TRAWL_ERR_CORRUPT,   /* stored data fails validation */
+	TRAWL_ERR_TOO_LARGE, /* input exceeds a limit in limits.h */
+	TRAWL_ERR_LOCKED,    /* another writer holds the archive */
+	TRAWL_ERR_NOT_FOUND, /* no such item, file or archive */
+	TRAWL_ERR_INVALID,   /* bad argument or malformed input */
+	TRAWL_ERR_VERSION,   /* archive written by a newer trawl */
+	TRAWL_ERR_DB,        /* SQLite reported an error */
+	TRAWL_ERR_WORKER,    /* a parser worker could not be started */
+	TRAWL_ERR_CANCELLED, /* stopped by the caller or a failpoint */
+	TRAWL_ERR_INTERNAL,  /* a bug: an invariant did not hold */
+} trawl_status;
+
+/* A short English name for st ("corrupt data", "input too large", ...). */
+const char *trawl_status_str(trawl_status st);
+
+typedef enum trawl_kind {
+	TRAWL_KIND_EMAIL = 1,      /* a message, top-level or embedded */
+	TRAWL_KIND_ATTACHMENT = 2, /* a non-body MIME part of a message */
+	TRAWL_KIND_DOCUMENT = 3,   /* an input file that is not mail */
+} trawl_kind;
+
+const char *trawl_kind_str(trawl_kind kind); /* "email", ... */
+
+/* Where an email's date came from.  Anything but HEADER is a guess. */
+typedef enum trawl_date_source {
+	TRAWL_DATE_HEADER = 0,   /* the Date: header */
+	TRAWL_DATE_RECEIVED = 1, /* the newest Received: header */
+	TRAWL_DATE_FROM_LINE = 2,/* the mbox From_ line */
+	TRAWL_DATE_MAILDIR = 3,  /* the time in a Maildir file name */
+	TRAWL_DATE_MTIME = 4,    /* the file's modification time */
+	TRAWL_DATE_NONE = 5,     /* nothing usable: date is 0 */
+} trawl_date_source;
+
+const char *trawl_date_source_str(trawl_date_source src); /* "header", ... */
+
+/* Address roles, in the order they are stored. */
+typedef enum trawl_role {
+	TRAWL_ROLE_FROM = 0,
+	TRAWL_ROLE_SENDER = 1,
+	TRAWL_ROLE_REPLY_TO = 2,
+	TRAWL_ROLE_TO = 3,
+	TRAWL_ROLE_CC = 4,
+	TRAWL_ROLE_BCC = 5,
+} trawl_role;
+
+const char *trawl_role_str(trawl_role role); /* "from", "to", ... */
+
+/* ------------------------------------------------------------------ */
+/* Archives */
+
+typedef struct trawl_archive trawl_archive;
+
+enum {
+	TRAWL_OPEN_READ = 0,    /* read only; never blocks and is never blocked */
+	TRAWL_OPEN_WRITE = 1,   /* take the writer lock (one writer at a time) */
+	TRAWL_OPEN_CREATE = 2,  /* create the archive if it does not exist */
+};
+
+/*
+ * Opens the archive in directory dir.  *out is set even on failure (unless
+ * memory ran out), so that trawl_archive_errmsg() can say why; close it
+ * either way.  Opening for write sweeps what an interrupted writer left.
+ */
+trawl_status trawl_archive_open(const char *dir, unsigned flags,
+				trawl_archive **out);
+void trawl_archive_close(trawl_archive *a);
+/* The detail of the last failure on a (never NULL). */
+const char *trawl_archive_errmsg(const trawl_archive *a);
+
+/* ------------------------------------------------------------------ */
+/* Ingest */
+
+typedef struct trawl_ingest_progress {
+	uint64_t files;       /* input files opened so far */
+	uint64_t units;       /* messages and files parsed */
+	uint64_t items;       /* new items stored */
+	uint64_t bytes;       /* input bytes read */
+	uint64_t bytes_total; /* input bytes expected (0 if unknown) */
+	uint64_t failures;
+	uint64_t warnings;
+	double seconds;
+	int done;             /* 1 on the final call */
+} trawl_ingest_progress;
+
+/* One line of the ingest report: a warning about an item, or a failure
+ * (something that is not in the archive, with the reason). */
+typedef struct trawl_ingest_event {
+	const char *level;   /* "warning" or "failure" */
+	const char *path;    /* input file */
+	const char *member;  /* archive member path, or NULL */
+	int64_t offset;      /* byte offset within the file or member, or -1 */
+	int64_t length;      /* bytes, or -1 */
+	int64_t item;        /* item ID the warning is about, or 0 */
+	const char *code;    /* stable token, e.g. "leading-blank-line" */
+	const char *detail;  /* human-readable detail */
+} trawl_ingest_event;
+
+typedef struct trawl_ingest_options {
+	unsigned jobs; /* parser workers; 0 = number of cores */
+	void (*on_progress)(void *ctx, const trawl_ingest_progress *p);
+	void (*on_event)(void *ctx, const trawl_ingest_event *ev);
+	void *ctx;
+	/* Test hook: the name of a failpoint at which the ingest kills its own
+	 * process with SIGKILL (see docs/FORMAT.md, "Crash safety").  NULL in
+	 * normal use. */
+	const char *failpoint;
+} trawl_ingest_options;
+
+typedef struct trawl_ingest_summary {
+	uint64_t files;        /* input files */
+	uint64_t units;        /* messages and files handed to parsers */
+	uint64_t items;        /* new items, all kinds */
+	uint64_t emails;       /* new email items (top-level and embedded) */
+	uint64_t attachments;
+	uint64_t documents;
+	uint64_t known;        /* units already in the archive (byte-identical) */
+	uint64_t locations;    /* new source locations recorded */
+	uint64_t failures;     /* units or files not stored; see the report */
+	uint64_t warnings;
+	uint64_t bytes;        /* input bytes */
+	double seconds;
+} trawl_ingest_summary;
+
+/*
+ * Ingests the files and directory trees in paths.  Needs an archive opened
+ * with TRAWL_OPEN_WRITE.  A bad input never stops the ingest: it becomes a
+ * failure event; the return value is an error only when the archive itself
+ * could not be written.
+ */
+trawl_status trawl_ingest(trawl_archive *a, const char *const *paths,
+			  size_t npaths, const trawl_ingest_options *opt,
+			  trawl_ingest_summary *summary);
+
+/* ------------------------------------------------------------------ */
+/* Items */
+
+typedef struct trawl_item trawl_item;
+
+/* Loads item id with everything stored about it.  TRAWL_ERR_NOT_FOUND if
+ * there is no such item. */
+trawl_status trawl_item_load(trawl_archive *a, int64_t id, trawl_item **out);
+void trawl_item_free(trawl_item *it);
+
+int64_t trawl_item_id(const trawl_item *it);
+trawl_kind trawl_item_kind(const trawl_item *it);
+int64_t trawl_item_parent(const trawl_item *it);   /* 0 for top level */
+const char *trawl_item_message_id(const trawl_item *it);
+/* Seconds since the epoch, UTC; *tz_minutes gets the original offset east
+ * of UTC, *src where the date came from.  Either pointer may be NULL. */
+int64_t trawl_item_date(const trawl_item *it, int *tz_minutes,
+			trawl_date_source *src);
+const char *trawl_item_subject(const trawl_item *it);
+const char *trawl_item_base_subject(const trawl_item *it);
+const char *trawl_item_in_reply_to(const trawl_item *it);
+const char *trawl_item_references(const trawl_item *it);
+const char *trawl_item_name(const trawl_item *it);      /* file name */
+const char *trawl_item_mime_type(const trawl_item *it); /* declared */
+const char *trawl_item_sniffed_type(const trawl_item *it);
+uint64_t trawl_item_size(const trawl_item *it);         /* original bytes */
+const char *trawl_item_sha256(const trawl_item *it);    /* hex */
+const char *trawl_item_md5(const trawl_item *it);       /* hex or NULL */
+const char *trawl_item_content_hash(const trawl_item *it); /* hex or NULL */
+/* The text body (decompressed; NUL-terminated), or NULL. */
+const char *trawl_item_body(const trawl_item *it, size_t *len);
+
+size_t trawl_item_naddrs(const trawl_item *it);
+/* Address i in header order: role, display name (may be ""), address
+ * (lower-cased; may be "" for a name without address), address ID. */
+void trawl_item_addr(const trawl_item *it, size_t i, trawl_role *role,
+		     const char **name, const char **addr, int64_t *addr_id);
+
+size_t trawl_item_nsources(const trawl_item *it);
+/* Source location i: file path, archive member (or NULL), and the byte
+ * range within it (offset -1 when the whole file). */
+void trawl_item_source(const trawl_item *it, size_t i, const char **path,
+		       const char **member, int64_t *offset, int64_t *length);
+
+size_t trawl_item_nwarnings(const trawl_item *it);
+void trawl_item_warning(const trawl_item *it, size_t i, const char **code,
+			const char **detail);
+
+size_t trawl_item_nchildren(const trawl_item *it);
+int64_t trawl_item_child(const trawl_item *it, size_t i);
+
+/* Streams the original bytes of the item (the raw message, attachment or
+ * file) to sink, in pieces.  A sink returning non-zero stops the stream
+ * with TRAWL_ERR_CANCELLED. */
+typedef int (*trawl_sink)(void *ctx, const void *data, size_t len);
+trawl_status trawl_item_raw(trawl_archive *a, const trawl_item *it,
+			    trawl_sink sink, void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Statistics and checks */
+
+typedef struct trawl_stats {
+	uint64_t items;
+	uint64_t emails;       /* top-level messages */
+	uint64_t embedded;     /* messages inside messages (also emails) */
+	uint64_t attachments;
+	uint64_t documents;
+	uint64_t correspondents; /* distinct addresses */
+	uint64_t threads;      /* 0 until threading exists */
+	uint64_t sources;      /* source locations */
+	uint64_t warnings;
+	uint64_t failed;       /* inputs not stored, with their reasons */
+	uint64_t guessed_dates;
+	uint64_t blobs;
+	uint64_t blob_bytes;   /* original bytes */
+	uint64_t stored_bytes; /* compressed bytes in blobs/ */
+	uint64_t duplicate_groups; /* content hashes shared by several emails */
+	uint64_t conflicts;    /* Message-IDs on emails with different bytes */
+	int64_t first_date, last_date; /* of emails with a header date */
+} trawl_stats;
+
+trawl_status trawl_stats_get(trawl_archive *a, trawl_stats *st);
+
+/* A failure recorded at ingest, for listing. */
+typedef void (*trawl_failure_cb)(void *ctx, const trawl_ingest_event *ev);
+trawl_status trawl_failures(trawl_archive *a, trawl_failure_cb cb, void *ctx);
+
+/*
+ * Deep integrity check: every blob present, decompressing to the bytes its
+ * SHA-256 names; every reference between tables valid.  Calls cb once per
+ * problem and sets *problems.  Returns TRAWL_OK when the check ran (even
+ * with problems found).
+ */
+typedef void (*trawl_problem_cb)(void *ctx, const char *problem);
+trawl_status trawl_check(trawl_archive *a, trawl_problem_cb cb, void *ctx,
+			 uint64_t *problems);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
