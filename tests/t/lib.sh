@@ -59,6 +59,6 @@ need_corpus() {
 # jget JSONFILE KEY: a top-level key of a JSON object (python3 is a test dep).
 jget() {
 	python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."): v=v[k]
+for k in sys.argv[2].split("."): v=v[int(k)] if isinstance(v, list) else v[k]
 print(v)' "$1" "$2"
 }

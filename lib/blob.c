@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* blob.c - SHA-256/MD5 (GLib), zstd frames, and reading blobs back. */
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "blob.h"
+#include "pack.h"
+#include "banned.h"
+
+static void digest(GChecksumType type, const void *data, size_t len,
+		   uint8_t *out, gsize outlen)
+{
+	GChecksum *c = g_checksum_new(type);
+	const uint8_t *p = data;
+
+	while (len) {
+		size_t n = len > (1u << 30) ? (1u << 30) : len;
+
+		g_checksum_update(c, p, (gssize)n);
+		p += n;
+		len -= n;
+	}
+	g_checksum_get_digest(c, out, &outlen);
+	g_checksum_free(c);
+}
+
+void blob_sha256(const void *data, size_t len, uint8_t out[32])
+{
+	digest(G_CHECKSUM_SHA256, data, len, out, 32);
+}
+
+void blob_md5(const void *data, size_t len, uint8_t out[16])
+{
+	digest(G_CHECKSUM_MD5, data, len, out, 16);
+}
+
+trawl_status blob_compress(const void *data, size_t len, struct buf *out)
+{
+	static ZSTD_CCtx *cctx; /* one per process: workers are single-threaded */
+	size_t bound = ZSTD_compressBound(len), n;
+	char *p;
+
+	if (!cctx) {
+		cctx = ZSTD_createCCtx();
+		if (!cctx)
+			return TRAWL_ERR_NOMEM;
+		ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel,
+				       BLOB_ZSTD_LEVEL);
+		ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+		ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
+	}
+	p = buf_reserve(out, bound);
+	if (!p)
+		return out->err;
+	n = ZSTD_compress2(cctx, p, bound, data, len);
+	if (ZSTD_isError(n))
+		return TRAWL_ERR_INTERNAL;
+	buf_commit(out, n);
+	return TRAWL_OK;
+}
+
+trawl_status blob_decompress(const void *z, size_t zlen, uint64_t size,
+			     struct buf *out)
+{
+	unsigned long long fsize = ZSTD_getFrameContentSize(z, zlen);
+	char *p;
+	size_t n;
+
+	if (fsize != size)
+		return TRAWL_ERR_CORRUPT;
+	p = buf_reserve(out, (size_t)size);
+	if (!p)
+		return out->err;
+	n = ZSTD_decompress(p, (size_t)size, z, zlen);
+	if (ZSTD_isError(n) || n != size)
+		return TRAWL_ERR_CORRUPT;
+	buf_commit(out, n);
+	return TRAWL_OK;
+}
+
+static trawl_status lookup(trawl_archive *a, const uint8_t sha[32],
+			   uint32_t *pack, uint64_t *off, uint64_t *clen,
+			   uint64_t *size)
+{
+	sqlite3_stmt *q = NULL;
+	trawl_status st;
+	char hex[65];
+	int rc;
+
+	st = db_prepare(a, "SELECT pack, offset, clen, size FROM blobs "
+			"WHERE sha256 = ?", &q);
+	if (st)
+		return st;
+	sqlite3_bind_blob(q, 1, sha, 32, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*pack = (uint32_t)sqlite3_column_int64(q, 0);
+		*off = (uint64_t)sqlite3_column_int64(q, 1);
+		*clen = (uint64_t)sqlite3_column_int64(q, 2);
+		*size = (uint64_t)sqlite3_column_int64(q, 3);
+	} else if (rc == SQLITE_DONE) {
+		hex_encode(sha, 32, hex);
+		st = archive_fail(a, TRAWL_ERR_CORRUPT,
+				  "blob %s is not in the blobs table", hex);
+	} else {
+		st = archive_db_fail(a, "reading blobs");
+	}
+	sqlite3_finalize(q);
+	return st;
+}
+
+static trawl_status stream_frame(trawl_archive *a, const void *z, size_t zlen,
+				 uint64_t size, const uint8_t sha[32],
+				 int verify, trawl_sink sink, void *ctx)
+{
+	ZSTD_DStream *ds = ZSTD_createDStream();
+	size_t outcap = ZSTD_DStreamOutSize(), r = 1;
+	char *outbuf = malloc(outcap);
+	ZSTD_inBuffer in = { z, zlen, 0 };
+	GChecksum *c = verify ? g_checksum_new(G_CHECKSUM_SHA256) : NULL;
+	uint64_t total = 0;
+	trawl_status st = TRAWL_OK;
+	uint8_t got[32];
+	gsize glen = 32;
+	char hex[65];
+
+	if (!ds || !outbuf) {
+		st = TRAWL_ERR_NOMEM;
+		goto out;
+	}
+	while (r != 0) {
+		ZSTD_outBuffer o = { outbuf, outcap, 0 };
+
+		r = ZSTD_decompressStream(ds, &o, &in);
+		if (ZSTD_isError(r) || (r && in.pos == in.size && !o.pos)) {
+			hex_encode(sha, 32, hex);
+			st = archive_fail(a, TRAWL_ERR_CORRUPT,
+					  "blob %s: compressed data is corrupt",
+					  hex);
+			goto out;
+		}
+		total += o.pos;
+		if (c)
+			g_checksum_update(c, (const guchar *)outbuf, o.pos);
+		if (o.pos && sink && sink(ctx, outbuf, o.pos)) {
+			st = TRAWL_ERR_CANCELLED;
+			goto out;
+		}
+	}
+	hex_encode(sha, 32, hex);
+	if (total != size) {
+		st = archive_fail(a, TRAWL_ERR_CORRUPT,
+				  "blob %s: %llu bytes, expected %llu", hex,
+				  (unsigned long long)total,
+				  (unsigned long long)size);
+	} else if (c) {
+		g_checksum_get_digest(c, got, &glen);
+		if (memcmp(got, sha, 32) != 0)
+			st = archive_fail(a, TRAWL_ERR_CORRUPT,
+					  "blob %s: content does not match its "
+					  "SHA-256", hex);
+	}
+out:
+	if (c)
+		g_checksum_free(c);
+	ZSTD_freeDStream(ds);
+	free(outbuf);
+	return st;
+}
+
+trawl_status blob_stream(trawl_archive *a, const uint8_t sha[32], int verify,
+			 trawl_sink sink, void *ctx)
+{
+	uint32_t pack = 0;
+	uint64_t off = 0, clen = 0, size = 0;
+	void *z = NULL;
+	trawl_status st;
+
+	st = lookup(a, sha, &pack, &off, &clen, &size);
+	if (!st)
+		st = pack_read(a, pack, off, clen, sha, &z);
+	if (!st)
+		st = stream_frame(a, z, (size_t)clen, size, sha, verify, sink,
+				  ctx);
+	free(z);
+	return st;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * blob.h - hashing and compression of stored bytes, and reading blobs back.
+ */
+#ifndef TRAWL_BLOB_H
+#define TRAWL_BLOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+#define BLOB_ZSTD_LEVEL 3
+
+void blob_sha256(const void *data, size_t len, uint8_t out[32]);
+void blob_md5(const void *data, size_t len, uint8_t out[16]);
+/* Appends one zstd frame (with content size and checksum) to out. */
+trawl_status blob_compress(const void *data, size_t len, struct buf *out);
+/* Decompresses a frame that must hold exactly size bytes; appends to out. */
+trawl_status blob_decompress(const void *z, size_t zlen, uint64_t size,
+			     struct buf *out);
+/* Streams blob sha's original bytes to sink; checks the SHA-256 at the
+ * end when verify is set (TRAWL_ERR_CORRUPT on mismatch). */
+trawl_status blob_stream(trawl_archive *a, const uint8_t sha[32], int verify,
+			 trawl_sink sink, void *ctx);
+
+#endif

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * check.c - the deep integrity check behind `trawl check`.
+ *
+ * It reads everything: SQLite's own integrity check, every blob
+ * decompressed and hashed against its SHA-256, every stored body text
+ * decompressed, every reference between tables.  Bytes past a pack's
+ * committed length are what an interrupted writer left; the next writer
+ * cuts them off, so they are not a problem.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+#include "blob.h"
+#include "pack.h"
+#include "limits.h"
+#include "banned.h"
+
+struct check {
+	trawl_archive *a;
+	trawl_problem_cb cb;
+	void *ctx;
+	uint64_t problems;
+};
+
+static void problem(struct check *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void problem(struct check *c, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->problems++;
+	if (c->cb)
+		c->cb(c->ctx, msg);
+}
+
+/* Each query returns rows that are problems: (id-ish, text). */
+static const struct {
+	const char *what;
+	const char *sql;
+} orphans[] = {
+	{ "item refers to a missing blob",
+	  "SELECT id, hex(blob) FROM items WHERE blob NOT IN "
+	  "(SELECT sha256 FROM blobs)" },
+	{ "item has a missing parent",
+	  "SELECT id, parent FROM items WHERE parent IS NOT NULL AND parent "
+	  "NOT IN (SELECT id FROM items)" },
+	{ "item has a parent with a larger ID",
+	  "SELECT id, parent FROM items WHERE parent >= id" },
+	{ "item has an unknown kind",
+	  "SELECT id, kind FROM items WHERE kind NOT IN (1, 2, 3)" },
+	{ "address row refers to a missing item",
+	  "SELECT item, addr FROM item_addrs WHERE item NOT IN "
+	  "(SELECT id FROM items)" },
+	{ "address row refers to a missing address",
+	  "SELECT item, addr FROM item_addrs WHERE addr NOT IN "
+	  "(SELECT id FROM addresses)" },
+	{ "source location refers to a missing item",
+	  "SELECT item, path FROM sources WHERE item NOT IN "
+	  "(SELECT id FROM items)" },
+	{ "warning refers to a missing item",
+	  "SELECT item, code FROM warnings WHERE item NOT IN "
+	  "(SELECT id FROM items)" },
+	{ "top-level item without a source location",
+	  "SELECT id, '' FROM items WHERE parent IS NULL AND id NOT IN "
+	  "(SELECT item FROM sources)" },
+	{ "failure refers to a missing blob",
+	  "SELECT path, hex(blob) FROM failures WHERE blob IS NOT NULL AND "
+	  "blob NOT IN (SELECT sha256 FROM blobs)" },
+	{ "blob is in a pack the database does not know",
+	  "SELECT hex(sha256), pack FROM blobs WHERE pack NOT IN "
+	  "(SELECT id FROM packs)" },
+	{ "blob lies past its pack's committed length",
+	  "SELECT hex(b.sha256), b.pack FROM blobs b JOIN packs p ON "
+	  "p.id = b.pack WHERE b.offset + 56 + b.clen > p.length" },
+};
+
+static trawl_status run_sql_checks(struct check *c)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(orphans); i++) {
+		sqlite3_stmt *q = NULL;
+		trawl_status st = db_prepare(c->a, orphans[i].sql, &q);
+
+		if (st)
+			return st;
+		while (sqlite3_step(q) == SQLITE_ROW)
+			problem(c, "%s: %s (%s)", orphans[i].what,
+				(const char *)sqlite3_column_text(q, 0),
+				(const char *)sqlite3_column_text(q, 1));
+		sqlite3_finalize(q);
+	}
+	return TRAWL_OK;
+}
+
+static trawl_status check_integrity(struct check *c)
+{
+	sqlite3_stmt *q = NULL;
+	trawl_status st = db_prepare(c->a, "PRAGMA integrity_check", &q);
+
+	if (st)
+		return st;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *r = (const char *)sqlite3_column_text(q, 0);
+
+		if (r && strcmp(r, "ok") != 0)
+			problem(c, "trawl.db: %s", r);
+	}
+	sqlite3_finalize(q);
+	return TRAWL_OK;
+}
+
+static trawl_status check_packs(struct check *c)
+{
+	sqlite3_stmt *q = NULL;
+	trawl_status st = db_prepare(c->a, "SELECT id, length FROM packs", &q);
+
+	if (st)
+		return st;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		char path[TRAWL_MAX_PATH];
+		struct stat sb;
+		uint32_t id = (uint32_t)sqlite3_column_int64(q, 0);
+		int64_t len = sqlite3_column_int64(q, 1);
+
+		pack_path(c->a, id, path, sizeof(path));
+		if (stat(path, &sb) != 0)
+			problem(c, "%s: missing", path);
+		else if (sb.st_size < len)
+			problem(c, "%s: %lld bytes, shorter than the %lld "
+				"committed", path, (long long)sb.st_size,
+				(long long)len);
+	}
+	sqlite3_finalize(q);
+	return TRAWL_OK;
+}
+
+static trawl_status check_blobs(struct check *c)
+{
+	sqlite3_stmt *q = NULL;
+	trawl_status st = db_prepare(c->a, "SELECT sha256 FROM blobs "
+				     "ORDER BY pack, offset", &q);
+
+	if (st)
+		return st;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		uint8_t sha[32];
+		char hex[65];
+
+		if (sqlite3_column_bytes(q, 0) != 32) {
+			problem(c, "blobs table: a key is not 32 bytes");
+			continue;
+		}
+		memcpy(sha, sqlite3_column_blob(q, 0), 32);
+		st = blob_stream(c->a, sha, 1, NULL, NULL);
+		if (st == TRAWL_ERR_CORRUPT) {
+			problem(c, "%s", trawl_archive_errmsg(c->a));
+		} else if (st) {
+			hex_encode(sha, 32, hex);
+			problem(c, "blob %s: %s", hex,
+				trawl_archive_errmsg(c->a));
+		}
+	}
+	sqlite3_finalize(q);
+	return TRAWL_OK;
+}
+
+static trawl_status check_bodies(struct check *c)
+{
+	sqlite3_stmt *q = NULL;
+	trawl_status st = db_prepare(c->a, "SELECT id, body, body_len FROM "
+				     "items WHERE body IS NOT NULL", &q);
+	struct buf b;
+
+	if (st)
+		return st;
+	buf_init(&b, TRAWL_MAX_BODY_TEXT + 1);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		buf_reset(&b);
+		if (blob_decompress(sqlite3_column_blob(q, 1),
+				    (size_t)sqlite3_column_bytes(q, 1),
+				    (uint64_t)sqlite3_column_int64(q, 2), &b))
+			problem(c, "item %lld: stored body text is corrupt",
+				(long long)sqlite3_column_int64(q, 0));
+	}
+	buf_release(&b);
+	sqlite3_finalize(q);
+	return TRAWL_OK;
+}
+
+trawl_status trawl_check(trawl_archive *a, trawl_problem_cb cb, void *ctx,
+			 uint64_t *problems)
+{
+	struct check c = { a, cb, ctx, 0 };
+	trawl_status st;
+
+	(void)((st = check_integrity(&c)) || (st = run_sql_checks(&c)) ||
+	       (st = check_packs(&c)) || (st = check_blobs(&c)) ||
+	       (st = check_bodies(&c)));
+	if (problems)
+		*problems = c.problems;
+	return st;
+}

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * db.c - trawl.db: opening, schema, migrations.
+ *
+ * The schema version lives in PRAGMA user_version.  A new archive gets the
+ * current schema; an older one is migrated forward one step at a time, each
+ * step in its own transaction; a newer one is refused (TRAWL_ERR_VERSION).
+ * docs/FORMAT.md describes every table and column.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+#include "banned.h"
+
+static const char schema_v1[] =
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+	" WITHOUT ROWID;"
+	"CREATE TABLE packs(id INTEGER PRIMARY KEY, length INTEGER NOT NULL);"
+	"CREATE TABLE blobs("
+	" sha256 BLOB PRIMARY KEY NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" pack INTEGER NOT NULL,"
+	" offset INTEGER NOT NULL,"
+	" clen INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE addresses("
+	" id INTEGER PRIMARY KEY,"
+	" addr TEXT NOT NULL UNIQUE,"
+	" name TEXT NOT NULL);"
+	"CREATE TABLE items("
+	" id INTEGER PRIMARY KEY,"
+	" kind INTEGER NOT NULL,"
+	" parent INTEGER,"
+	" blob BLOB NOT NULL,"
+	" md5 BLOB,"
+	" size INTEGER NOT NULL,"
+	" message_id TEXT,"
+	" date INTEGER,"
+	" tz INTEGER,"
+	" date_source INTEGER,"
+	" subject TEXT,"
+	" base_subject TEXT,"
+	" in_reply_to TEXT,"
+	" refs TEXT,"
+	" body BLOB,"
+	" body_len INTEGER,"
+	" content_hash BLOB,"
+	" name TEXT,"
+	" mime_type TEXT,"
+	" sniffed_type TEXT,"
+	" flags INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX items_blob ON items(blob) WHERE parent IS NULL;"
+	"CREATE INDEX items_parent ON items(parent) WHERE parent IS NOT NULL;"
+	"CREATE INDEX items_msgid ON items(message_id)"
+	" WHERE message_id IS NOT NULL;"
+	"CREATE INDEX items_chash ON items(content_hash)"
+	" WHERE content_hash IS NOT NULL;"
+	"CREATE TABLE item_addrs("
+	" item INTEGER NOT NULL,"
+	" role INTEGER NOT NULL,"
+	" pos INTEGER NOT NULL,"
+	" addr INTEGER NOT NULL,"
+	" name TEXT NOT NULL,"
+	" PRIMARY KEY(item, role, pos)) WITHOUT ROWID;"
+	"CREATE INDEX item_addrs_addr ON item_addrs(addr);"
+	"CREATE TABLE sources("
+	" path TEXT NOT NULL,"
+	" member TEXT NOT NULL,"
+	" offset INTEGER NOT NULL,"
+	" length INTEGER NOT NULL,"
+	" item INTEGER NOT NULL,"
+	" PRIMARY KEY(path, member, offset)) WITHOUT ROWID;"
+	"CREATE INDEX sources_item ON sources(item);"
+	"CREATE TABLE warnings("
+	" item INTEGER NOT NULL,"
+	" seq INTEGER NOT NULL,"
+	" code TEXT NOT NULL,"
+	" detail TEXT NOT NULL,"
+	" PRIMARY KEY(item, seq)) WITHOUT ROWID;"
+	"CREATE TABLE failures("
+	" path TEXT NOT NULL,"
+	" member TEXT NOT NULL,"
+	" offset INTEGER NOT NULL,"
+	" length INTEGER NOT NULL,"
+	" code TEXT NOT NULL,"
+	" detail TEXT NOT NULL,"
+	" blob BLOB,"
+	" PRIMARY KEY(path, member, offset)) WITHOUT ROWID;"
+	"CREATE TABLE ingests("
+	" id INTEGER PRIMARY KEY,"
+	" started INTEGER NOT NULL,"
+	" finished INTEGER,"
+	" trawl_version TEXT NOT NULL,"
+	" items INTEGER,"
+	" failures INTEGER);";
+
+/* Migrations: migrations[i] takes schema version i+1 to i+2. */
+static const char *const migrations[] = { NULL };
+
+trawl_status db_exec(trawl_archive *a, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(a->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		archive_fail(a, TRAWL_ERR_DB, "%s/trawl.db: %s", a->dir,
+			     msg ? msg : "unknown SQLite error");
+		sqlite3_free(msg);
+		return TRAWL_ERR_DB;
+	}
+	return TRAWL_OK;
+}
+
+trawl_status db_prepare(trawl_archive *a, const char *sql, sqlite3_stmt **st)
+{
+	if (sqlite3_prepare_v3(a->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+			       NULL) != SQLITE_OK)
+		return archive_db_fail(a, "prepare");
+	return TRAWL_OK;
+}
+
+static int user_version(trawl_archive *a)
+{
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(a->db, "PRAGMA user_version", -1, &st, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static trawl_status create_schema(trawl_archive *a)
+{
+	struct buf sql;
+	trawl_status st;
+
+	buf_init(&sql, 1 << 16);
+	buf_printf(&sql,
+		   "BEGIN IMMEDIATE;%s"
+		   "INSERT INTO meta VALUES('created_by', 'trawl %s');"
+		   "PRAGMA user_version=%d;COMMIT;",
+		   schema_v1, TRAWL_VERSION, TRAWL_SCHEMA_VERSION);
+	st = sql.err ? sql.err : db_exec(a, sql.data);
+	if (st)
+		sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+	buf_release(&sql);
+	return st;
+}
+
+static trawl_status migrate(trawl_archive *a, int from)
+{
+	trawl_status st = TRAWL_OK;
+	int v;
+
+	for (v = from; v < TRAWL_SCHEMA_VERSION && !st; v++) {
+		struct buf sql;
+
+		buf_init(&sql, 1 << 16);
+		buf_printf(&sql, "BEGIN IMMEDIATE;%s;PRAGMA user_version=%d;"
+			   "COMMIT;", migrations[v - 1], v + 1);
+		st = sql.err ? sql.err : db_exec(a, sql.data);
+		if (st)
+			sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+		buf_release(&sql);
+	}
+	return st;
+}
+
+trawl_status db_open(trawl_archive *a, const char *path, int create)
+{
+	int oflags = SQLITE_OPEN_NOMUTEX;
+	int v;
+	trawl_status st;
+
+	if (a->flags & TRAWL_OPEN_WRITE)
+		oflags |= SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+	else
+		oflags |= SQLITE_OPEN_READONLY;
+	if (sqlite3_open_v2(path, &a->db, oflags, NULL) != SQLITE_OK)
+		return archive_fail(a, a->db ? TRAWL_ERR_DB : TRAWL_ERR_NOMEM,
+				    "%s: %s", path,
+				    a->db ? sqlite3_errmsg(a->db)
+					  : "out of memory");
+	sqlite3_busy_timeout(a->db, 10000);
+	sqlite3_extended_result_codes(a->db, 1);
+	if (a->flags & TRAWL_OPEN_WRITE) {
+		st = db_exec(a, "PRAGMA journal_mode=WAL;"
+				"PRAGMA synchronous=NORMAL;"
+				"PRAGMA foreign_keys=OFF;"
+				"PRAGMA cache_size=-65536;");
+		if (st)
+			return st;
+	}
+	v = user_version(a);
+	if (v < 0)
+		return archive_fail(a, TRAWL_ERR_CORRUPT,
+				    "%s: not a trawl database (%s)", path,
+				    sqlite3_errmsg(a->db));
+	if (v == 0 && create && (a->flags & TRAWL_OPEN_WRITE))
+		return create_schema(a);
+	if (v == 0)
+		return archive_fail(a, TRAWL_ERR_CORRUPT,
+				    "%s: database has no trawl schema", path);
+	if (v > TRAWL_SCHEMA_VERSION)
+		return archive_fail(a, TRAWL_ERR_VERSION,
+				    "%s: schema version %d is newer than this "
+				    "trawl understands (%d); upgrade trawl",
+				    path, v, TRAWL_SCHEMA_VERSION);
+	if (v < TRAWL_SCHEMA_VERSION) {
+		if (!(a->flags & TRAWL_OPEN_WRITE))
+			return archive_fail(a, TRAWL_ERR_VERSION,
+					    "%s: schema version %d is old; run "
+					    "an ingest to migrate it", path, v);
+		return migrate(a, v);
+	}
+	return TRAWL_OK;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * internal.h - what the library's own files share: the archive handle's
+ * layout and the error-message helper.  Not installed; not for clients.
+ */
+#ifndef TRAWL_INTERNAL_H
+#define TRAWL_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "trawl.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct trawl_archive {
+	char *dir;        /* the archive directory */
+	char *blobdir;    /* dir/blobs */
+	sqlite3 *db;
+	unsigned flags;   /* TRAWL_OPEN_* */
+	int lock_fd;      /* flock()ed dir/lock when writing, else -1 */
+	struct buf err;   /* last error message */
+};
+
+/* Sets a's error message (printf-style) and returns st, so that callers
+ * can write `return archive_fail(a, TRAWL_ERR_IO, "...", ...)`. */
+trawl_status archive_fail(trawl_archive *a, trawl_status st, const char *fmt,
+			  ...) __attribute__((format(printf, 3, 4)));
+/* archive_fail() with SQLite's message for the last error on a->db. */
+trawl_status archive_db_fail(trawl_archive *a, const char *what);
+
+/* db.c: schema creation and migrations (see docs/FORMAT.md). */
+#define TRAWL_SCHEMA_VERSION 1
+trawl_status db_open(trawl_archive *a, const char *path, int create);
+trawl_status db_exec(trawl_archive *a, const char *sql);
+/* Prepares sql, or fails with the message set on a. */
+trawl_status db_prepare(trawl_archive *a, const char *sql, sqlite3_stmt **st);
+
+/* Hex encoding of n bytes into out (2n+1 bytes). */
+void hex_encode(const uint8_t *in, size_t n, char *out);
+
+#endif

@@ -1,0 +1,934 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * parse.c - one unit to result records, with GMime.
+ *
+ * A unit is either mail (an RFC 5322 message, possibly with a leading blank
+ * line) or a document (anything else).  A message yields its own item, then
+ * one item per non-body MIME part (kind attachment) and per embedded
+ * message/rfc822 (kind email, parsed the same way), depth-first.  Body
+ * parts -- text/plain and text/html leaves that are not attachments, and
+ * the text alternatives of a multipart/alternative -- are the message's
+ * text, not items.  Nothing here may abort on bad input: what cannot be
+ * decoded is reported as a warning and the original bytes are kept.
+ */
+#include <glib.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <gmime/gmime.h>
+#include <limits.h>
+#include <magic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse.h"
+#include "addrlist.h"
+#include "blob.h"
+#include "html.h"
+#include "limits.h"
+#include "mailutil.h"
+#include "wire.h"
+#include "banned.h"
+
+struct job {
+	int hint;
+	int64_t from_time, maildir_time, mtime;
+	struct span name;
+	const char *data;
+	size_t len;
+};
+
+struct parser {
+	magic_t magic;
+	GMimeParserOptions *opts;
+	struct buf tmp;       /* compression scratch */
+	struct buf text;      /* body text being built */
+	struct buf *out;
+	int nitems;           /* items emitted for this unit */
+	int nwarn;            /* warnings on the current item */
+	int gmime_warns;      /* GMime warnings seen while parsing */
+	size_t skip;          /* leading blank bytes before the root's headers */
+	struct buf gmime_warn_detail;
+};
+
+/* ---- output helpers ---- */
+
+static int begin_item(struct parser *p, int kind, int parent)
+{
+	uint8_t d[5];
+
+	d[0] = (uint8_t)kind;
+	wire_set_u32(d + 1, (uint32_t)(int32_t)parent);
+	wire_put(p->out, W_ITEM, d, sizeof(d));
+	p->nwarn = 0;
+	return p->nitems++;
+}
+
+static void warn(struct parser *p, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void warn(struct parser *p, const char *code, const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+	struct buf w;
+	uint8_t n[4];
+
+	if (p->nwarn >= TRAWL_MAX_WARNINGS)
+		return;
+	p->nwarn++;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	buf_init(&w, 4096);
+	wire_set_u32(n, (uint32_t)strlen(code));
+	buf_append(&w, n, 4);
+	buf_puts(&w, code);
+	buf_puts(&w, detail);
+	if (!w.err)
+		wire_put(p->out, W_WARN, w.data, w.len);
+	buf_release(&w);
+}
+
+/* Puts a text field, made valid UTF-8 and cut to the header limit. */
+static void put_text(struct parser *p, int tag, const char *s,
+		     const char *what)
+{
+	int cut = 0;
+	char *clean;
+
+	if (!s)
+		return;
+	clean = utf8_sanitize(s, strlen(s), TRAWL_MAX_HEADER_VALUE, &cut);
+	if (!clean)
+		return;
+	if (cut)
+		warn(p, "header-cut", "%s longer than %zu bytes was cut", what,
+		     (size_t)TRAWL_MAX_HEADER_VALUE);
+	wire_put_str(p->out, tag, clean);
+	free(clean);
+}
+
+static void put_blob(struct parser *p, const void *data, size_t len,
+		     int with_md5)
+{
+	uint8_t sha[32], md5[16];
+
+	blob_sha256(data, len, sha);
+	wire_put(p->out, W_SHA256, sha, 32);
+	wire_put_u64(p->out, W_SIZE, len);
+	if (with_md5) {
+		blob_md5(data, len, md5);
+		wire_put(p->out, W_MD5, md5, 16);
+	}
+	buf_reset(&p->tmp);
+	if (blob_compress(data, len, &p->tmp) == TRAWL_OK)
+		wire_put(p->out, W_BLOBZ, p->tmp.data, p->tmp.len);
+}
+
+static void put_sniffed(struct parser *p, const void *data, size_t len)
+{
+	const char *t = magic_buffer(p->magic, data, len);
+
+	wire_put_str(p->out, W_SNIFF, t ? t : "application/octet-stream");
+}
+
+static void put_date(struct parser *p, int64_t t, int tz, int src)
+{
+	uint8_t d[13];
+
+	wire_set_u64(d, (uint64_t)t);
+	wire_set_u32(d + 8, (uint32_t)tz);
+	d[12] = (uint8_t)src;
+	wire_put(p->out, W_DATE, d, sizeof(d));
+}
+
+/* ---- GMime warnings ---- */
+
+static const char *gmime_warning_name(GMimeParserWarning w)
+{
+	switch (w) {
+	case GMIME_WARN_DUPLICATED_HEADER: return "duplicated header";
+	case GMIME_WARN_DUPLICATED_PARAMETER: return "duplicated parameter";
+	case GMIME_WARN_UNENCODED_8BIT_HEADER: return "unencoded 8-bit header";
+	case GMIME_WARN_INVALID_CONTENT_TYPE: return "invalid content type";
+	case GMIME_WARN_INVALID_RFC2047_HEADER_VALUE:
+		return "invalid RFC 2047 encoded word";
+	case GMIME_WARN_MALFORMED_MULTIPART: return "malformed multipart";
+	case GMIME_WARN_TRUNCATED_MESSAGE: return "truncated message";
+	case GMIME_WARN_MALFORMED_MESSAGE: return "malformed message";
+	case GMIME_WARN_INVALID_ADDRESS_LIST: return "invalid address list";
+	case GMIME_CRIT_INVALID_HEADER_NAME: return "invalid header name";
+	case GMIME_CRIT_CONFLICTING_HEADER: return "conflicting header";
+	case GMIME_CRIT_CONFLICTING_PARAMETER: return "conflicting parameter";
+	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
+		return "multipart without boundary";
+	case GMIME_CRIT_NESTING_OVERFLOW: return "MIME nesting too deep";
+	case GMIME_WARN_PART_WITHOUT_CONTENT: return "part without content";
+	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
+		return "part without headers or content";
+	default: return "parser warning";
+	}
+}
+
+static void on_gmime_warning(gint64 offset, GMimeParserWarning code,
+			     const gchar *item, gpointer ctx)
+{
+	struct parser *p = ctx;
+
+	/* Duplicated headers are everyday mail, and rejected address lists
+	 * are taken again by the lenient splitter (warning
+	 * "address-fallback"). */
+	if (code == GMIME_WARN_DUPLICATED_HEADER ||
+	    code == GMIME_WARN_DUPLICATED_PARAMETER ||
+	    code == GMIME_WARN_INVALID_ADDRESS_LIST)
+		return;
+	if (p->gmime_warns++ < 8) {
+		if (p->gmime_warn_detail.len)
+			buf_puts(&p->gmime_warn_detail, "; ");
+		buf_printf(&p->gmime_warn_detail, "%s at byte %lld%s%.80s",
+			   gmime_warning_name(code), (long long)offset,
+			   item ? ": " : "", item ? item : "");
+	}
+}
+
+/* ---- dates ---- */
+
+static const char *header(GMimeObject *o, const char *name)
+{
+	return g_mime_object_get_header(o, name);
+}
+
+/* The newest Received: header is the first one. */
+static int received_date(GMimeObject *o, int64_t *t, int *tz)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(o);
+	int n = hl ? g_mime_header_list_get_count(hl) : 0;
+
+	for (int i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		const char *v;
+
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h), "Received"))
+			continue;
+		v = g_mime_header_get_value(h);
+		return v && mail_received_date(v, t, tz);
+	}
+	return 0;
+}
+
+static void put_message_date(struct parser *p, GMimeObject *o,
+			     const struct job *j)
+{
+	const char *v = header(o, "Date");
+	int64_t t;
+	int tz = 0;
+
+	if (v && mail_date_parse(v, &t, &tz)) {
+		put_date(p, t, tz, TRAWL_DATE_HEADER);
+		return;
+	}
+	if (v)
+		warn(p, "bad-date", "Date header does not parse: %.200s", v);
+	else
+		warn(p, "no-date", "no Date header");
+	if (received_date(o, &t, &tz))
+		put_date(p, t, tz, TRAWL_DATE_RECEIVED);
+	else if (j && j->from_time != INT64_MIN)
+		put_date(p, j->from_time, 0, TRAWL_DATE_FROM_LINE);
+	else if (j && j->maildir_time != INT64_MIN)
+		put_date(p, j->maildir_time, 0, TRAWL_DATE_MAILDIR);
+	else if (j && j->mtime != INT64_MIN)
+		put_date(p, j->mtime, 0, TRAWL_DATE_MTIME);
+	else
+		put_date(p, 0, 0, TRAWL_DATE_NONE);
+}
+
+/* ---- addresses ---- */
+
+static void put_addr(struct parser *p, int role, const char *name,
+		     const char *addr)
+{
+	struct buf d;
+	uint8_t n[4];
+	char *norm = addr_normalize(addr ? addr : "");
+	int cut = 0;
+	char *cname = utf8_sanitize(name ? name : "", name ? strlen(name) : 0,
+				    1024, &cut);
+	char *caddr = norm ? utf8_sanitize(norm, strlen(norm), 1024, &cut)
+			   : NULL;
+
+	buf_init(&d, 4096);
+	if (cname && caddr) {
+		buf_putc(&d, role);
+		wire_set_u32(n, (uint32_t)strlen(cname));
+		buf_append(&d, n, 4);
+		buf_puts(&d, cname);
+		buf_puts(&d, caddr);
+		if (!d.err)
+			wire_put(p->out, W_ADDR, d.data, d.len);
+	}
+	buf_release(&d);
+	free(norm);
+	free(cname);
+	free(caddr);
+}
+
+static int put_list(struct parser *p, int role, InternetAddressList *l,
+		    int kept, int depth)
+{
+	int n = l ? internet_address_list_length(l) : 0;
+
+	for (int i = 0; i < n; i++) {
+		InternetAddress *ia = internet_address_list_get_address(l, i);
+
+		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			if (depth < 2)
+				kept = put_list(p, role,
+					internet_address_group_get_members(
+						INTERNET_ADDRESS_GROUP(ia)),
+					kept, depth + 1);
+			continue;
+		}
+		if (kept >= TRAWL_MAX_ADDRS_PER_FIELD) {
+			kept++;
+			continue;
+		}
+		put_addr(p, role, internet_address_get_name(ia),
+			 internet_address_mailbox_get_addr(
+				 INTERNET_ADDRESS_MAILBOX(ia)));
+		kept++;
+	}
+	return kept;
+}
+
+static int count_mailboxes(InternetAddressList *l, int depth)
+{
+	int n = l ? internet_address_list_length(l) : 0, total = 0;
+
+	for (int i = 0; i < n; i++) {
+		InternetAddress *ia = internet_address_list_get_address(l, i);
+
+		if (INTERNET_ADDRESS_IS_GROUP(ia))
+			total += depth < 2 ? count_mailboxes(
+				internet_address_group_get_members(
+					INTERNET_ADDRESS_GROUP(ia)), depth + 1)
+					   : 0;
+		else
+			total++;
+	}
+	return total;
+}
+
+/* GMime drops addresses RFC 5322 forbids but mail is full of; when it
+ * kept fewer than a lenient split finds, take the lenient split. */
+static int put_lenient(struct parser *p, int role, const char *raw)
+{
+	struct addr_piece pieces[64];
+	size_t n = addrlist_split(raw, pieces, 64), kept = n < 64 ? n : 64;
+	int with_addr = 0;
+
+	for (size_t i = 0; i < kept; i++)
+		with_addr += pieces[i].addr[0] != '\0';
+	if (n > 64) {
+		/* too long to keep on the stack: split again into the heap */
+		struct addr_piece *all;
+
+		addrlist_free(pieces, kept);
+		if (n > TRAWL_MAX_ADDRS_PER_FIELD)
+			n = TRAWL_MAX_ADDRS_PER_FIELD;
+		all = calloc(n, sizeof(*all));
+		if (!all)
+			return 0;
+		kept = addrlist_split(raw, all, n);
+		kept = kept < n ? kept : n;
+		for (size_t i = 0; i < kept; i++) {
+			char *name = g_mime_utils_header_decode_phrase(
+				p->opts, all[i].name);
+
+			put_addr(p, role, name, all[i].addr);
+			g_free(name);
+		}
+		addrlist_free(all, kept);
+		free(all);
+		return (int)kept;
+	}
+	for (size_t i = 0; i < kept; i++) {
+		char *name = g_mime_utils_header_decode_phrase(p->opts,
+							       pieces[i].name);
+
+		put_addr(p, role, name, pieces[i].addr);
+		g_free(name);
+	}
+	addrlist_free(pieces, kept);
+	return (int)kept;
+}
+
+static int lenient_count(const char *raw)
+{
+	struct addr_piece pieces[1];
+	size_t n = addrlist_split(raw, pieces, 1);
+
+	addrlist_free(pieces, n ? 1 : 0);
+	return (int)n;
+}
+
+static void put_addresses(struct parser *p, GMimeMessage *m)
+{
+	static const struct {
+		int role;
+		GMimeAddressType type;
+		const char *header;
+	} roles[] = {
+		{ TRAWL_ROLE_FROM, GMIME_ADDRESS_TYPE_FROM, "From" },
+		{ TRAWL_ROLE_SENDER, GMIME_ADDRESS_TYPE_SENDER, "Sender" },
+		{ TRAWL_ROLE_REPLY_TO, GMIME_ADDRESS_TYPE_REPLY_TO, "Reply-To" },
+		{ TRAWL_ROLE_TO, GMIME_ADDRESS_TYPE_TO, "To" },
+		{ TRAWL_ROLE_CC, GMIME_ADDRESS_TYPE_CC, "Cc" },
+		{ TRAWL_ROLE_BCC, GMIME_ADDRESS_TYPE_BCC, "Bcc" },
+	};
+
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		InternetAddressList *l = g_mime_message_get_addresses(
+			m, roles[i].type);
+		const char *raw = header(GMIME_OBJECT(m), roles[i].header);
+		int n;
+
+		if (raw && count_mailboxes(l, 0) < lenient_count(raw)) {
+			n = put_lenient(p, roles[i].role, raw);
+			warn(p, "address-fallback", "%s: kept addresses the "
+			     "MIME parser rejected: %.200s",
+			     trawl_role_str(roles[i].role), raw);
+		} else {
+			n = put_list(p, roles[i].role, l, 0, 0);
+		}
+		if (n > TRAWL_MAX_ADDRS_PER_FIELD)
+			warn(p, "too-many-addresses",
+			     "%s: kept %d of %d addresses",
+			     trawl_role_str(roles[i].role),
+			     TRAWL_MAX_ADDRS_PER_FIELD, n);
+	}
+}
+
+/* ---- references ---- */
+
+static void put_refs(struct parser *p, GMimeObject *o, GChecksum *ch)
+{
+	const char *irt = header(o, "In-Reply-To");
+	const char *refs = header(o, "References");
+	GMimeReferences *r;
+	struct buf all;
+
+	if (irt && (r = g_mime_references_parse(p->opts, irt))) {
+		if (g_mime_references_length(r) > 0)
+			put_text(p, W_IRT, g_mime_references_get_message_id(r, 0),
+				 "In-Reply-To");
+		for (int i = 0; i < g_mime_references_length(r); i++) {
+			g_checksum_update(ch, (const guchar *)"ref", 4);
+			g_checksum_update(ch, (const guchar *)
+				g_mime_references_get_message_id(r, i), -1);
+		}
+		g_mime_references_free(r);
+	}
+	if (!refs || !(r = g_mime_references_parse(p->opts, refs)))
+		return;
+	buf_init(&all, TRAWL_MAX_HEADER_VALUE);
+	for (int i = 0; i < g_mime_references_length(r); i++) {
+		const char *id = g_mime_references_get_message_id(r, i);
+
+		if (all.len)
+			buf_putc(&all, ' ');
+		buf_puts(&all, id);
+		g_checksum_update(ch, (const guchar *)"ref", 4);
+		g_checksum_update(ch, (const guchar *)id, -1);
+	}
+	if (all.err)
+		warn(p, "header-cut", "References longer than %zu bytes was cut",
+		     (size_t)TRAWL_MAX_HEADER_VALUE);
+	if (all.len)
+		put_text(p, W_REFS, all.data, "References");
+	buf_release(&all);
+	g_mime_references_free(r);
+}
+
+/* ---- content hash (as public-inbox does: what a copy keeps) ---- */
+
+static void hash_str(GChecksum *ch, const char *tag, const char *v)
+{
+	g_checksum_update(ch, (const guchar *)tag, (gssize)strlen(tag) + 1);
+	if (!v)
+		return;
+	/* whitespace runs count as one space */
+	for (int sp = 0; *v; v++) {
+		if (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n') {
+			sp = 1;
+			continue;
+		}
+		if (sp)
+			g_checksum_update(ch, (const guchar *)" ", 1);
+		sp = 0;
+		g_checksum_update(ch, (const guchar *)v, 1);
+	}
+	g_checksum_update(ch, (const guchar *)"", 1);
+}
+
+static void hash_addrs(GChecksum *ch, const char *tag, InternetAddressList *l)
+{
+	int n = l ? internet_address_list_length(l) : 0;
+
+	for (int i = 0; i < n; i++) {
+		InternetAddress *ia = internet_address_list_get_address(l, i);
+
+		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+			char *a = addr_normalize(internet_address_mailbox_get_addr(
+				INTERNET_ADDRESS_MAILBOX(ia)));
+
+			hash_str(ch, tag, a);
+			free(a);
+		}
+	}
+}
+
+/* Text of a part for the content hash: CRLF as LF, trailing space cut. */
+static void hash_text(GChecksum *ch, const char *s, size_t len)
+{
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' ||
+		       s[len - 1] == '\r' || s[len - 1] == '\n'))
+		len--;
+	g_checksum_update(ch, (const guchar *)"part", 5);
+	for (size_t i = 0; i < len; i++)
+		if (!(s[i] == '\r' && i + 1 < len && s[i + 1] == '\n'))
+			g_checksum_update(ch, (const guchar *)s + i, 1);
+}
+
+/* ---- MIME walk ---- */
+
+struct walk {
+	GPtrArray *children;  /* GMimeObject*: attachments, embedded messages */
+	struct buf plain;     /* body text from text/plain parts */
+	struct buf html;      /* body text from text/html parts */
+	GChecksum *ch;
+	int parts;
+	int too_deep, too_many;
+	int charset_warned, text_cut;
+};
+
+/* Decoded (transfer-encoding removed) bytes of a leaf part. */
+static GByteArray *part_bytes(GMimePart *part)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	GMimeStream *s;
+	GByteArray *ba = g_byte_array_new();
+
+	if (!w)
+		return ba;
+	s = g_mime_stream_mem_new_with_byte_array(ba);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(s), FALSE);
+	g_mime_data_wrapper_write_to_stream(w, s);
+	g_object_unref(s);
+	return ba;
+}
+
+static int is_attachment(GMimeObject *o)
+{
+	GMimeContentDisposition *d = g_mime_object_get_content_disposition(o);
+
+	if (d && g_mime_content_disposition_is_attachment(d))
+		return 1;
+	return GMIME_IS_PART(o) && g_mime_part_get_filename(GMIME_PART(o));
+}
+
+static void add_text(struct parser *p, struct walk *w, GMimePart *part,
+		     int html)
+{
+	GByteArray *ba = part_bytes(part);
+	const char *cs = g_mime_object_get_content_type_parameter(
+		GMIME_OBJECT(part), "charset");
+	int cut = 0;
+	enum text_origin origin = TEXT_DECLARED;
+	char *utf8 = text_from_8bit((const char *)ba->data, ba->len, cs,
+				    TRAWL_MAX_BODY_TEXT, &cut, &origin);
+	struct buf *dst = html ? &w->html : &w->plain;
+
+	if (cs && *cs && origin != TEXT_DECLARED && !w->charset_warned) {
+		w->charset_warned = 1;
+		warn(p, "charset", "text declared as %.60s read as %s", cs,
+		     origin == TEXT_UTF8 ? "UTF-8"
+		     : origin == TEXT_WINDOWS_1252 ? "windows-1252"
+		     : "damaged UTF-8");
+	}
+	if (cut)
+		w->text_cut = 1;
+
+	if (utf8) {
+		if (dst->len)
+			buf_puts(dst, "\n\n");
+		if (html)
+			html_to_text(utf8, strlen(utf8), dst);
+		else
+			buf_puts(dst, utf8);
+		hash_text(w->ch, utf8, strlen(utf8));
+	}
+	free(utf8);
+	g_byte_array_unref(ba);
+}
+
+static void walk_part(struct parser *p, struct walk *w, GMimeObject *o,
+		      int depth, int in_alternative)
+{
+	if (++w->parts > TRAWL_MAX_MIME_PARTS) {
+		w->too_many = 1;
+		return;
+	}
+	if (depth > TRAWL_MAX_MIME_DEPTH) {
+		w->too_deep = 1;
+		g_ptr_array_add(w->children, o);
+		return;
+	}
+	if (GMIME_IS_MULTIPART(o)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(o);
+		GMimeContentType *ct = g_mime_object_get_content_type(o);
+		int alt = ct && g_mime_content_type_is_type(ct, "multipart",
+							     "alternative");
+		int n = g_mime_multipart_get_count(mp);
+
+		for (int i = 0; i < n; i++)
+			walk_part(p, w, g_mime_multipart_get_part(mp, i),
+				  depth + 1, alt);
+		return;
+	}
+	if (GMIME_IS_PART(o) && !is_attachment(o)) {
+		GMimeContentType *ct = g_mime_object_get_content_type(o);
+
+		if (ct && g_mime_content_type_is_type(ct, "text", "plain")) {
+			add_text(p, w, GMIME_PART(o), 0);
+			return;
+		}
+		if (ct && g_mime_content_type_is_type(ct, "text", "html")) {
+			add_text(p, w, GMIME_PART(o), 1);
+			return;
+		}
+		if (in_alternative && ct &&
+		    g_mime_content_type_is_type(ct, "text", "*"))
+			return; /* text/enriched etc.: another form of the body */
+	}
+	g_ptr_array_add(w->children, o);
+}
+
+static void parse_message(struct parser *p, GMimeMessage *m, const char *raw,
+			  size_t rawlen, int parent, const struct job *j,
+			  int depth);
+
+static void emit_attachment(struct parser *p, GMimeObject *o, int parent)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(o);
+	char *type = ct ? g_mime_content_type_get_mime_type(ct) : NULL;
+	GByteArray *ba;
+	const char *name = NULL;
+
+	begin_item(p, TRAWL_KIND_ATTACHMENT, parent);
+	if (GMIME_IS_PART(o)) {
+		ba = part_bytes(GMIME_PART(o));
+		name = g_mime_part_get_filename(GMIME_PART(o));
+	} else {
+		/* message/partial, or a part past the depth limit: its bytes
+		 * as they stand in the message */
+		GMimeStream *s;
+
+		ba = g_byte_array_new();
+		s = g_mime_stream_mem_new_with_byte_array(ba);
+		g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(s), FALSE);
+		if (GMIME_IS_MESSAGE_PART(o) || GMIME_IS_MULTIPART(o))
+			g_mime_object_write_content_to_stream(o, NULL, s);
+		else
+			g_mime_object_write_to_stream(o, NULL, s);
+		g_object_unref(s);
+	}
+	put_blob(p, ba->data, ba->len, 1);
+	put_text(p, W_NAME, name, "file name");
+	put_text(p, W_MIME, type, "content type");
+	put_sniffed(p, ba->data, ba->len);
+	g_byte_array_unref(ba);
+	g_free(type);
+}
+
+static void emit_embedded(struct parser *p, GMimeMessagePart *mp, int parent,
+			  int depth)
+{
+	GMimeMessage *m = g_mime_message_part_get_message(mp);
+	GByteArray *ba;
+	GMimeStream *s;
+
+	if (!m) {
+		emit_attachment(p, GMIME_OBJECT(mp), parent);
+		return;
+	}
+	ba = g_byte_array_new();
+	s = g_mime_stream_mem_new_with_byte_array(ba);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(s), FALSE);
+	g_mime_object_write_to_stream(GMIME_OBJECT(m), NULL, s);
+	g_object_unref(s);
+	parse_message(p, m, (const char *)ba->data, ba->len, parent, NULL,
+		      depth + 1);
+	g_byte_array_unref(ba);
+}
+
+static void put_body(struct parser *p, struct walk *w)
+{
+	struct buf *text = w->plain.len ? &w->plain : &w->html;
+	int cut = 0;
+	char *clean;
+
+	if (!text->len)
+		return;
+	if (text->err == TRAWL_ERR_TOO_LARGE || w->text_cut)
+		warn(p, "body-cut", "text body longer than %zu bytes was cut",
+		     (size_t)TRAWL_MAX_BODY_TEXT);
+	clean = utf8_sanitize(text->data, text->len, TRAWL_MAX_BODY_TEXT, &cut);
+	if (!clean)
+		return;
+	buf_reset(&p->tmp);
+	{
+		uint8_t n[8];
+
+		wire_set_u64(n, strlen(clean));
+		buf_append(&p->tmp, n, 8);
+	}
+	if (blob_compress(clean, strlen(clean), &p->tmp) == TRAWL_OK)
+		wire_put(p->out, W_BODYZ, p->tmp.data, p->tmp.len);
+	free(clean);
+}
+
+static void parse_message(struct parser *p, GMimeMessage *m, const char *raw,
+			  size_t rawlen, int parent, const struct job *j,
+			  int depth)
+{
+	GMimeObject *o = GMIME_OBJECT(m);
+	GMimeObject *body = g_mime_message_get_mime_part(m);
+	struct walk w;
+	int self;
+	uint8_t digest[32];
+	gsize dlen = 32;
+	char *base;
+
+	self = begin_item(p, TRAWL_KIND_EMAIL, parent);
+	put_blob(p, raw, rawlen, 0);
+	if (self == 0 && p->skip)
+		warn(p, "leading-blank-line", "%zu blank byte(s) before the "
+		     "header; parsed as mail", p->skip);
+	memset(&w, 0, sizeof(w));
+	w.children = g_ptr_array_new();
+	buf_init(&w.plain, TRAWL_MAX_BODY_TEXT);
+	buf_init(&w.html, TRAWL_MAX_BODY_TEXT);
+	w.ch = g_checksum_new(G_CHECKSUM_SHA256);
+
+	put_text(p, W_MSGID, g_mime_message_get_message_id(m), "Message-ID");
+	put_message_date(p, o, j);
+	put_text(p, W_SUBJECT, g_mime_message_get_subject(m), "Subject");
+	base = subject_base(g_mime_message_get_subject(m) ?
+			    g_mime_message_get_subject(m) : "");
+	put_text(p, W_BASESUBJ, base, "Subject");
+	free(base);
+	put_addresses(p, m);
+	put_refs(p, o, w.ch);
+
+	hash_addrs(w.ch, "From", g_mime_message_get_from(m));
+	hash_str(w.ch, "Subject", header(o, "Subject"));
+	hash_str(w.ch, "Date", header(o, "Date"));
+	hash_addrs(w.ch, "To", g_mime_message_get_to(m));
+	hash_addrs(w.ch, "Cc", g_mime_message_get_cc(m));
+	if (body)
+		walk_part(p, &w, body, depth, 0);
+	for (guint i = 0; i < w.children->len; i++) {
+		GMimeObject *c = g_ptr_array_index(w.children, i);
+
+		if (GMIME_IS_PART(c)) {
+			GByteArray *ba = part_bytes(GMIME_PART(c));
+
+			hash_text(w.ch, (const char *)ba->data, ba->len);
+			g_byte_array_unref(ba);
+		}
+	}
+	g_checksum_get_digest(w.ch, digest, &dlen);
+	wire_put(p->out, W_CHASH, digest, 32);
+	put_body(p, &w);
+	if (w.too_deep)
+		warn(p, "mime-too-deep", "parts nested deeper than %d kept "
+		     "whole as attachments", TRAWL_MAX_MIME_DEPTH);
+	if (w.too_many)
+		warn(p, "too-many-parts", "only the first %d MIME parts were "
+		     "taken", TRAWL_MAX_MIME_PARTS);
+	if (depth == 0 && p->gmime_warns)
+		warn(p, "mime", "%s%s", p->gmime_warn_detail.data,
+		     p->gmime_warns > 8 ? "; ..." : "");
+
+	for (guint i = 0; i < w.children->len; i++) {
+		GMimeObject *c = g_ptr_array_index(w.children, i);
+
+		if (GMIME_IS_MESSAGE_PART(c) && depth < TRAWL_MAX_MIME_DEPTH)
+			emit_embedded(p, GMIME_MESSAGE_PART(c), self, depth);
+		else
+			emit_attachment(p, c, self);
+	}
+	g_checksum_free(w.ch);
+	buf_release(&w.plain);
+	buf_release(&w.html);
+	g_ptr_array_free(w.children, TRUE);
+}
+
+/* ---- units ---- */
+
+static void parse_email_unit(struct parser *p, const struct job *j,
+			     size_t skip)
+{
+	GMimeStream *s;
+	GMimeParser *gp;
+	GMimeMessage *m;
+
+	p->gmime_warns = 0;
+	p->skip = skip;
+	buf_reset(&p->gmime_warn_detail);
+	s = g_mime_stream_mem_new_with_buffer(j->data + skip, j->len - skip);
+	gp = g_mime_parser_new_with_stream(s);
+	g_mime_parser_set_format(gp, GMIME_FORMAT_MESSAGE);
+	m = g_mime_parser_construct_message(gp, p->opts);
+	if (m) {
+		parse_message(p, m, j->data, j->len, -1, j, 0);
+		g_object_unref(m);
+	} else {
+		begin_item(p, TRAWL_KIND_EMAIL, -1);
+		put_blob(p, j->data, j->len, 0);
+		warn(p, "unparseable", "GMime could not parse the message");
+		if (skip)
+			warn(p, "leading-blank-line", "%zu blank byte(s) "
+			     "before the header", skip);
+		put_date(p, j->from_time != INT64_MIN ? j->from_time
+			    : j->maildir_time != INT64_MIN ? j->maildir_time
+			    : j->mtime != INT64_MIN ? j->mtime : 0,
+			 0, j->from_time != INT64_MIN ? TRAWL_DATE_FROM_LINE
+			    : j->maildir_time != INT64_MIN ? TRAWL_DATE_MAILDIR
+			    : j->mtime != INT64_MIN ? TRAWL_DATE_MTIME
+			    : TRAWL_DATE_NONE);
+	}
+	g_object_unref(gp);
+	g_object_unref(s);
+}
+
+static void parse_document_unit(struct parser *p, const struct job *j)
+{
+	char *name;
+
+	begin_item(p, TRAWL_KIND_DOCUMENT, -1);
+	put_blob(p, j->data, j->len, 1);
+	if (j->name.p) {
+		name = g_strndup(j->name.p, j->name.n);
+		put_text(p, W_NAME, name, "file name");
+		g_free(name);
+	}
+	put_sniffed(p, j->data, j->len);
+}
+
+static int decode_job(struct job *j, const void *payload, size_t len)
+{
+	struct wire_cursor c;
+	const uint8_t *d;
+	size_t n;
+	int tag, r;
+
+	memset(j, 0, sizeof(*j));
+	j->from_time = j->maildir_time = j->mtime = INT64_MIN;
+	wire_cursor_init(&c, payload, len);
+	while ((r = wire_next(&c, &tag, &d, &n)) == 1) {
+		switch (tag) {
+		case J_HINT:
+			if (n != 1)
+				return -1;
+			j->hint = d[0];
+			break;
+		case J_FROMTIME:
+		case J_MDTIME:
+		case J_MTIME:
+			if (n != 8)
+				return -1;
+			*(tag == J_FROMTIME ? &j->from_time
+			  : tag == J_MDTIME ? &j->maildir_time
+			  : &j->mtime) = (int64_t)wire_get_u64(d);
+			break;
+		case J_NAME:
+			j->name.p = (const char *)d;
+			j->name.n = n;
+			break;
+		case J_DATA:
+			j->data = (const char *)d;
+			j->len = n;
+			break;
+		}
+	}
+	return r < 0 || !j->data ? -1 : 0;
+}
+
+trawl_status parser_run(struct parser *p, const void *payload, size_t len,
+			struct buf *out)
+{
+	struct job j;
+	size_t skip = 0;
+
+	if (decode_job(&j, payload, len))
+		return TRAWL_ERR_INVALID;
+	p->out = out;
+	p->nitems = 0;
+	if (j.hint == JOB_HINT_MESSAGE) {
+		size_t sniff = j.len < TRAWL_MAX_HEADER_SCAN ? j.len
+							     : TRAWL_MAX_HEADER_SCAN;
+		if (!mail_sniff(j.data, sniff, &skip))
+			skip = 0;
+		parse_email_unit(p, &j, skip);
+	} else if (mail_sniff(j.data, j.len < TRAWL_MAX_HEADER_SCAN ? j.len
+				   : TRAWL_MAX_HEADER_SCAN, &skip)) {
+		parse_email_unit(p, &j, skip);
+	} else {
+		parse_document_unit(p, &j);
+	}
+	return out->err;
+}
+
+struct parser *parser_new(void)
+{
+	struct parser *p = calloc(1, sizeof(*p));
+	const char *fallback[] = { "UTF-8", "windows-1252", NULL };
+
+	if (!p)
+		return NULL;
+	p->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
+	if (!p->magic || magic_load(p->magic, NULL) != 0) {
+		parser_free(p);
+		return NULL;
+	}
+	p->opts = g_mime_parser_options_new();
+	g_mime_parser_options_set_rfc2047_compliance_mode(
+		p->opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_address_compliance_mode(
+		p->opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_parameter_compliance_mode(
+		p->opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_fallback_charsets(p->opts, fallback);
+	g_mime_parser_options_set_warning_callback(p->opts, on_gmime_warning,
+						   p);
+	buf_init(&p->tmp, TRAWL_MAX_FRAME);
+	buf_init(&p->text, TRAWL_MAX_BODY_TEXT);
+	buf_init(&p->gmime_warn_detail, 2048);
+	return p;
+}
+
+void parser_free(struct parser *p)
+{
+	if (!p)
+		return;
+	if (p->magic)
+		magic_close(p->magic);
+	if (p->opts)
+		g_mime_parser_options_free(p->opts);
+	buf_release(&p->tmp);
+	buf_release(&p->text);
+	buf_release(&p->gmime_warn_detail);
+	free(p);
+}

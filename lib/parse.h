@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * parse.h - turning one unit (a message or a file) into result records.
+ * Runs only inside a parser worker process: it uses GMime, iconv and
+ * libmagic, none of which the ingest process touches.
+ */
+#ifndef TRAWL_PARSE_H
+#define TRAWL_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct parser;
+
+/* Creates the per-process parser state (GMime must be initialised). */
+struct parser *parser_new(void);
+void parser_free(struct parser *p);
+
+/* Parses the job payload (J_* fields) and writes the result payload
+ * (W_* fields) to out.  Returns TRAWL_ERR_INVALID for a malformed job and
+ * TRAWL_ERR_TOO_LARGE / TRAWL_ERR_NOMEM when out overflowed. */
+trawl_status parser_run(struct parser *p, const void *job, size_t len,
+			struct buf *out);
+
+#endif

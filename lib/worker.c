@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* worker.c - forking, feeding and reaping parser workers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <gmime/gmime.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "worker.h"
+#include "parse.h"
+#include "wire.h"
+#include "banned.h"
+
+/* ---- child side ---- */
+
+static int read_full(int fd, void *data, size_t len)
+{
+	char *p = data;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* RLIMIT_CPU is per process and cumulative: before each job the soft
+ * limit is moved to "CPU used so far + the per-job allowance". */
+static void limit_cpu_for_next_job(void)
+{
+	struct rusage ru;
+	struct rlimit rl;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0 || getrlimit(RLIMIT_CPU, &rl))
+		return;
+	rl.rlim_cur = (rlim_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 1 +
+			       TRAWL_WORKER_CPU_SECONDS);
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
+		rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_CPU, &rl);
+}
+
+static void limit_memory(void)
+{
+	struct rlimit rl;
+
+#if defined(__SANITIZE_ADDRESS__)
+	return; /* ASan's shadow memory counts as data */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	return;
+#endif
+#endif
+	rl.rlim_cur = rl.rlim_max = (rlim_t)TRAWL_WORKER_DATA_BYTES;
+	setrlimit(RLIMIT_DATA, &rl);
+}
+
+static void send_fail(int fd, uint64_t seq, const char *code,
+		      const char *detail)
+{
+	struct buf f;
+
+	buf_init(&f, 4096);
+	wire_frame_begin(&f, FRAME_FAIL, seq);
+	buf_append(&f, code, strlen(code) + 1);
+	buf_puts(&f, detail);
+	wire_frame_end(&f);
+	if (!f.err)
+		write_full(fd, f.data, f.len);
+	buf_release(&f);
+}
+
+void worker_main(int in_fd, int out_fd)
+{
+	struct parser *p;
+	struct buf job, out;
+	uint8_t h[WIRE_HEADER_SIZE];
+	int rc = 0;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGPIPE, SIG_DFL);
+	limit_memory();
+	g_mime_init();
+	p = parser_new();
+	buf_init(&job, TRAWL_MAX_FRAME);
+	buf_init(&out, TRAWL_MAX_FRAME);
+	if (!p) {
+		rc = 3;
+		goto out;
+	}
+	while (read_full(in_fd, h, sizeof(h)) == 0) {
+		uint32_t len = wire_get_u32(h);
+		uint64_t seq = wire_get_u64(h + 8);
+		char *d;
+		trawl_status st;
+
+		buf_reset(&job);
+		d = buf_reserve(&job, len);
+		if (!d || read_full(in_fd, d, len) != 0) {
+			rc = 4;
+			break;
+		}
+		buf_commit(&job, len);
+		limit_cpu_for_next_job();
+		wire_frame_begin(&out, FRAME_RESULT, seq);
+		st = parser_run(p, job.data, job.len, &out);
+		if (st) {
+			send_fail(out_fd, seq, st == TRAWL_ERR_INVALID ? "bad-job"
+				  : "result-too-large", trawl_status_str(st));
+			continue;
+		}
+		wire_frame_end(&out);
+		if (write_full(out_fd, out.data, out.len) != 0) {
+			rc = 5;
+			break;
+		}
+		/* Do not keep a huge buffer around after a huge message. */
+		if (out.cap > ((size_t)64 << 20))
+			buf_release(&out);
+		if (job.cap > ((size_t)64 << 20))
+			buf_release(&job);
+	}
+out:
+	buf_release(&job);
+	buf_release(&out);
+	parser_free(p);
+	g_mime_shutdown();
+	exit(rc);
+}
+
+/* ---- parent side ---- */
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int worker_spawn(struct worker *w, const int *close_fds, int ncfd)
+{
+	int jobs[2], results[2];
+	pid_t pid;
+
+	memset(w, 0, sizeof(*w));
+	buf_init(&w->out, TRAWL_MAX_FRAME + WIRE_HEADER_SIZE);
+	buf_init(&w->in, TRAWL_MAX_FRAME + WIRE_HEADER_SIZE);
+	w->to_fd = w->from_fd = -1;
+	if (pipe2(jobs, O_CLOEXEC) != 0)
+		return -1;
+	if (pipe2(results, O_CLOEXEC) != 0) {
+		close(jobs[0]);
+		close(jobs[1]);
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(jobs[0]);
+		close(jobs[1]);
+		close(results[0]);
+		close(results[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		for (int i = 0; i < ncfd; i++)
+			if (close_fds[i] >= 0)
+				close(close_fds[i]);
+		close(jobs[1]);
+		close(results[0]);
+		worker_main(jobs[0], results[1]);
+	}
+	close(jobs[0]);
+	close(results[1]);
+	w->pid = pid;
+	w->to_fd = jobs[1];
+	w->from_fd = results[0];
+	fcntl(w->to_fd, F_SETFL, O_NONBLOCK);
+	fcntl(w->from_fd, F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+static void close_pipes(struct worker *w)
+{
+	if (w->to_fd >= 0)
+		close(w->to_fd);
+	if (w->from_fd >= 0)
+		close(w->from_fd);
+	w->to_fd = w->from_fd = -1;
+}
+
+void worker_kill(struct worker *w, int *status)
+{
+	int st = 0;
+
+	if (w->pid > 0) {
+		kill(w->pid, SIGKILL);
+		while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (status)
+		*status = st;
+	close_pipes(w);
+	w->pid = 0;
+}
+
+void worker_stop(struct worker *w)
+{
+	int st;
+
+	if (w->to_fd >= 0)
+		close(w->to_fd);
+	w->to_fd = -1;
+	if (w->pid > 0)
+		while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
+			;
+	close_pipes(w);
+	w->pid = 0;
+}
+
+void worker_release(struct worker *w)
+{
+	buf_release(&w->out);
+	buf_release(&w->in);
+}
+
+int worker_queue_job(struct worker *w, const struct buf *job, uint64_t seq)
+{
+	if (w->nqueue >= TRAWL_WORKER_QUEUE)
+		return -1;
+	if (w->out_off && w->out_off == w->out.len) {
+		buf_reset(&w->out);
+		w->out_off = 0;
+	}
+	if (buf_append(&w->out, job->data, job->len))
+		return -1;
+	if (w->nqueue == 0)
+		w->head_since = now();
+	w->queue[w->nqueue++] = seq;
+	return 0;
+}
+
+int worker_flush(struct worker *w)
+{
+	while (w->out_off < w->out.len) {
+		ssize_t n = write(w->to_fd, w->out.data + w->out_off,
+				  w->out.len - w->out_off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n <= 0)
+			return -1;
+		w->out_off += (size_t)n;
+	}
+	buf_reset(&w->out);
+	w->out_off = 0;
+	return 0;
+}
+
+int worker_read(struct worker *w)
+{
+	for (;;) {
+		size_t want = WIRE_HEADER_SIZE;
+		ssize_t n;
+		char *p;
+
+		if (w->in.len >= WIRE_HEADER_SIZE) {
+			uint32_t len = wire_get_u32((uint8_t *)w->in.data);
+
+			if (len > TRAWL_MAX_FRAME)
+				return -2;
+			want += len;
+			if (w->in.len == want)
+				return 1;
+		}
+		p = buf_reserve(&w->in, want - w->in.len);
+		if (!p)
+			return -2;
+		n = read(w->from_fd, p, want - w->in.len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n <= 0)
+			return -1;
+		buf_commit(&w->in, (size_t)n);
+	}
+}
+
+double worker_now(void)
+{
+	return now();
+}

@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* writer.c - IDs, blobs and batched commits. */
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "writer.h"
+#include "blob.h"
+#include "limits.h"
+#include "banned.h"
+
+static const struct {
+	size_t off;
+	const char *sql;
+} stmts[] = {
+#define S(field, sql) { offsetof(struct writer, field), sql }
+	S(find_blob, "SELECT 1 FROM blobs WHERE sha256 = ?"),
+	S(ins_blob, "INSERT INTO blobs(sha256, size, pack, offset, clen) "
+		    "VALUES(?, ?, ?, ?, ?)"),
+	S(find_root, "SELECT id FROM items WHERE blob = ? AND parent IS NULL"),
+	S(ins_item, "INSERT INTO items(id, kind, parent, blob, md5, size, "
+		    "message_id, date, tz, date_source, subject, base_subject, "
+		    "in_reply_to, refs, body, body_len, content_hash, name, "
+		    "mime_type, sniffed_type, flags) VALUES(?1, ?2, ?3, ?4, ?5, "
+		    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+		    "?18, ?19, ?20, ?21)"),
+	S(find_addr, "SELECT id FROM addresses WHERE addr = ?"),
+	S(ins_addr, "INSERT INTO addresses(addr, name) VALUES(?, ?)"),
+	S(ins_item_addr, "INSERT INTO item_addrs(item, role, pos, addr, name) "
+			 "VALUES(?, ?, ?, ?, ?)"),
+	S(ins_source, "INSERT OR IGNORE INTO sources(path, member, offset, "
+		      "length, item) VALUES(?, ?, ?, ?, ?)"),
+	S(ins_warning, "INSERT INTO warnings(item, seq, code, detail) "
+		       "VALUES(?, ?, ?, ?)"),
+	S(ins_failure, "INSERT OR IGNORE INTO failures(path, member, offset, "
+		       "length, code, detail, blob) VALUES(?, ?, ?, ?, ?, ?, ?)"),
+	S(find_msgid, "SELECT id FROM items WHERE message_id = ? AND kind = 1 "
+		      "AND blob <> ? AND id < ? ORDER BY id LIMIT 1"),
+	S(flag_conflict, "UPDATE items SET flags = flags | ? WHERE id = ?"),
+#undef S
+};
+
+#define STMT(w, i) (*(sqlite3_stmt **)((char *)(w) + stmts[i].off))
+
+void writer_failpoint(struct writer *w, const char *name)
+{
+	const char *fp = w->opt ? w->opt->failpoint : NULL;
+	size_t n = strlen(name);
+	unsigned long at = 1;
+
+	if (!fp || strncmp(fp, name, n) != 0 || (fp[n] && fp[n] != ':'))
+		return;
+	if (fp[n] == ':')
+		at = strtoul(fp + n + 1, NULL, 10);
+	if (++w->failpoint_hits >= at)
+		kill(getpid(), SIGKILL);
+}
+
+static trawl_status step_done(struct writer *w, sqlite3_stmt *st,
+			      const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return archive_db_fail(w->a, what);
+	return TRAWL_OK;
+}
+
+static void bind_span(sqlite3_stmt *st, int i, struct span s)
+{
+	if (s.p)
+		sqlite3_bind_text(st, i, s.p, (int)s.n, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_str(sqlite3_stmt *st, int i, const char *s)
+{
+	sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_STATIC);
+}
+
+static trawl_status begin(struct writer *w)
+{
+	trawl_status st;
+
+	if (w->in_txn)
+		return TRAWL_OK;
+	st = db_exec(w->a, "BEGIN IMMEDIATE");
+	if (!st)
+		w->in_txn = 1;
+	return st;
+}
+
+trawl_status writer_open(struct writer *w, trawl_archive *a,
+			 const trawl_ingest_options *opt,
+			 trawl_ingest_summary *sum)
+{
+	trawl_status st;
+	sqlite3_stmt *q = NULL;
+
+	memset(w, 0, sizeof(*w));
+	w->a = a;
+	w->opt = opt;
+	w->sum = sum;
+	buf_init(&w->tmp, TRAWL_MAX_FRAME);
+	w->addr_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					    NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(stmts); i++)
+		if ((st = db_prepare(a, stmts[i].sql, &STMT(w, i))))
+			return st;
+	if ((st = pack_writer_open(&w->pw, a)))
+		return st;
+	if ((st = db_prepare(a, "SELECT coalesce(max(id), 0) + 1 FROM items",
+			     &q)))
+		return st;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		w->next_id = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	if ((st = begin(w)))
+		return st;
+	if ((st = db_prepare(a, "INSERT INTO ingests(started, trawl_version) "
+			     "VALUES(?, ?)", &q)))
+		return st;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)time(NULL));
+	sqlite3_bind_text(q, 2, TRAWL_VERSION, -1, SQLITE_STATIC);
+	st = step_done(w, q, "recording the ingest");
+	sqlite3_finalize(q);
+	w->ingest_id = sqlite3_last_insert_rowid(a->db);
+	return st;
+}
+
+static trawl_status store_blob(struct writer *w, const uint8_t *sha,
+			       uint64_t size, const void *z, size_t zlen)
+{
+	sqlite3_stmt *q = w->find_blob;
+	uint32_t pack;
+	uint64_t off;
+	trawl_status st;
+	int rc;
+
+	sqlite3_bind_blob(q, 1, sha, 32, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc == SQLITE_ROW)
+		return TRAWL_OK;
+	if (rc != SQLITE_DONE)
+		return archive_db_fail(w->a, "looking up a blob");
+	if ((st = pack_writer_append(&w->pw, sha, size, z, zlen, &pack, &off)))
+		return st;
+	q = w->ins_blob;
+	sqlite3_bind_blob(q, 1, sha, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)size);
+	sqlite3_bind_int64(q, 3, pack);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)off);
+	sqlite3_bind_int64(q, 5, (sqlite3_int64)zlen);
+	w->batch_bytes += zlen;
+	return step_done(w, q, "recording a blob");
+}
+
+static trawl_status addr_id(struct writer *w, struct span addr,
+			    struct span name, int64_t *id)
+{
+	char *key = g_strndup(addr.p ? addr.p : "", addr.p ? addr.n : 0);
+	gpointer v;
+	sqlite3_stmt *q;
+	trawl_status st = TRAWL_OK;
+	int rc;
+
+	if (g_hash_table_lookup_extended(w->addr_ids, key, NULL, &v)) {
+		*id = (int64_t)(intptr_t)v;
+		g_free(key);
+		return TRAWL_OK;
+	}
+	q = w->find_addr;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	if (rc == SQLITE_DONE) {
+		q = w->ins_addr;
+		sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+		bind_span(q, 2, name.p ? name : (struct span){ "", 0 });
+		st = step_done(w, q, "recording an address");
+		*id = sqlite3_last_insert_rowid(w->a->db);
+	} else if (rc != SQLITE_ROW) {
+		st = archive_db_fail(w->a, "looking up an address");
+	}
+	if (st) {
+		g_free(key);
+		return st;
+	}
+	/* Bounded cache: start over rather than grow without end. */
+	if (g_hash_table_size(w->addr_ids) >= 1000000)
+		g_hash_table_remove_all(w->addr_ids);
+	g_hash_table_insert(w->addr_ids, key, (gpointer)(intptr_t)*id);
+	return TRAWL_OK;
+}
+
+static trawl_status insert_addrs(struct writer *w, int64_t item,
+				 const struct rec_item *it)
+{
+	int pos[TRAWL_ROLE_BCC + 1] = { 0 };
+	trawl_status st = TRAWL_OK;
+
+	for (size_t i = 0; i < it->naddrs && !st; i++) {
+		const struct rec_addr *ad = &it->addrs[i];
+		sqlite3_stmt *q = w->ins_item_addr;
+		int64_t aid = 0;
+
+		if ((st = addr_id(w, ad->addr, ad->name, &aid)))
+			break;
+		sqlite3_bind_int64(q, 1, item);
+		sqlite3_bind_int(q, 2, ad->role);
+		sqlite3_bind_int(q, 3, pos[ad->role]++);
+		sqlite3_bind_int64(q, 4, aid);
+		bind_span(q, 5, ad->name);
+		st = step_done(w, q, "recording an item address");
+	}
+	return st;
+}
+
+static void emit(struct writer *w, const struct unit_source *src,
+		 const char *level, int64_t item, struct span code,
+		 struct span detail)
+{
+	trawl_ingest_event ev;
+	char *c, *d;
+
+	if (!w->opt || !w->opt->on_event)
+		return;
+	c = g_strndup(code.p ? code.p : "", code.n);
+	d = g_strndup(detail.p ? detail.p : "", detail.n);
+	ev.level = level;
+	ev.path = src->path;
+	ev.member = src->member;
+	ev.offset = src->offset;
+	ev.length = src->length;
+	ev.item = item;
+	ev.code = c;
+	ev.detail = d;
+	w->opt->on_event(w->opt->ctx, &ev);
+	g_free(c);
+	g_free(d);
+}
+
+static trawl_status insert_warnings(struct writer *w, int64_t item,
+				    const struct rec_item *it,
+				    const struct unit_source *src)
+{
+	trawl_status st = TRAWL_OK;
+
+	for (size_t i = 0; i < it->nwarns && !st; i++) {
+		sqlite3_stmt *q = w->ins_warning;
+
+		sqlite3_bind_int64(q, 1, item);
+		sqlite3_bind_int(q, 2, (int)i);
+		bind_span(q, 3, it->warns[i].code);
+		bind_span(q, 4, it->warns[i].detail);
+		st = step_done(w, q, "recording a warning");
+		w->sum->warnings++;
+		emit(w, src, "warning", item, it->warns[i].code,
+		     it->warns[i].detail);
+	}
+	return st;
+}
+
+/* Another email with the same Message-ID but other bytes: flag both. */
+static trawl_status check_conflict(struct writer *w, int64_t id,
+				   const struct rec_item *it)
+{
+	sqlite3_stmt *q = w->find_msgid;
+	int64_t other = 0;
+	trawl_status st = TRAWL_OK;
+	int rc;
+
+	if (it->kind != TRAWL_KIND_EMAIL || !it->message_id.p ||
+	    !it->message_id.n)
+		return TRAWL_OK;
+	bind_span(q, 1, it->message_id);
+	sqlite3_bind_blob(q, 2, it->sha256, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		other = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return archive_db_fail(w->a, "looking up a Message-ID");
+	for (int k = 0; other && k < 2 && !st; k++) {
+		q = w->flag_conflict;
+		sqlite3_bind_int(q, 1, ITEM_FLAG_MSGID_CONFLICT);
+		sqlite3_bind_int64(q, 2, k ? other : id);
+		st = step_done(w, q, "flagging a conflict");
+	}
+	return st;
+}
+
+static trawl_status insert_item(struct writer *w, int64_t id, int64_t parent,
+				const struct rec_item *it)
+{
+	sqlite3_stmt *q = w->ins_item;
+	trawl_status st;
+
+	if ((st = store_blob(w, it->sha256, it->size, it->blobz.p,
+			     it->blobz.n)))
+		return st;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int(q, 2, it->kind);
+	if (parent)
+		sqlite3_bind_int64(q, 3, parent);
+	else
+		sqlite3_bind_null(q, 3);
+	sqlite3_bind_blob(q, 4, it->sha256, 32, SQLITE_STATIC);
+	if (it->md5)
+		sqlite3_bind_blob(q, 5, it->md5, 16, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 5);
+	sqlite3_bind_int64(q, 6, (sqlite3_int64)it->size);
+	bind_span(q, 7, it->message_id);
+	for (int i = 8; i <= 10; i++)
+		sqlite3_bind_null(q, i);
+	if (it->has_date) {
+		sqlite3_bind_int64(q, 8, it->date);
+		sqlite3_bind_int(q, 9, it->tz);
+		sqlite3_bind_int(q, 10, it->date_source);
+	}
+	bind_span(q, 11, it->subject);
+	bind_span(q, 12, it->base_subject);
+	bind_span(q, 13, it->in_reply_to);
+	bind_span(q, 14, it->refs);
+	if (it->bodyz.p) {
+		sqlite3_bind_blob(q, 15, it->bodyz.p, (int)it->bodyz.n,
+				  SQLITE_STATIC);
+		sqlite3_bind_int64(q, 16, (sqlite3_int64)it->body_len);
+	} else {
+		sqlite3_bind_null(q, 15);
+		sqlite3_bind_null(q, 16);
+	}
+	if (it->chash)
+		sqlite3_bind_blob(q, 17, it->chash, 32, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 17);
+	bind_span(q, 18, it->name);
+	bind_span(q, 19, it->mime_type);
+	bind_span(q, 20, it->sniffed_type);
+	sqlite3_bind_int(q, 21, (int)it->flags);
+	st = step_done(w, q, "recording an item");
+	sqlite3_clear_bindings(q);
+	return st;
+}
+
+static trawl_status add_source(struct writer *w, const struct unit_source *src,
+			       int64_t item, int *added)
+{
+	sqlite3_stmt *q = w->ins_source;
+	trawl_status st;
+
+	bind_str(q, 1, src->path);
+	bind_str(q, 2, src->member);
+	sqlite3_bind_int64(q, 3, src->offset);
+	sqlite3_bind_int64(q, 4, src->length);
+	sqlite3_bind_int64(q, 5, item);
+	st = step_done(w, q, "recording a source location");
+	*added = sqlite3_changes(w->a->db) > 0;
+	return st;
+}
+
+static trawl_status find_root(struct writer *w, const uint8_t *sha,
+			      int64_t *id)
+{
+	sqlite3_stmt *q = w->find_root;
+	int rc;
+
+	*id = 0;
+	sqlite3_bind_blob(q, 1, sha, 32, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return archive_db_fail(w->a, "looking up an item");
+	return TRAWL_OK;
+}
+
+static void count_kind(struct writer *w, int kind)
+{
+	w->sum->items++;
+	if (kind == TRAWL_KIND_EMAIL)
+		w->sum->emails++;
+	else if (kind == TRAWL_KIND_ATTACHMENT)
+		w->sum->attachments++;
+	else
+		w->sum->documents++;
+}
+
+trawl_status writer_unit(struct writer *w, const struct unit_source *src,
+			 const struct rec_unit *u)
+{
+	int64_t known, base = w->next_id;
+	trawl_status st;
+	int added;
+
+	if ((st = begin(w)) || (st = find_root(w, u->items[0].sha256, &known)))
+		return st;
+	if (known) {
+		st = add_source(w, src, known, &added);
+		w->sum->known++;
+		w->sum->locations += (uint64_t)added;
+		return st;
+	}
+	for (size_t i = 0; i < u->nitems && !st; i++) {
+		const struct rec_item *it = &u->items[i];
+		int64_t id = base + (int64_t)i;
+		int64_t parent = it->parent < 0 ? 0 : base + it->parent;
+
+		st = insert_item(w, id, parent, it);
+		if (!st)
+			st = insert_addrs(w, id, it);
+		if (!st)
+			st = insert_warnings(w, id, it, src);
+		if (!st)
+			st = check_conflict(w, id, it);
+		count_kind(w, it->kind);
+	}
+	if (!st)
+		st = add_source(w, src, base, &added);
+	w->sum->locations += 1;
+	w->next_id = base + (int64_t)u->nitems;
+	w->batch_items += u->nitems;
+	return st;
+}
+
+trawl_status writer_failure(struct writer *w, const struct unit_source *src,
+			    const char *code, const char *detail,
+			    const void *raw, size_t rawlen)
+{
+	sqlite3_stmt *q = w->ins_failure;
+	uint8_t sha[32];
+	trawl_status st;
+
+	if ((st = begin(w)))
+		return st;
+	if (raw) {
+		blob_sha256(raw, rawlen, sha);
+		buf_reset(&w->tmp);
+		if ((st = blob_compress(raw, rawlen, &w->tmp)) ||
+		    (st = store_blob(w, sha, rawlen, w->tmp.data, w->tmp.len)))
+			return st;
+	}
+	bind_str(q, 1, src->path);
+	bind_str(q, 2, src->member);
+	sqlite3_bind_int64(q, 3, src->offset);
+	sqlite3_bind_int64(q, 4, src->length);
+	bind_str(q, 5, code);
+	bind_str(q, 6, detail);
+	if (raw)
+		sqlite3_bind_blob(q, 7, sha, 32, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 7);
+	st = step_done(w, q, "recording a failure");
+	w->sum->failures++;
+	emit(w, src, "failure", 0, (struct span){ code, strlen(code) },
+	     (struct span){ detail, strlen(detail) });
+	return st;
+}
+
+trawl_status writer_commit(struct writer *w, int force)
+{
+	trawl_status st;
+
+	if (!w->in_txn)
+		return TRAWL_OK;
+	if (!force && w->batch_items < TRAWL_BATCH_ITEMS &&
+	    w->batch_bytes < TRAWL_BATCH_BYTES)
+		return TRAWL_OK;
+	writer_failpoint(w, "before-blob-sync");
+	if ((st = pack_writer_sync(&w->pw)))
+		return st;
+	writer_failpoint(w, "after-blob-sync");
+	if ((st = pack_writer_record(&w->pw)))
+		return st;
+	writer_failpoint(w, "before-commit");
+	if ((st = db_exec(w->a, "COMMIT")))
+		return st;
+	w->in_txn = 0;
+	writer_failpoint(w, "after-commit");
+	w->batch_items = w->batch_bytes = 0;
+	return TRAWL_OK;
+}
+
+trawl_status writer_finish(struct writer *w)
+{
+	sqlite3_stmt *q = NULL;
+	trawl_status st;
+
+	if ((st = begin(w)))
+		return st;
+	if ((st = db_prepare(w->a, "UPDATE ingests SET finished = ?, items = ?, "
+			     "failures = ? WHERE id = ?", &q)))
+		return st;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)w->sum->items);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)w->sum->failures);
+	sqlite3_bind_int64(q, 4, w->ingest_id);
+	st = step_done(w, q, "finishing the ingest record");
+	sqlite3_finalize(q);
+	if (!st)
+		st = writer_commit(w, 1);
+	return st;
+}
+
+void writer_close(struct writer *w)
+{
+	if (w->in_txn && w->a && w->a->db)
+		sqlite3_exec(w->a->db, "ROLLBACK", NULL, NULL, NULL);
+	w->in_txn = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(stmts); i++)
+		if (STMT(w, i))
+			sqlite3_finalize(STMT(w, i));
+	pack_writer_close(&w->pw);
+	if (w->addr_ids)
+		g_hash_table_destroy(w->addr_ids);
+	buf_release(&w->tmp);
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
+# Ingest of loose files, a Maildir and odd inputs made here: IDs, fields,
+# raw bytes, re-ingest, -j independence, locking, check, failure accounting.
+. "$(dirname "$0")/lib.sh"
+
+D=$TMP/dump
+mkdir -p "$D/eml/sub" "$D/Maildir/cur" "$D/Maildir/new" "$D/Maildir/tmp" "$D/docs"
+printf 'From: Alice Example <Alice@Example.COM>\nTo: bob@example.com, "Doe, Jane" <jane@example.com>\nSubject: Re: Fwd: budget\nDate: Tue, 14 May 2024 10:00:00 -0700\nMessage-ID: <one@example.com>\n\nHello Bob,\nthe budget.\n' >"$D/eml/a.eml"
+printf 'From: bob@example.com\nTo: alice@example.com\nSubject: no date here\nMessage-ID: <two@example.com>\nIn-Reply-To: <one@example.com>\nReferences: <zero@example.com> <one@example.com>\n\nreply\n' >"$D/eml/sub/b.eml"
+# the same bytes again elsewhere: one item, two source locations
+cp "$D/eml/a.eml" "$D/docs/copy-of-a.eml"
+printf '\nDate: Sun, 30 Dec 2001 13:20:05 -0800 (PST)\nFrom: x@example.com\nSubject: leading blank line\n\nbody\n' >"$D/Maildir/cur/1700000000.M1P1.host:2,S"
+printf 'From: y@example.com\nSubject: maildir new\n\nno date, maildir time\n' >"$D/Maildir/new/1700000100.M2P2.host"
+printf 'filename,category\n1,spam\n' >"$D/docs/label.csv"
+: >"$D/docs/empty"
+ln -s nowhere "$D/docs/broken-link"
+mkfifo "$D/docs/fifo"
+
+A=$TMP/arch
+"$TRAWL" -A "$A" ingest -q -j 2 --report "$TMP/report.jsonl" "$D" 2>"$TMP/err"
+is "$?" 0 "ingest exits 0 even with bad inputs"
+"$TRAWL" -A "$A" stats --json >"$TMP/stats.json"
+is "$(jget "$TMP/stats.json" emails)" 4 "4 emails"
+is "$(jget "$TMP/stats.json" documents)" 2 "2 documents (csv, empty file)"
+is "$(jget "$TMP/stats.json" failed)" 2 "2 failures (broken symlink, fifo)"
+is "$(jget "$TMP/stats.json" sources)" 7 "7 source locations (one duplicate)"
+is "$(jget "$TMP/stats.json" format)" 1 "stats JSON has a format version"
+is "$(grep -c '"level":"failure"' "$TMP/report.jsonl")" 2 "report lists both failures"
+ok "report names the broken link" grep -q 'broken-link.*broken-symlink' "$TMP/report.jsonl"
+ok "stderr names the fifo" grep -q 'fifo: not-a-file' "$TMP/err"
+
+# every input file is accounted for: items' sources + failures = files
+files=$(find "$D" -type f -o -type l -o -type p | wc -l)
+acc=$(( $(jget "$TMP/stats.json" sources) + $(jget "$TMP/stats.json" failed) ))
+is "$acc" "$files" "every input file is in the archive or the report"
+
+# IDs follow bytewise path order: Maildir/ < docs/ < eml/
+"$TRAWL" -A "$A" show --json 1 >"$TMP/1.json"
+is "$(jget "$TMP/1.json" subject)" "leading blank line" "ID 1 is Maildir/cur (first in path order)"
+is "$(jget "$TMP/1.json" warnings.0.code)" "leading-blank-line" "leading blank line warned"
+is "$(jget "$TMP/1.json" date_source)" "header" "its Date header is used"
+"$TRAWL" -A "$A" show --json 2 >"$TMP/2.json"
+is "$(jget "$TMP/2.json" date_source)" "maildir" "no Date: falls back to the Maildir name time"
+is "$(jget "$TMP/2.json" date)" 1700000100 "Maildir time taken from the file name"
+id_a=$(for i in 1 2 3 4 5 6; do "$TRAWL" -A "$A" show --json $i | grep -q '"subject":"Re: Fwd: budget"' && echo $i; done | head -1)
+"$TRAWL" -A "$A" show --json "$id_a" >"$TMP/a.json"
+is "$(jget "$TMP/a.json" base_subject)" "budget" "base subject drops Re:/Fwd:"
+is "$(jget "$TMP/a.json" addresses.0.address)" "alice@example.com" "From address lower-cased"
+is "$(jget "$TMP/a.json" addresses.0.name)" "Alice Example" "From display name"
+is "$(jget "$TMP/a.json" addresses.2.name)" "Doe, Jane" "quoted display name with comma"
+is "$(jget "$TMP/a.json" message_id)" "one@example.com" "Message-ID"
+is "$(jget "$TMP/a.json" date)" 1715706000 "Date in UTC"
+is "$(jget "$TMP/a.json" tz_offset)" -420 "original offset kept"
+is "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["sources"]))' "$TMP/a.json")" 2 "duplicate bytes: one item, two locations"
+"$TRAWL" -A "$A" show --raw "$id_a" >"$TMP/a.raw"
+ok "show --raw gives the original bytes" cmp "$TMP/a.raw" "$D/eml/a.eml"
+"$TRAWL" -A "$A" show "$id_a" >"$TMP/a.txt"
+ok "show prints the body" grep -q "the budget" "$TMP/a.txt"
+
+ok "check is clean" "$TRAWL" -A "$A" check
+python3 "$TOP/tests/canon.py" "$A" >"$TMP/canon1"
+
+# re-ingest: nothing new, no ID changes
+"$TRAWL" -A "$A" ingest -q "$D" 2>/dev/null
+python3 "$TOP/tests/canon.py" "$A" >"$TMP/canon2"
+ok "re-ingest changes nothing" cmp "$TMP/canon1" "$TMP/canon2"
+
+# -j 1 gives the same archive as -j 2
+"$TRAWL" -A "$TMP/arch-j1" ingest -q -j 1 "$D" 2>/dev/null
+python3 "$TOP/tests/canon.py" "$TMP/arch-j1" >"$TMP/canon3"
+ok "-j 1 and -j 2 give identical archives" cmp "$TMP/canon1" "$TMP/canon3"
+
+# one writer at a time
+flock "$A/lock" sleep 3 &
+sleep 0.5
+"$TRAWL" -A "$A" ingest -q "$D" 2>"$TMP/lockerr"
+is "$?" 3 "a second writer is refused with exit 3"
+ok "and says the archive is locked" grep -q "another trawl is writing" "$TMP/lockerr"
+ok "readers are not blocked by the writer" "$TRAWL" -A "$A" stats
+wait
+
+# usage and missing things
+"$TRAWL" -A "$A" show 999 2>/dev/null
+is "$?" 4 "show of a missing item exits 4"
+"$TRAWL" -A "$A" show abc 2>/dev/null
+is "$?" 2 "show of a non-number is a usage error"
+"$TRAWL" -A "$TMP/none" stats 2>/dev/null
+is "$?" 3 "stats on a missing archive exits 3"
+"$TRAWL" frobnicate 2>/dev/null
+is "$?" 2 "unknown command is a usage error"
+ok "--help documents exit codes" sh -c "'$TRAWL' --help | grep -q 'Exit status'"
+
+# corruption is found by check
+cp -r "$A" "$TMP/bad"
+pack=$(ls "$TMP/bad/blobs/"pack-*.tpk | head -1)
+python3 - "$pack" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, 'rb').read())
+b[200] ^= 0xff
+open(p, 'wb').write(b)
+PY
+"$TRAWL" -A "$TMP/bad" check >"$TMP/checkout"
+is "$?" 1 "check exits 1 on a flipped byte in a pack"
+ok "check names the damaged blob" grep -q "blob" "$TMP/checkout"
+done_testing
