@@ -124,7 +124,8 @@ static int push_dir(struct input *in, struct input_failure *f)
 		l->n++;
 	}
 	closedir(d);
-	qsort(l->e, l->n, sizeof(*l->e), entry_cmp);
+	if (l->n)
+		qsort(l->e, l->n, sizeof(*l->e), entry_cmp);
 	in->depth++;
 	return 0;
 }
@@ -375,8 +376,13 @@ static int start_root(struct input *in, struct input_unit *u,
 	struct stat sb;
 	int r;
 
+	char *abs = realpath(root, NULL);
+
+	/* Source paths are stored absolute, so that the same file ingested
+	 * from another working directory is the same location. */
 	set_path(in, 0, NULL);
-	buf_puts(&in->path, root);
+	buf_puts(&in->path, abs ? abs : root);
+	free(abs);
 	while (in->path.len > 1 && in->path.data[in->path.len - 1] == '/')
 		in->path.data[--in->path.len] = '\0';
 	if (stat(in->path.data, &sb) != 0) {
