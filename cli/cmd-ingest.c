@@ -100,6 +100,7 @@ int cmd_ingest(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "report", required_argument, NULL, 'r' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "batch", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ingest_ui ui = { 0 };
@@ -124,6 +125,15 @@ int cmd_ingest(int argc, char **argv)
 			}
 			break;
 		case 'r': report = optarg; break;
+		case 'b':
+			errno = 0;
+			o.batch_items = (unsigned)strtoul(optarg, &end, 10);
+			if (errno || *end || !o.batch_items) {
+				cli_error("ingest", "--batch wants a positive "
+					  "number, not '%s'", optarg);
+				return cli_usage("ingest");
+			}
+			break;
 		case 'q': quiet = 1; break;
 		default: return cli_usage("ingest");
 		}

@@ -16,7 +16,7 @@ const char *cli_archive;
 
 static const struct cmd commands[] = {
 	{ "ingest", cmd_ingest,
-	  "ingest [-A ARCHIVE] [-j N] [--report FILE] PATH...",
+	  "ingest [-A ARCHIVE] [-j N] [--report FILE] [--batch N] [-q] PATH...",
 	  "add mail and files to the archive (creating it if needed)" },
 	{ "show", cmd_show, "show [-A ARCHIVE] ID [--raw | --json]",
 	  "print one item; --raw writes its original bytes" },

@@ -134,6 +134,10 @@ typedef struct trawl_ingest_options {
 	void (*on_progress)(void *ctx, const trawl_ingest_progress *p);
 	void (*on_event)(void *ctx, const trawl_ingest_event *ev);
 	void *ctx;
+	/* Items per batch (the commit unit); 0 = the default in limits.h.
+	 * Smaller batches make more of the ingest visible to readers sooner
+	 * and lose less to a crash, at some cost in speed. */
+	unsigned batch_items;
 	/* Test hook: the name of a failpoint at which the ingest kills its own
 	 * process with SIGKILL (see docs/FORMAT.md, "Crash safety").  NULL in
 	 * normal use. */

@@ -474,7 +474,9 @@ trawl_status writer_commit(struct writer *w, int force)
 
 	if (!w->in_txn)
 		return TRAWL_OK;
-	if (!force && w->batch_items < TRAWL_BATCH_ITEMS &&
+	if (!force && w->batch_items < (w->opt && w->opt->batch_items
+					? w->opt->batch_items
+					: TRAWL_BATCH_ITEMS) &&
 	    w->batch_bytes < TRAWL_BATCH_BYTES)
 		return TRAWL_OK;
 	writer_failpoint(w, "before-blob-sync");
