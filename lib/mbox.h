@@ -50,13 +50,14 @@
  * messages up to max_msg bytes (larger ones are split at From_ lines).
  *
  * The message data.  The bytes after the From_ line, line endings kept
- * as they are, with each line matching ^>+From  losing one '>' (mboxrd
- * un-escaping, right for mboxo's ">From " too; also applied under
- * Content-Length, since mutt writes mboxcl with escaped lines).  When the
- * last line of a message is empty, that line belongs to the separator and
- * is dropped (so "body\n\nFrom ..." gives "body\n" and a writer that left
- * out the empty line keeps its last newline).  Under Content-Length the
- * data is exactly the header block and the N body bytes, and the one empty
+ * as they are, with each line (header or body) matching ^>+From  losing
+ * one '>' (mboxrd un-escaping, right for mboxo's ">From " too; also done
+ * under Content-Length, since mutt writes mboxcl with escaped lines).
+ * When the last line of a message is empty, that line belongs to the
+ * separator and is dropped (so "body\n\nFrom ..." gives "body\n", and a
+ * writer that left out the empty line keeps its last newline).  Under
+ * Content-Length the data is exactly the header block and the N body
+ * bytes (N counts them as stored, before un-escaping), and the one empty
  * line after them, if any, is the separator.
  *
  * Bytes before the first From_ line (an input not starting with "From ")
@@ -73,7 +74,7 @@
  * bytes) and a read window of MBOX_WINDOW bytes, however large the input
  * and however long its lines.  Only the Content-Length check above can
  * grow the window, to at most max_msg bytes for one message, after which
- * it shrinks back.
+ * it shrinks back: the worst case is about 2 * max_msg + MBOX_WINDOW.
  */
 #ifndef TRAWL_MBOX_H
 #define TRAWL_MBOX_H
