@@ -173,15 +173,16 @@ int mbox_sniff(const char *data, size_t len);
  * The date of a From_ line (with or without its leading "From " and line
  * ending) as Unix seconds UTC, or INT64_MIN if none parses.  The date may
  * start at any word after the sender and reads
- *     [Weekday[,]] Mon DD HH:MM[:SS] [zone [zone]] YYYY [zone]
+ *     [Weekday[,]] Mon DD HH:MM[:SS] [up to 3 zone words] YYYY [zone]
  * (asctime with the variants' zones: "Sat Jan  3 01:05:34 1996",
  * "Sat Jan 03 01:05:34 +0000 2015", "Sat Jan  3 01:05:34 MET DST 1996",
  * "Sat Jan  3 01:05:34 1996 -0800", "... 1996 remote from host") or
  *     [Weekday[,]] DD Mon YYYY HH:MM[:SS] [zone]
- * (RFC 5322 order, written by some tools).  Years of two digits are
- * 1950-2049, of three digits 1900+; numeric zones and UT, UTC, GMT, Z and
- * the US zones are applied; other zone names, and no zone, count as UTC.
- * Days past the end of the month roll over into the next one.
+ * (RFC 5322 order, written by some tools); anything may follow.  Years
+ * of two digits are 1950-2049, of three digits 1900+, of four 1900-9999;
+ * numeric zones and UT, UTC, GMT, Z and the US zones are applied; other
+ * zone names, and no zone, count as UTC.  Days up to 31 are accepted in
+ * any month and roll over into the next one.
  */
 int64_t mbox_from_line_time(const char *line, size_t len);
 

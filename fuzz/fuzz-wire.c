@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * fuzz-wire.c - the writer's decoder of worker results: a worker is a
+ * process that may have been subverted by what it parsed, so its frames
+ * are validated like any other input.
+ */
+#include <stdint.h>
+
+#include "wire.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct rec_unit u;
+
+	rec_unit_decode(&u, data, size);
+	rec_unit_release(&u);
+	return 0;
+}
