@@ -6,7 +6,10 @@
  * names: the paths given, in the order given; within a directory tree,
  * files in bytewise order of their full paths (as `LC_ALL=C sort` orders
  * them, so a tree and a tar made from a sorted listing agree); within an
- * mbox, messages in file order.  Each unit is one message or one file.
+ * archive (zip, tar, tar.gz/.bz2/.xz/.zst, 7z, cpio, a compressed single
+ * file, through libarchive, nested to TRAWL_MAX_ARCHIVE_DEPTH), members in
+ * archive order; within an mbox, messages in file order; an Apple .emlx
+ * file is its message.  Each unit is one message or one file.
  * Memory is bounded: one unit at a time (TRAWL_MAX_UNIT_SIZE) plus one
  * sorted listing per open directory level.
  */
@@ -40,6 +43,7 @@ struct input_failure {
 };
 
 struct dir_level;
+struct arc_level;
 
 struct input {
 	const char *const *roots;
@@ -47,13 +51,17 @@ struct input {
 	struct dir_level *levels; /* TRAWL_MAX_DIR_DEPTH of them */
 	int depth;
 	struct buf path;      /* current file's path */
-	int fd;               /* current file, or -1 */
+	int fd;               /* current plain file, or -1 */
 	struct stat st;
+	struct arc_level *arcs; /* open archives, outermost first */
+	int narcs;
+	struct archive *cur_ar; /* the archive whose member is being read */
+	struct buf member;    /* current member path ("a.tar!/x/y" nesting) */
 	int in_mbox;
 	struct mbox_reader mbox;
-	char prefix[TRAWL_SNIFF_SIZE]; /* sniffed bytes, replayed to mbox */
+	char prefix[TRAWL_SNIFF_SIZE]; /* sniffed bytes, replayed to readers */
 	size_t prefix_len, prefix_off;
-	int64_t maildir_time;
+	int64_t maildir_time, mtime;
 	struct buf data;
 	uint64_t files, bytes;
 };

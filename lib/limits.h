@@ -47,6 +47,12 @@
 #define TRAWL_MAX_PATH 4096
 #define TRAWL_MAX_DIR_DEPTH 128
 
+/* Archives inside archives (zip in tar.gz in zip ...), and the size of a
+ * nested archive spooled to a temporary file so that it can be read with
+ * seeking (zip, 7z).  Deeper or larger nested archives are failures. */
+#define TRAWL_MAX_ARCHIVE_DEPTH 8
+#define TRAWL_MAX_SPOOL ((unsigned long long)4 << 30)
+
 /* Entries read from one directory before sorting them. */
 #define TRAWL_MAX_DIR_ENTRIES 10000000
 
