@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "mailutil.h"
 #include "banned.h"
 

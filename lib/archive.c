@@ -21,7 +21,7 @@
 
 #include "internal.h"
 #include "pack.h"
-#include "limits.h"
+#include "bounds.h"
 #include "banned.h"
 
 trawl_status archive_fail(trawl_archive *a, trawl_status st, const char *fmt,

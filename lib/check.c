@@ -16,7 +16,7 @@
 #include "internal.h"
 #include "blob.h"
 #include "pack.h"
-#include "limits.h"
+#include "bounds.h"
 #include "banned.h"
 
 struct check {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "html.h"
-#include "limits.h"
+#include "bounds.h"
 #include "banned.h"
 
 struct text_out {

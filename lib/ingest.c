@@ -24,7 +24,7 @@
 
 #include "internal.h"
 #include "input.h"
-#include "limits.h"
+#include "bounds.h"
 #include "wire.h"
 #include "worker.h"
 #include "writer.h"

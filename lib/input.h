@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
-#include "limits.h"
+#include "bounds.h"
 #include "mbox.h"
 
 struct input_unit {

@@ -5,7 +5,7 @@
 
 #include "internal.h"
 #include "blob.h"
-#include "limits.h"
+#include "bounds.h"
 #include "banned.h"
 
 struct item_addr {

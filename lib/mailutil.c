@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "limits.h"
+#include "bounds.h"
 #include "mailutil.h"
 #include "banned.h"
 

@@ -25,7 +25,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "mbox.h"
 #include "banned.h"
 

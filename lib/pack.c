@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "pack.h"
-#include "limits.h"
+#include "bounds.h"
 #include "banned.h"
 
 void pack_path(trawl_archive *a, uint32_t id, char *out, size_t outlen)

@@ -24,7 +24,7 @@
 #include "addrlist.h"
 #include "blob.h"
 #include "html.h"
-#include "limits.h"
+#include "bounds.h"
 #include "mailutil.h"
 #include "wire.h"
 #include "banned.h"
@@ -503,7 +503,7 @@ static void hash_text(GChecksum *ch, const char *s, size_t len)
 /* ---- MIME walk ---- */
 
 struct walk {
-	GPtrArray *children;  /* GMimeObject*: attachments, embedded messages */
+	GPtrArray *children;  /* struct child*: attachments, embedded messages */
 	struct buf plain;     /* body text from text/plain parts */
 	struct buf html;      /* body text from text/html parts */
 	GChecksum *ch;
@@ -511,6 +511,119 @@ struct walk {
 	int too_deep, too_many;
 	int charset_warned, text_cut;
 };
+
+/* A child of a message: a MIME part, or a file uuencoded inside a text
+ * part ("begin 644 name" ... "end"). */
+struct child {
+	GMimeObject *o;
+	char *uu_name;
+	GByteArray *uu_data;
+};
+
+static void add_child(struct walk *w, GMimeObject *o, char *uu_name,
+		      GByteArray *uu_data)
+{
+	struct child *c = g_new0(struct child, 1);
+
+	c->o = o;
+	c->uu_name = uu_name;
+	c->uu_data = uu_data;
+	g_ptr_array_add(w->children, c);
+}
+
+static void free_child(gpointer p)
+{
+	struct child *c = p;
+
+	g_free(c->uu_name);
+	if (c->uu_data)
+		g_byte_array_unref(c->uu_data);
+	g_free(c);
+}
+
+/* Length of the line at s (without its end), and where the next starts. */
+static size_t line_at(const char *s, const char *end, const char **next)
+{
+	const char *nl = memchr(s, '\n', (size_t)(end - s));
+	size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
+
+	*next = nl ? nl + 1 : end;
+	if (n && s[n - 1] == '\r')
+		n--;
+	return n;
+}
+
+/* "begin MODE NAME": the name, or NULL. */
+static char *uu_begin(const char *s, size_t n)
+{
+	size_t i = 6, digits = 0;
+
+	if (n < 9 || memcmp(s, "begin ", 6) != 0)
+		return NULL;
+	while (i < n && s[i] >= '0' && s[i] <= '7' && digits < 4) {
+		i++;
+		digits++;
+	}
+	if (digits < 3 || i >= n || s[i] != ' ' || i + 1 >= n)
+		return NULL;
+	return g_strndup(s + i + 1, n - i - 1);
+}
+
+#define MAX_UU_FILES 256
+
+/* Takes the uuencoded files out of text (decoded part bytes): each becomes
+ * a child; the text keeps a marker in its place.  Returns the text to
+ * index (malloc'd) or NULL when there is nothing to take out. */
+static char *extract_uu(struct walk *w, const char *s, size_t len)
+{
+	const char *p = s, *end = s + len, *next;
+	struct buf out;
+	int found = 0;
+
+	buf_init(&out, len + 1);
+	while (p < end) {
+		size_t n = line_at(p, end, &next);
+		char *name = found < MAX_UU_FILES ? uu_begin(p, n) : NULL;
+		const char *q = next, *stop = NULL, *after = NULL;
+
+		while (name && q < end && !stop) {
+			const char *qn;
+			size_t k = line_at(q, end, &qn);
+
+			if (k == 3 && !memcmp(q, "end", 3)) {
+				stop = q;
+				after = qn;
+			}
+			q = qn;
+		}
+		if (!stop) {
+			g_free(name);
+			buf_append(&out, p, (size_t)(next - p));
+			p = next;
+			continue;
+		}
+		{
+			GByteArray *ba = g_byte_array_sized_new(
+				(guint)(stop - next) + 4);
+			int state = GMIME_UUDECODE_STATE_BEGIN;
+			guint32 save = 0;
+			size_t got = g_mime_encoding_uudecode_step(
+				(const unsigned char *)next,
+				(size_t)(after - next), ba->data, &state, &save);
+
+			g_byte_array_set_size(ba, (guint)got);
+			buf_printf(&out, "[uuencoded file: %s]\n", name);
+			add_child(w, NULL, name, ba);
+		}
+		found++;
+		p = after;
+	}
+	if (!found) {
+		buf_release(&out);
+		return NULL;
+	}
+	return buf_detach(&out, NULL);
+}
 
 /* Decoded (transfer-encoding removed) bytes of a leaf part. */
 static GByteArray *part_bytes(GMimePart *part)
@@ -545,8 +658,12 @@ static void add_text(struct parser *p, struct walk *w, GMimePart *part,
 		GMIME_OBJECT(part), "charset");
 	int cut = 0;
 	enum text_origin origin = TEXT_DECLARED;
-	char *utf8 = text_from_8bit((const char *)ba->data, ba->len, cs,
+	char *uu = html ? NULL : extract_uu(w, (const char *)ba->data, ba->len);
+	char *utf8 = text_from_8bit(uu ? uu : (const char *)ba->data,
+				    uu ? strlen(uu) : ba->len, cs,
 				    TRAWL_MAX_BODY_TEXT, &cut, &origin);
+
+	free(uu);
 	struct buf *dst = html ? &w->html : &w->plain;
 
 	if (cs && *cs && origin != TEXT_DECLARED && !w->charset_warned) {
@@ -581,7 +698,7 @@ static void walk_part(struct parser *p, struct walk *w, GMimeObject *o,
 	}
 	if (depth > TRAWL_MAX_MIME_DEPTH) {
 		w->too_deep = 1;
-		g_ptr_array_add(w->children, o);
+		add_child(w, o, NULL, NULL);
 		return;
 	}
 	if (GMIME_IS_MULTIPART(o)) {
@@ -611,7 +728,7 @@ static void walk_part(struct parser *p, struct walk *w, GMimeObject *o,
 		    g_mime_content_type_is_type(ct, "text", "*"))
 			return; /* text/enriched etc.: another form of the body */
 	}
-	g_ptr_array_add(w->children, o);
+	add_child(w, o, NULL, NULL);
 }
 
 static void parse_message(struct parser *p, GMimeMessage *m, const char *raw,
@@ -649,6 +766,15 @@ static void emit_attachment(struct parser *p, GMimeObject *o, int parent)
 	put_sniffed(p, ba->data, ba->len);
 	g_byte_array_unref(ba);
 	g_free(type);
+}
+
+static void emit_uu(struct parser *p, const struct child *c, int parent)
+{
+	begin_item(p, TRAWL_KIND_ATTACHMENT, parent);
+	put_blob(p, c->uu_data->data, c->uu_data->len, 1);
+	put_text(p, W_NAME, c->uu_name, "file name");
+	wire_put_str(p->out, W_MIME, "application/x-uuencode");
+	put_sniffed(p, c->uu_data->data, c->uu_data->len);
 }
 
 static void emit_embedded(struct parser *p, GMimeMessagePart *mp, int parent,
@@ -716,7 +842,7 @@ static void parse_message(struct parser *p, GMimeMessage *m, const char *raw,
 		warn(p, "leading-blank-line", "%zu blank byte(s) before the "
 		     "header; parsed as mail", p->skip);
 	memset(&w, 0, sizeof(w));
-	w.children = g_ptr_array_new();
+	w.children = g_ptr_array_new_with_free_func(free_child);
 	buf_init(&w.plain, TRAWL_MAX_BODY_TEXT);
 	buf_init(&w.html, TRAWL_MAX_BODY_TEXT);
 	w.ch = g_checksum_new(G_CHECKSUM_SHA256);
@@ -739,10 +865,13 @@ static void parse_message(struct parser *p, GMimeMessage *m, const char *raw,
 	if (body)
 		walk_part(p, &w, body, depth, 0);
 	for (guint i = 0; i < w.children->len; i++) {
-		GMimeObject *c = g_ptr_array_index(w.children, i);
+		struct child *c = g_ptr_array_index(w.children, i);
 
-		if (GMIME_IS_PART(c)) {
-			GByteArray *ba = part_bytes(GMIME_PART(c));
+		if (c->uu_data) {
+			hash_text(w.ch, (const char *)c->uu_data->data,
+				  c->uu_data->len);
+		} else if (GMIME_IS_PART(c->o)) {
+			GByteArray *ba = part_bytes(GMIME_PART(c->o));
 
 			hash_text(w.ch, (const char *)ba->data, ba->len);
 			g_byte_array_unref(ba);
@@ -762,12 +891,15 @@ static void parse_message(struct parser *p, GMimeMessage *m, const char *raw,
 		     p->gmime_warns > 8 ? "; ..." : "");
 
 	for (guint i = 0; i < w.children->len; i++) {
-		GMimeObject *c = g_ptr_array_index(w.children, i);
+		struct child *c = g_ptr_array_index(w.children, i);
 
-		if (GMIME_IS_MESSAGE_PART(c) && depth < TRAWL_MAX_MIME_DEPTH)
-			emit_embedded(p, GMIME_MESSAGE_PART(c), self, depth);
+		if (c->uu_data)
+			emit_uu(p, c, self);
+		else if (GMIME_IS_MESSAGE_PART(c->o) &&
+			 depth < TRAWL_MAX_MIME_DEPTH)
+			emit_embedded(p, GMIME_MESSAGE_PART(c->o), self, depth);
 		else
-			emit_attachment(p, c, self);
+			emit_attachment(p, c->o, self);
 	}
 	g_checksum_free(w.ch);
 	buf_release(&w.plain);

@@ -33,7 +33,7 @@ typedef enum trawl_status {
 	TRAWL_ERR_NOMEM,     /* out of memory */
 	TRAWL_ERR_IO,        /* a read, write or sync failed */
 	TRAWL_ERR_CORRUPT,   /* stored data fails validation */
-	TRAWL_ERR_TOO_LARGE, /* input exceeds a limit in limits.h */
+	TRAWL_ERR_TOO_LARGE, /* input exceeds a limit in bounds.h */
 	TRAWL_ERR_LOCKED,    /* another writer holds the archive */
 	TRAWL_ERR_NOT_FOUND, /* no such item, file or archive */
 	TRAWL_ERR_INVALID,   /* bad argument or malformed input */
@@ -134,7 +134,7 @@ typedef struct trawl_ingest_options {
 	void (*on_progress)(void *ctx, const trawl_ingest_progress *p);
 	void (*on_event)(void *ctx, const trawl_ingest_event *ev);
 	void *ctx;
-	/* Items per batch (the commit unit); 0 = the default in limits.h.
+	/* Items per batch (the commit unit); 0 = the default in bounds.h.
 	 * Smaller batches make more of the ingest visible to readers sooner
 	 * and lose less to a crash, at some cost in speed. */
 	unsigned batch_items;

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "wire.h"
-#include "limits.h"
+#include "bounds.h"
 #include "trawl.h"
 #include "banned.h"
 

@@ -15,7 +15,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
-#include "limits.h"
+#include "bounds.h"
 
 struct worker {
 	pid_t pid;            /* 0 when not running */

@@ -9,7 +9,7 @@
 
 #include "writer.h"
 #include "blob.h"
-#include "limits.h"
+#include "bounds.h"
 #include "banned.h"
 
 static const struct {

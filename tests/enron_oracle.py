@@ -13,7 +13,7 @@ Used by tests/t/enron.sh; python3 standard library only.
       own reading of them; TRAWL is the binary (for `show --json` of a few
       items).  Prints TAP fragments for the shell test to number:
           ok<TAB>description        a check that passed
-          not ok<TAB>description    a check that failed
+          not ok<TAB>description    a check that failed (details follow)
           # text                    a diagnostic
       and writes the counts it found to FACTS.json, for the shell test to
       hold against the corpus constants.
@@ -73,12 +73,13 @@ def diag(text):
 
 
 def check(passed, description, details=()):
+    """The result line, then (on failure) the first few details."""
+    out(("ok\t" if passed else "not ok\t") + description)
     if not passed:
         for d in list(details)[:EXAMPLES]:
             diag("  " + d)
         if len(details) > EXAMPLES:
             diag("  ... and %d more" % (len(details) - EXAMPLES))
-    out(("ok\t" if passed else "not ok\t") + description)
 
 
 # ---- slice -------------------------------------------------------------

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * limits.h - every bound on something that grows from input, in one place.
+ * bounds.h - every bound on something that grows from input, in one place.
  *
  * Each limit says what it caps and what happens when input exceeds it.
  * Nothing in the library allocates in proportion to input without one of
  * these caps in front of it.
  */
-#ifndef TRAWL_LIMITS_H
-#define TRAWL_LIMITS_H
+#ifndef TRAWL_BOUNDS_H
+#define TRAWL_BOUNDS_H
 
 /* One unit handed to a parser: a loose file, one mbox message, one archive
  * member.  Larger units are reported as failures ("too large") and skipped;

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
+# The Enron inbox corpus (../shared/corpora/enron-inbox.tar.gz): 44,757 real
+# messages as loose files.  Ingest the unpacked tree and hold the archive
+# against the corpus's known counts, against the files themselves (every
+# path maps to the item with its exact bytes; duplicates grouped as Python
+# groups them by SHA-256) and against Python's email package reading
+# Message-ID, Subject, From and Date of every message (tests/enron_oracle.py,
+# which lists the accepted disagreement classes).  Then check and re-ingest.
+#
+# plain: the whole corpus.  asan: the first 5,000 files in bytewise path
+# order (allen-p/csv/*.csv and allen-p/inbox/8 among them), with the same
+# relations but not the whole-corpus constants.
+. "$(dirname "$0")/lib.sh"
+need_corpus enron-inbox.tar.gz
+
+TARBALL=$CORPORA/enron-inbox.tar.gz
+ORACLE=$TOP/tests/enron_oracle.py
+A=$TMP/a
+R=$TMP/maildir
+T=$SECONDS
+times=""
+lap() { times="$times $1 $((SECONDS - T))s"; T=$SECONDS; }
+
+# 1. unpack
+if [ "$VARIANT" = asan ]; then
+	full=0
+	python3 "$ORACLE" slice "$TARBALL" "$TMP" 5000 >"$TMP/slice.txt"
+	is "$?" 0 "the 5,000-file slice is extracted"
+	(cd "$TMP" && find maildir -type f | LC_ALL=C sort) >"$TMP/tree.txt"
+	ok "the tree is exactly the slice, in bytewise order" \
+		cmp "$TMP/slice.txt" "$TMP/tree.txt"
+	is "$(wc -l <"$TMP/tree.txt")" 5000 "the slice has 5,000 files"
+	ok "the slice has allen-p/csv/*.csv and allen-p/inbox/8" sh -c \
+		"grep -qx maildir/allen-p/csv/allen-label.csv '$TMP/tree.txt' &&
+		 grep -qx maildir/allen-p/csv/label.csv '$TMP/tree.txt' &&
+		 grep -qx maildir/allen-p/inbox/8 '$TMP/tree.txt'"
+else
+	full=1
+	tar -xzf "$TARBALL" -C "$TMP"
+	is "$?" 0 "the corpus unpacks"
+	is "$(find "$R" -type f | wc -l)" 44757 "the corpus has 44,757 files"
+fi
+nfiles=$(find "$R" -type f | wc -l)
+lap unpack
+
+# 2. ingest
+"$TRAWL" -A "$A" ingest -q --report "$TMP/report.jsonl" "$R" 2>"$TMP/err"
+rc=$?
+[ $rc = 0 ] || sed 's/^/# /' "$TMP/err" | head -40
+is "$rc" 0 "ingest exits 0"
+lap ingest
+"$TRAWL" -A "$A" stats --json >"$TMP/stats.json"
+is "$?" 0 "stats --json exits 0"
+st() { jget "$TMP/stats.json" "$1"; }
+echo "# stats: $(cat "$TMP/stats.json")"
+
+# 3. counts.  The oracle reads trawl.db and the files; its figures go to
+# facts.json (computed, not trusted: the oracle checks them itself).
+python3 "$ORACLE" check "$A" "$R" "$TRAWL" "$TMP/facts.json" \
+	>"$TMP/oracle.out" 2>"$TMP/oracle.err"
+orc=$?
+lap oracle
+fact() { jget "$TMP/facts.json" "$1"; }
+
+if [ "$full" = 1 ]; then
+	# facts of the corpus (from the issue), not of trawl's output
+	is "$(st emails)" 44715 "44,715 emails"
+	is "$(st documents)" 2 "2 documents (allen-p/csv/*.csv)"
+	is "$(st failed)" 0 "0 failures"
+	is "$(st items)" 44717 "44,717 items"
+	is "$(st sources)" 44757 "44,757 source locations"
+	is "$(st conflicts)" 0 "0 Message-ID conflicts"
+	is "$(fact trawl_extra_rows)" 40 "40 extra source locations"
+	is "$(fact trawl_multi_items)" 30 "on 30 items with more than one source"
+	is "$(fact trawl_multi_rows)" 70 "70 source rows among those 30 items"
+	is "$(fact py_extra_rows)/$(fact py_dup_groups)/$(fact py_dup_rows)" \
+		40/30/70 "Python's SHA-256 grouping finds the same 40/30/70"
+fi
+# relations, in both variants
+is "$(st documents)" 2 "the two csv files are documents"
+is "$(st conflicts)" 0 "no Message-ID conflicts (none in the whole corpus)"
+is "$(( $(st sources) + $(st failed) ))" "$nfiles" \
+	"sources + failures = files"
+is "$(st sources)" "$(fact source_rows)" "stats sources = rows of the sources table"
+is "$(( $(st emails) + $(st documents) ))" "$(fact distinct_contents)" \
+	"emails + documents = distinct file contents (Python's SHA-256)"
+is "$(( $(st emails) + $(st documents) + $(st attachments) + $(st embedded) ))" \
+	"$(st items)" "items are the emails and documents (no attachments in this corpus)"
+is "$(fact trawl_extra_rows)" "$(fact py_extra_rows)" \
+	"extra source locations = Python's duplicate copies"
+is "$(grep -c '"level":"failure"' "$TMP/report.jsonl")" "$(st failed)" \
+	"the report lists every failure"
+is "$(grep -c '"level":"warning"' "$TMP/report.jsonl")" "$(st warnings)" \
+	"the report lists every warning"
+
+# allen-p/inbox/8 starts with a blank line: mail all the same, warned
+id8=$(python3 -c 'import sqlite3,sys
+db = sqlite3.connect("file:%s/trawl.db?mode=ro" % sys.argv[1], uri=True)
+r = db.execute("SELECT item FROM sources WHERE path = ?", (sys.argv[2],)).fetchone()
+print(r[0] if r else "")' "$A" "$R/allen-p/inbox/8")
+"$TRAWL" -A "$A" show --json "${id8:-0}" >"$TMP/8.json" 2>/dev/null
+is "$(jget "$TMP/8.json" kind 2>/dev/null)" email "allen-p/inbox/8 is an email"
+is "$(python3 -c 'import json,sys
+print(" ".join(w["code"] for w in json.load(open(sys.argv[1]))["warnings"]))' \
+	"$TMP/8.json" 2>/dev/null)" leading-blank-line \
+	"allen-p/inbox/8 has a leading-blank-line warning"
+is "$(jget "$TMP/8.json" date_source 2>/dev/null)" header \
+	"allen-p/inbox/8's Date header is read"
+
+# 3-4. the oracle's own checks (file by file; Python's email package)
+while IFS= read -r line; do
+	case "$line" in
+	"# "*) echo "$line" ;;
+	"ok	"*) is ok ok "${line#ok	}" ;;
+	"not ok	"*) is "failed (see below)" passes "${line#not ok	}" ;;
+	*) echo "# oracle: $line" ;;
+	esac
+done <"$TMP/oracle.out"
+[ $orc = 0 ] || sed 's/^/# /' "$TMP/oracle.err" | tail -20
+is "$orc" 0 "the oracle ran to the end"
+
+# 5. check, and re-ingest adds nothing
+ok "trawl check exits 0" "$TRAWL" -A "$A" check
+lap check
+python3 "$TOP/tests/canon.py" "$A" >"$TMP/canon1"
+"$TRAWL" -A "$A" ingest -q "$R" 2>/dev/null
+is "$?" 0 "re-ingest exits 0"
+lap reingest
+"$TRAWL" -A "$A" stats --json >"$TMP/stats2.json"
+ok "re-ingest leaves stats unchanged" cmp "$TMP/stats.json" "$TMP/stats2.json"
+python3 "$TOP/tests/canon.py" "$A" >"$TMP/canon2"
+ok "re-ingest leaves the archive unchanged (canon.py)" \
+	cmp "$TMP/canon1" "$TMP/canon2"
+lap canon
+echo "# $VARIANT, $nfiles files; seconds:$times"
+done_testing
