@@ -117,6 +117,14 @@ static json_t *item_json(const trawl_item *it)
 		json_array_append_new(kids,
 				      json_integer(trawl_item_child(it, i)));
 	json_object_set_new(j, "children", kids);
+	{
+		const char *tp = NULL;
+		int64_t t = trawl_item_thread(it, &tp);
+
+		if (t)
+			json_object_set_new(j, "thread", json_integer(t));
+		set_str(j, "thread_parent", tp);
+	}
 	if (body)
 		json_object_set_new(j, "body", json_stringn(body, blen));
 	return j;
@@ -180,6 +188,9 @@ static void print_text(json_t *j)
 	}
 	print_field("Subject:", jstr(j, "subject"));
 	print_field("Message-ID:", jstr(j, "message_id"));
+	if (json_object_get(j, "thread"))
+		printf("%-13s %lld\n", "Thread:", (long long)json_integer_value(
+			json_object_get(j, "thread")));
 	print_field("In-Reply-To:", jstr(j, "in_reply_to"));
 	print_field("References:", jstr(j, "references"));
 	print_field("Name:", jstr(j, "name"));

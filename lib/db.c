@@ -94,8 +94,20 @@ static const char schema_v1[] =
 	" items INTEGER,"
 	" failures INTEGER);";
 
-/* Migrations: migrations[i] takes schema version i+1 to i+2. */
-static const char *const migrations[] = { NULL };
+/* Migrations: migrations[i] takes schema version i+1 to i+2.  A new
+ * archive is created at version 1 and migrated forward, so every step is
+ * exercised on every new archive. */
+static const char *const migrations[] = {
+	/* 1 -> 2: threads */
+	"CREATE TABLE threads("
+	" item INTEGER PRIMARY KEY,"
+	" thread INTEGER NOT NULL,"
+	" parent TEXT);"
+	"CREATE INDEX threads_thread ON threads(thread);"
+	"CREATE TABLE thread_redirects("
+	" old INTEGER PRIMARY KEY,"
+	" new INTEGER NOT NULL);",
+};
 
 trawl_status db_exec(trawl_archive *a, const char *sql)
 {
@@ -131,6 +143,8 @@ static int user_version(trawl_archive *a)
 	return v;
 }
 
+static trawl_status migrate(trawl_archive *a, int from);
+
 static trawl_status create_schema(trawl_archive *a)
 {
 	struct buf sql;
@@ -140,13 +154,13 @@ static trawl_status create_schema(trawl_archive *a)
 	buf_printf(&sql,
 		   "BEGIN IMMEDIATE;%s"
 		   "INSERT INTO meta VALUES('created_by', 'trawl %s');"
-		   "PRAGMA user_version=%d;COMMIT;",
-		   schema_v1, TRAWL_VERSION, TRAWL_SCHEMA_VERSION);
+		   "PRAGMA user_version=1;COMMIT;",
+		   schema_v1, TRAWL_VERSION);
 	st = sql.err ? sql.err : db_exec(a, sql.data);
 	if (st)
 		sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
 	buf_release(&sql);
-	return st;
+	return st ? st : migrate(a, 1);
 }
 
 static trawl_status migrate(trawl_archive *a, int from)

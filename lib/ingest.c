@@ -26,6 +26,7 @@
 #include "input.h"
 #include "bounds.h"
 #include "wire.h"
+#include "thread.h"
 #include "worker.h"
 #include "writer.h"
 #include "banned.h"
@@ -500,6 +501,12 @@ trawl_status trawl_ingest(trawl_archive *a, const char *const *paths,
 	st = run(&g);
 	if (!st)
 		st = writer_finish(&g.w);
+	/* Threads are recomputed over the whole archive once its items are
+	 * committed: membership depends only on the set of messages. */
+	if (!st) {
+		writer_failpoint(&g.w, "before-threads");
+		st = threads_update(a);
+	}
 out:
 	for (unsigned i = 0; g.workers && i < g.nworkers; i++) {
 		if (st)

@@ -31,7 +31,7 @@ trawl_status archive_fail(trawl_archive *a, trawl_status st, const char *fmt,
 trawl_status archive_db_fail(trawl_archive *a, const char *what);
 
 /* db.c: schema creation and migrations (see docs/FORMAT.md). */
-#define TRAWL_SCHEMA_VERSION 1
+#define TRAWL_SCHEMA_VERSION 2
 trawl_status db_open(trawl_archive *a, const char *path, int create);
 trawl_status db_exec(trawl_archive *a, const char *sql);
 /* Prepares sql, or fails with the message set on a. */

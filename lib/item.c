@@ -42,6 +42,8 @@ struct trawl_item {
 	size_t nwarnings;
 	int64_t *children;
 	size_t nchildren;
+	int64_t thread;
+	char *thread_parent;
 };
 
 static char *col_str(sqlite3_stmt *q, int i)
@@ -196,6 +198,15 @@ static int child_row(trawl_item *it, sqlite3_stmt *q)
 	return 0;
 }
 
+static int thread_row(trawl_item *it, sqlite3_stmt *q)
+{
+	it->thread = sqlite3_column_int64(q, 0);
+	/* the parent message of the item itself, not of its carrier */
+	if (sqlite3_column_int64(q, 2) == it->id)
+		it->thread_parent = col_str(q, 1);
+	return 0;
+}
+
 trawl_status trawl_item_load(trawl_archive *a, int64_t id, trawl_item **out)
 {
 	trawl_item *it = calloc(1, sizeof(*it));
@@ -221,6 +232,13 @@ trawl_status trawl_item_load(trawl_archive *a, int64_t id, trawl_item **out)
 	if (!st)
 		st = each_row(a, "SELECT id FROM items WHERE parent = ? "
 			      "ORDER BY id", id, child_row, it);
+	if (!st)
+		st = each_row(a, "WITH RECURSIVE up(id, parent) AS ("
+			      "SELECT id, parent FROM items WHERE id = ? UNION ALL "
+			      "SELECT i.id, i.parent FROM items i JOIN up ON "
+			      "i.id = up.parent) SELECT t.thread, t.parent, up.id "
+			      "FROM up JOIN threads t ON t.item = up.id "
+			      "WHERE up.parent IS NULL", id, thread_row, it);
 	if (st) {
 		trawl_item_free(it);
 		return st;
@@ -258,7 +276,15 @@ void trawl_item_free(trawl_item *it)
 	}
 	free(it->warnings);
 	free(it->children);
+	free(it->thread_parent);
 	free(it);
+}
+
+int64_t trawl_item_thread(const trawl_item *it, const char **parent)
+{
+	if (parent)
+		*parent = it->thread_parent;
+	return it->thread;
 }
 
 int64_t trawl_item_id(const trawl_item *it) { return it->id; }

@@ -37,6 +37,7 @@ trawl_status trawl_stats_get(trawl_archive *a, trawl_stats *s)
 		C(documents, "SELECT count(*) FROM items WHERE kind = 3"),
 		C(correspondents, "SELECT count(*) FROM addresses"),
 		C(sources, "SELECT count(*) FROM sources"),
+		C(threads, "SELECT count(DISTINCT thread) FROM threads"),
 		C(warnings, "SELECT count(*) FROM warnings"),
 		C(failed, "SELECT count(*) FROM failures"),
 		C(guessed_dates, "SELECT count(*) FROM items WHERE kind = 1 AND "

@@ -217,6 +217,12 @@ size_t trawl_item_nwarnings(const trawl_item *it);
 void trawl_item_warning(const trawl_item *it, size_t i, const char **code,
 			const char **detail);
 
+/* The thread the item belongs to (for an attachment or embedded message:
+ * the thread of the message that carries it), 0 if none yet; *parent (may
+ * be NULL) gets the Message-ID this message replies to, present in the
+ * archive or not, or NULL for a thread's first message. */
+int64_t trawl_item_thread(const trawl_item *it, const char **parent);
+
 size_t trawl_item_nchildren(const trawl_item *it);
 int64_t trawl_item_child(const trawl_item *it, size_t i);
 

@@ -23,9 +23,10 @@ the email.utils / email.header helpers applied by hand:
   - compat32 never raises while parsing or fetching a header and hands back
     the header as written (folds included), so every normalization below is
     explicit here rather than hidden in the header registry;
-  - policy.default gives the same answers on this corpus but is 6x slower
-    (40 s against 7 s on 44,715 messages), and its DateHeader turns a date
-    without a zone into a naive datetime whose timestamp() is local time.
+  - policy.default agrees with trawl on the same number of messages here
+    (the same three disagreements) but is 6x slower (40 s against 7 s on
+    44,715 messages), and its DateHeader turns a date without a zone into
+    a naive datetime whose timestamp() is local time.
 Normalization of both sides:
   Message-ID  the text between the first '<' and the next '>', else the
               whole value stripped
@@ -447,41 +448,65 @@ def cmd_check(archive, root, trawl, facts_path):
           "fallback date and a no-date warning", no_date_wrong)
 
     # -- header section without a blank line after it ---------------------
-    # RFC 5322 2.2: the header section is fields and their continuations;
-    # Python ends it at the first line that is neither (with a
-    # MissingHeaderBodySeparatorDefect) and so does trawl's own sniffer
-    # (lib/mailutil.c, SNIFF_BODY_AFTER).  What follows is body text.
-    # KNOWN BUG (trawl with GMime): trawl keeps reading header fields
-    # until the first empty line, so body lines up to there are lost from
-    # the text and "From:"/"To:" lines of a quoted message become the
-    # message's own addresses (arnold-j/inbox/122: From gets "gosnell" and
-    # "gerri" from "From: Gosnell, Gerri" in the body).  These two checks
-    # fail until that is fixed.
+    # RFC 5322 2.2: the header section is fields and their continuations,
+    # then an empty line.  11 messages here have a line that is neither
+    # before any empty line: Python ends the header section there (with a
+    # MissingHeaderBodySeparatorDefect), as does trawl's own sniffer
+    # (lib/mailutil.c, "a body without the blank line").  trawl's parser
+    # (GMime) instead drops that line and reads on as header until the
+    # first empty line.
+    # Only the unambiguous losses are held against trawl, so that a fix
+    # may still keep real header fields that follow a stray line
+    # (campbell-l/inbox/1040 and geaccone-t/inbox/537: a lone "?" line,
+    # then Mime-Version, Content-Type, X-From...):
+    #  - every line Python reads as body that is not in field syntax
+    #    ("Name: ...") and has a letter or digit must be a line of trawl's
+    #    text, as often as Python has it;
+    #  - the From/To/Cc mailboxes must be those of Python's header section
+    #    (a quoted "From: Gosnell, Gerri" below "-----Original Message-----"
+    #    is not a sender).
+    # KNOWN BUG: both checks fail until trawl ends the header section there
+    # (9 messages lose body lines, e.g. allen-p/inbox/2 loses "Attached is
+    # the information you have requested.", arnold-j/inbox/74 loses 13
+    # lines; arnold-j/inbox/122 gets From "gosnell", "gerri" and To
+    # "quigley", "dutch").
+    field_syntax = re.compile(r"^[\x21-\x39\x3b-\x7e]+:")
+    alnum = re.compile(r"[A-Za-z0-9]")
+    addrs = collections.defaultdict(list)
+    for item, role, addr in db.execute(
+            "SELECT ia.item, ia.role, a.addr FROM item_addrs ia JOIN "
+            "addresses a ON a.id = ia.addr WHERE ia.role IN (0, 3, 4) "
+            "ORDER BY ia.item, ia.role, ia.pos"):
+        addrs[(item, role)].append(addr)
     nosep = [i for i in emails if any(
         isinstance(d, email.errors.MissingHeaderBodySeparatorDefect)
         for d in py[sorted(sources[i])[0]][1].defects)]
     diag("messages whose header section ends without a blank line: %d"
          % len(nosep))
-    lost, from_wrong, show_err = [], [], []
+    lost, addr_wrong, show_err = [], [], []
     for item in nosep:
         rel = sorted(sources[item])[0]
         msg = py[rel][1]
-        pf = py_mailboxes(all_raw(msg, "from"))
-        if froms[item] != pf:
-            from_wrong.append("%s: trawl From %s, Python %s" % (
-                rel, froms[item], pf))
+        for role, name in ((0, "from"), (3, "to"), (4, "cc")):
+            pa = py_mailboxes(all_raw(msg, name))
+            if addrs[(item, role)] != pa:
+                addr_wrong.append("%s: trawl %s %s, Python %s" % (
+                    rel, name.capitalize(), addrs[(item, role)], pa))
+        if msg.is_multipart():
+            diag("  %s is multipart: body lines not compared" % rel)
+            continue
         j, err = trawl_show(trawl, archive, item)
         if err:
             show_err.append(err)
             continue
-        body = norm_ws(j.get("body") or "")
-        if msg.is_multipart():
-            diag("  %s is multipart: body lines not compared" % rel)
-            continue
+        have = collections.Counter(
+            norm_ws(x) for x in (j.get("body") or "").splitlines())
         payload = raw_to_text(msg.get_payload(decode=True).decode(
             "ascii", "surrogateescape"))
-        gone = [ln for ln in (norm_ws(x) for x in payload.splitlines())
-                if ln and ln not in body]
+        want = collections.Counter(
+            ln for ln in (norm_ws(x) for x in payload.splitlines())
+            if alnum.search(ln) and not field_syntax.match(ln))
+        gone = [ln for ln in want if have[ln] < want[ln]]
         if gone:
             lost.append("%s: %d body line(s) missing from trawl's text, "
                         "first %r" % (rel, len(gone), gone[0][:70]))
@@ -489,8 +514,8 @@ def cmd_check(archive, root, trawl, facts_path):
           show_err)
     check(not lost, "a header section without a blank line after it "
           "loses no body line (KNOWN BUG: fails until fixed)", lost)
-    check(not from_wrong, "and no From address is taken from the body "
-          "(KNOWN BUG: fails until fixed)", from_wrong)
+    check(not addr_wrong, "and no From/To/Cc address is taken from the "
+          "body (KNOWN BUG: fails until fixed)", addr_wrong)
 
     facts["emails_compared"] = len(emails)
     facts["kinds"] = {str(k): v for k, v in kinds.items()}

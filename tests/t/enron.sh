@@ -108,7 +108,11 @@ print(" ".join(w["code"] for w in json.load(open(sys.argv[1]))["warnings"]))' \
 is "$(jget "$TMP/8.json" date_source 2>/dev/null)" header \
 	"allen-p/inbox/8's Date header is read"
 
-# 3-4. the oracle's own checks (file by file; Python's email package)
+# 3-4. the oracle's own checks (file by file; Python's email package).
+# Two of them fail until a known trawl bug is fixed (see the comment in
+# tests/enron_oracle.py): a header section that ends without a blank line
+# makes trawl drop body lines (allen-p/inbox/2, arnold-j/inbox/74, ...) and
+# take quoted "From:"/"To:" lines as addresses (arnold-j/inbox/122).
 while IFS= read -r line; do
 	case "$line" in
 	"# "*) echo "$line" ;;
