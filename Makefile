@@ -46,7 +46,7 @@ all: trawl
 
 ifeq ($(VARIANT),plain)
 trawl: $(B)/trawl
-	cp $< $@
+	rm -f $@ && cp $< $@
 endif
 
 $(B)/libtrawl.a: $(LIB_OBJ)

@@ -12,10 +12,12 @@ static int is_space(char c)
 }
 
 /* A trimmed copy of s[0..n), with one pair of surrounding quotes (or
- * parentheses) removed. */
+ * parentheses) removed and, inside them, backslash escapes undone. */
 static char *trimmed(const char *s, size_t n)
 {
 	char *r;
+	size_t k = 0;
+	int quoted = 0;
 
 	while (n && is_space(*s)) {
 		s++;
@@ -26,15 +28,79 @@ static char *trimmed(const char *s, size_t n)
 	if (n >= 2 && ((s[0] == '"' && s[n - 1] == '"') ||
 		       (s[0] == '(' && s[n - 1] == ')') ||
 		       (s[0] == '\'' && s[n - 1] == '\''))) {
+		quoted = s[0] != '\'';
 		s++;
 		n -= 2;
 	}
 	r = malloc(n + 1);
-	if (r) {
-		memcpy(r, s, n);
-		r[n] = '\0';
+	if (!r)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (quoted && s[i] == '\\' && i + 1 < n)
+			i++;
+		r[k++] = s[i];
 	}
+	r[k] = '\0';
 	return r;
+}
+
+/* The piece s[0..n) without its (comments), trimmed; *comment gets the
+ * text of the first comment (malloc'd, "" if none). */
+static char *without_comments(const char *s, size_t n, char **comment)
+{
+	char *r = malloc(n + 1), *out;
+	size_t k = 0, k_first = 0;
+	int depth = 0, quote = 0;
+	const char *first = NULL, *first_end = NULL;
+
+	*comment = NULL;
+	if (!r)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (depth) {
+			if (c == '\\' && i + 1 < n)
+				i++;
+			else if (c == '(')
+				depth++;
+			else if (c == ')' && --depth == 0 && !first_end)
+				first_end = s + i + 1;
+			continue;
+		}
+		if (quote && c == '\\' && i + 1 < n) {
+			r[k++] = c;
+			r[k++] = s[++i];
+			continue;
+		}
+		if (c == '"')
+			quote = !quote;
+		if (c == '(' && !quote) {
+			depth = 1;
+			if (!first) {
+				first = s + i;
+				k_first = k;
+			}
+			continue;
+		}
+		r[k++] = c;
+	}
+	if (first && !first_end)
+		first_end = s + n;
+	/* "addr (Name)" names the address; "(note) addr" does not */
+	{
+		size_t i = 0;
+
+		while (i < k_first && is_space(r[i]))
+			i++;
+		if (first && i == k_first)
+			first = NULL;
+	}
+	*comment = first ? trimmed(first, (size_t)(first_end - first))
+			 : strdup("");
+	out = trimmed(r, k);
+	free(r);
+	return out;
 }
 
 /* End of the piece starting at s: a top-level ',' or ';' or the end. */
@@ -108,12 +174,8 @@ size_t addrlist_split(const char *value, struct addr_piece *out, size_t max)
 			name = trimmed(start, (size_t)(lt - start));
 			addr = trimmed(lt + 1, (size_t)(gt - lt - 1));
 		} else if (has_at(start, (size_t)(end - start))) {
-			const char *stop = comment && comment > start ? comment
-								      : end;
-			addr = trimmed(start, (size_t)(stop - start));
-			name = comment && comment > start
-				       ? trimmed(comment, (size_t)(end - comment))
-				       : strdup("");
+			addr = without_comments(start, (size_t)(end - start),
+						&name);
 		} else {
 			name = trimmed(start, (size_t)(end - start));
 			addr = strdup("");

@@ -180,7 +180,7 @@ trawl_status blob_stream(trawl_archive *a, const uint8_t sha[32], int verify,
 
 	st = lookup(a, sha, &pack, &off, &clen, &size);
 	if (!st)
-		st = pack_read(a, pack, off, clen, sha, &z);
+		st = pack_read(a, pack, off, clen, size, sha, &z);
 	if (!st)
 		st = stream_frame(a, z, (size_t)clen, size, sha, verify, sink,
 				  ctx);

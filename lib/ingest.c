@@ -332,7 +332,8 @@ static trawl_status write_slot(struct ingest *g, struct slot *s)
 				      has_raw ? s->data_len : 0);
 	}
 	if (rec_unit_decode(&u, s->result.data + WIRE_HEADER_SIZE,
-			    s->result.len - WIRE_HEADER_SIZE)) {
+			    s->result.len - WIRE_HEADER_SIZE) ||
+	    rec_unit_check_frames(&u)) {
 		rec_unit_release(&u);
 		return writer_failure(&g->w, &s->src, "bad-result",
 				      "the parser returned a malformed record",

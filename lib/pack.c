@@ -315,7 +315,8 @@ void pack_writer_close(struct pack_writer *w)
 }
 
 trawl_status pack_read(trawl_archive *a, uint32_t pack, uint64_t offset,
-		       uint64_t clen, const uint8_t sha[32], void **z)
+		       uint64_t clen, uint64_t size, const uint8_t sha[32],
+		       void **z)
 {
 	char path[TRAWL_MAX_PATH];
 	uint8_t hdr[PACK_REC_HEADER_SIZE];
@@ -335,11 +336,24 @@ trawl_status pack_read(trawl_archive *a, uint32_t pack, uint64_t offset,
 			     (unsigned long long)offset);
 		goto out;
 	}
+	if (read_at(fd, hdr, PACK_HEADER_SIZE, 0) != 0 ||
+	    memcmp(hdr, PACK_MAGIC, 8) != 0 ||
+	    get_u64(hdr + 8) != PACK_VERSION) {
+		archive_fail(a, st, "%s: not a trawl pack, or version %llu",
+			     path, (unsigned long long)(get_u64(hdr + 8) &
+							0xffffffffu));
+		goto out;
+	}
 	if (read_at(fd, hdr, sizeof(hdr), offset) != 0 ||
 	    memcmp(hdr, PACK_REC_MAGIC, 4) != 0 ||
+	    (hdr[4] | hdr[5] | hdr[6] | hdr[7]) != 0 ||
+	    get_u64(hdr + 40) != size ||
 	    memcmp(hdr + 8, sha, 32) != 0 || get_u64(hdr + 48) != clen) {
-		archive_fail(a, st, "%s@%llu: bad blob record header", path,
-			     (unsigned long long)offset);
+		char hex[65];
+
+		hex_encode(sha, 32, hex);
+		archive_fail(a, st, "%s@%llu: the record header does not match "
+			     "blob %s", path, (unsigned long long)offset, hex);
 		goto out;
 	}
 	data = malloc(clen ? clen : 1);

@@ -49,10 +49,11 @@ trawl_status pack_writer_record(struct pack_writer *w);
 void pack_writer_close(struct pack_writer *w);
 
 /* Reads and checks the record at (pack, offset) and returns its compressed
- * payload in *z (malloc'd, caller frees), after validating the header
- * against sha and clen. */
+ * payload in *z (malloc'd, caller frees), after validating the pack header
+ * and the record header against sha, size and clen. */
 trawl_status pack_read(trawl_archive *a, uint32_t pack, uint64_t offset,
-		       uint64_t clen, const uint8_t sha[32], void **z);
+		       uint64_t clen, uint64_t size, const uint8_t sha[32],
+		       void **z);
 
 /* Path of pack id in out. */
 void pack_path(trawl_archive *a, uint32_t id, char *out, size_t outlen);

@@ -47,6 +47,7 @@ struct parser {
 	int nwarn;            /* warnings on the current item */
 	int gmime_warns;      /* GMime warnings seen while parsing */
 	size_t skip;          /* leading blank bytes before the root's headers */
+	size_t overrun;       /* where the root's body starts with no blank line */
 	struct buf gmime_warn_detail;
 };
 
@@ -841,6 +842,9 @@ static void parse_message(struct parser *p, GMimeMessage *m, const char *raw,
 	if (self == 0 && p->skip)
 		warn(p, "leading-blank-line", "%zu blank byte(s) before the "
 		     "header; parsed as mail", p->skip);
+	if (self == 0 && p->overrun)
+		warn(p, "no-header-end", "no blank line after the header; the "
+		     "body starts at byte %zu", p->skip + p->overrun);
 	memset(&w, 0, sizeof(w));
 	w.children = g_ptr_array_new_with_free_func(free_child);
 	buf_init(&w.plain, TRAWL_MAX_BODY_TEXT);
@@ -909,17 +913,62 @@ static void parse_message(struct parser *p, GMimeMessage *m, const char *raw,
 
 /* ---- units ---- */
 
+/* Where the header section ends without the blank line RFC 5322 wants:
+ * the offset of the first line that is neither a header field, nor a
+ * folded continuation, nor blank (Enron's cut-down messages go straight
+ * from "Subject:" to the body).  0 when the section ends properly. */
+static size_t header_overrun(const char *d, size_t len)
+{
+	const char *p = d, *end = d + (len < TRAWL_MAX_HEADER_SCAN
+				       ? len : TRAWL_MAX_HEADER_SCAN);
+
+	while (p < end) {
+		const char *next;
+		size_t n = line_at(p, end, &next), i = 0;
+
+		if (n == 0)
+			return 0; /* the blank line: a proper end */
+		if (p != d && (*p == ' ' || *p == '\t'))
+			goto next_line; /* folded continuation */
+		while (i < n && p[i] > ' ' && p[i] < 127 && p[i] != ':')
+			i++;
+		while (i < n && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		if (i == 0 || i >= n || p[i] != ':')
+			return p == d ? 0 : (size_t)(p - d);
+next_line:
+		p = next;
+	}
+	return 0;
+}
+
 static void parse_email_unit(struct parser *p, const struct job *j,
 			     size_t skip)
 {
 	GMimeStream *s;
 	GMimeParser *gp;
 	GMimeMessage *m;
+	size_t over = header_overrun(j->data + skip, j->len - skip);
 
 	p->gmime_warns = 0;
 	p->skip = skip;
+	p->overrun = over;
 	buf_reset(&p->gmime_warn_detail);
-	s = g_mime_stream_mem_new_with_buffer(j->data + skip, j->len - skip);
+	if (over) {
+		/* Parse a copy with the missing blank line put in; the stored
+		 * original keeps its bytes. */
+		GByteArray *ba = g_byte_array_sized_new((guint)(j->len - skip + 1));
+
+		g_byte_array_append(ba, (const guint8 *)j->data + skip,
+				    (guint)over);
+		g_byte_array_append(ba, (const guint8 *)"\n", 1);
+		g_byte_array_append(ba, (const guint8 *)j->data + skip + over,
+				    (guint)(j->len - skip - over));
+		s = g_mime_stream_mem_new_with_byte_array(ba);
+	} else {
+		s = g_mime_stream_mem_new_with_buffer(j->data + skip,
+						      j->len - skip);
+	}
 	gp = g_mime_parser_new_with_stream(s);
 	g_mime_parser_set_format(gp, GMIME_FORMAT_MESSAGE);
 	m = g_mime_parser_construct_message(gp, p->opts);

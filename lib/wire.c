@@ -2,6 +2,7 @@
 /* wire.c - tagged-field frames between ingest and its workers. */
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "wire.h"
 #include "bounds.h"
@@ -190,7 +191,7 @@ static int decode_field(struct rec_item *it, int tag, const uint8_t *d,
 		it->date = (int64_t)wire_get_u64(d);
 		it->tz = (int32_t)wire_get_u32(d + 8);
 		it->date_source = d[12];
-		return 0;
+		return it->date_source > TRAWL_DATE_NONE ? -1 : 0;
 	case W_BLOBZ: it->blobz = span_of(d, n); return 0;
 	case W_MSGID: it->message_id = span_of(d, n); return 0;
 	case W_SUBJECT: it->subject = span_of(d, n); return 0;
@@ -270,9 +271,27 @@ int rec_unit_decode(struct rec_unit *u, const void *payload, size_t len)
 	}
 	if (r < 0 || u->nitems == 0)
 		return -1;
-	for (size_t i = 0; i < u->nitems; i++)
-		if (!u->items[i].sha256 || !u->items[i].blobz.p)
+	for (size_t i = 0; i < u->nitems; i++) {
+		const struct rec_item *x = &u->items[i];
+
+		if (!x->sha256 || !x->blobz.p)
 			return -1;
+	}
+	return 0;
+}
+
+int rec_unit_check_frames(const struct rec_unit *u)
+{
+	for (size_t i = 0; i < u->nitems; i++) {
+		const struct rec_item *x = &u->items[i];
+
+		if (ZSTD_getFrameContentSize(x->blobz.p, x->blobz.n) != x->size)
+			return -1;
+		if (x->bodyz.p && ZSTD_getFrameContentSize(x->bodyz.p,
+							   x->bodyz.n) !=
+		    x->body_len)
+			return -1;
+	}
 	return 0;
 }
 

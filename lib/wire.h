@@ -135,5 +135,9 @@ struct rec_unit {
  * rec_unit_release).  Returns 0, or -1 when the payload is malformed. */
 int rec_unit_decode(struct rec_unit *u, const void *payload, size_t len);
 void rec_unit_release(struct rec_unit *u);
+/* Checks that every compressed frame declares exactly the size its item
+ * says (a cheap header check; the writer runs it before trusting a
+ * worker's result).  0, or -1. */
+int rec_unit_check_frames(const struct rec_unit *u);
 
 #endif

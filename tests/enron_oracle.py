@@ -366,6 +366,8 @@ def cmd_check(archive, root, trawl, facts_path):
     wrong = []
     for rel in stored:
         item = source_of[rel]
+        if item not in items:
+            continue  # reported above
         kind = items[item][1]
         kinds[kind] += 1
         want = KIND_EMAIL if len(py[rel][1].keys()) else KIND_DOCUMENT
@@ -387,9 +389,14 @@ def cmd_check(archive, root, trawl, facts_path):
     accepted = collections.defaultdict(list)
     unclassified = collections.defaultdict(list)
     no_date_wrong = []
-    emails = sorted(i for i in top if items[i][1] == KIND_EMAIL)
+    # each email once, read from the first of its files (all of them hold
+    # the same bytes: checked above)
+    first_file = {i: sorted(r for r in v if r in py)[0]
+                  for i, v in sources.items() if any(r in py for r in v)}
+    emails = sorted(i for i in top if items[i][1] == KIND_EMAIL
+                    and i in first_file)
     for item in emails:
-        rel = sorted(sources[item])[0]
+        rel = first_file[item]
         msg = py[rel][1]
         row = items[item]
         raws = {"message-id": first_raw(msg, "message-id"),
@@ -480,12 +487,12 @@ def cmd_check(archive, root, trawl, facts_path):
         addrs[(item, role)].append(addr)
     nosep = [i for i in emails if any(
         isinstance(d, email.errors.MissingHeaderBodySeparatorDefect)
-        for d in py[sorted(sources[i])[0]][1].defects)]
+        for d in py[first_file[i]][1].defects)]
     diag("messages whose header section ends without a blank line: %d"
          % len(nosep))
     lost, addr_wrong, show_err = [], [], []
     for item in nosep:
-        rel = sorted(sources[item])[0]
+        rel = first_file[item]
         msg = py[rel][1]
         for role, name in ((0, "from"), (3, "to"), (4, "cc")):
             pa = py_mailboxes(all_raw(msg, name))
@@ -518,6 +525,8 @@ def cmd_check(archive, root, trawl, facts_path):
           "body (KNOWN BUG: fails until fixed)", addr_wrong)
 
     facts["emails_compared"] = len(emails)
+    facts["item_allen_p_inbox_8"] = source_of.get(
+        os.path.join("allen-p", "inbox", "8"), 0)
     facts["kinds"] = {str(k): v for k, v in kinds.items()}
     with open(facts_path, "w") as f:
         json.dump(facts, f, indent=1, sort_keys=True)
