@@ -1045,6 +1045,21 @@ char *utf8_sanitize(const char *s, size_t len, size_t max, int *cut)
 	bound = len > (SIZE_MAX - 1) / 3 ? SIZE_MAX - 1 : len * 3;
 	buf_init(&b, max < bound ? max : bound);
 	while (p < end) {
+		/* a run of plain ASCII is copied in one piece */
+		const unsigned char *run = p;
+
+		while (p < end && *p && *p < 0x80)
+			p++;
+		if (p > run) {
+			plen = (size_t)(p - run);
+			if (plen > b.max - b.len) {
+				buf_append(&b, run, b.max - b.len);
+				was_cut = 1;
+				break;
+			}
+			buf_append(&b, run, plen);
+			continue;
+		}
 		n = utf8_seq(p, end, &bad);
 		if (n && *p) {
 			piece = (const char *)p;

@@ -28,6 +28,9 @@
 #include "bounds.h"
 #include "banned.h"
 
+/* Appends are gathered in memory up to this much before a write(). */
+#define PACK_WBUF_SIZE ((size_t)1 << 20)
+
 void pack_path(trawl_archive *a, uint32_t id, char *out, size_t outlen)
 {
 	snprintf(out, outlen, "%s/pack-%06u.tpk", a->blobdir, id);
@@ -198,6 +201,7 @@ trawl_status pack_writer_open(struct pack_writer *w, trawl_archive *a)
 	memset(w, 0, sizeof(*w));
 	w->a = a;
 	w->fd = w->prev_fd = -1;
+	buf_init(&w->wbuf, PACK_WBUF_SIZE);
 	st = db_prepare(a, "SELECT id, length FROM packs ORDER BY id", &q);
 	while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		newest = (uint32_t)sqlite3_column_int64(q, 0);
@@ -213,8 +217,26 @@ trawl_status pack_writer_open(struct pack_writer *w, trawl_archive *a)
 	return st;
 }
 
+/* Writes the buffered appends to the current pack. */
+static trawl_status flush_wbuf(struct pack_writer *w)
+{
+	if (w->wbuf.len && write_all(w->fd, w->wbuf.data, w->wbuf.len) != 0) {
+		char path[TRAWL_MAX_PATH];
+
+		pack_path(w->a, w->id, path, sizeof(path));
+		return archive_fail(w->a, TRAWL_ERR_IO, "%s: write: %s", path,
+				    strerror(errno));
+	}
+	buf_reset(&w->wbuf);
+	return TRAWL_OK;
+}
+
 static trawl_status roll(struct pack_writer *w)
 {
+	trawl_status fst = flush_wbuf(w);
+
+	if (fst)
+		return fst;
 	/* Keep the full pack open until the next sync makes it durable. */
 	if (w->dirty_prev) {
 		trawl_status st = pack_writer_sync(w);
@@ -244,8 +266,14 @@ trawl_status pack_writer_append(struct pack_writer *w, const uint8_t sha[32],
 	memcpy(hdr + 8, sha, 32);
 	put_u64(hdr + 40, size);
 	put_u64(hdr + 48, zlen);
-	if (write_all(w->fd, hdr, sizeof(hdr)) != 0 ||
-	    write_all(w->fd, z, zlen) != 0) {
+	if (w->wbuf.len + sizeof(hdr) + zlen > PACK_WBUF_SIZE &&
+	    (st = flush_wbuf(w)))
+		return st;
+	if (sizeof(hdr) + zlen <= PACK_WBUF_SIZE) {
+		buf_append(&w->wbuf, hdr, sizeof(hdr));
+		buf_append(&w->wbuf, z, zlen);
+	} else if (write_all(w->fd, hdr, sizeof(hdr)) != 0 ||
+		   write_all(w->fd, z, zlen) != 0) {
 		char path[TRAWL_MAX_PATH];
 
 		pack_path(w->a, w->id, path, sizeof(path));
@@ -260,6 +288,10 @@ trawl_status pack_writer_append(struct pack_writer *w, const uint8_t sha[32],
 
 trawl_status pack_writer_sync(struct pack_writer *w)
 {
+	trawl_status st = flush_wbuf(w);
+
+	if (st)
+		return st;
 	if (w->dirty_prev && w->prev_fd >= 0) {
 		if (fdatasync(w->prev_fd) != 0)
 			return archive_fail(w->a, TRAWL_ERR_IO,
@@ -307,6 +339,7 @@ trawl_status pack_writer_record(struct pack_writer *w)
 
 void pack_writer_close(struct pack_writer *w)
 {
+	buf_release(&w->wbuf); /* unsynced appends are uncommitted: dropped */
 	if (w->fd >= 0)
 		close(w->fd);
 	if (w->prev_fd >= 0)

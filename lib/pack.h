@@ -33,6 +33,7 @@ struct pack_writer {
 	int prev_fd;        /* that pack, kept open until the next sync */
 	uint32_t prev_id;
 	uint64_t prev_len;
+	struct buf wbuf;    /* appends not yet written to fd */
 };
 
 /* Opens the newest pack for appending, after cutting every pack back to

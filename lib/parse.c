@@ -455,21 +455,28 @@ static void put_refs(struct parser *p, GMimeObject *o, GChecksum *ch)
 
 static void hash_str(GChecksum *ch, const char *tag, const char *v)
 {
+	size_t n = v ? strlen(v) : 0, k = 0;
+	char *norm;
+	int sp = 0;
+
 	g_checksum_update(ch, (const guchar *)tag, (gssize)strlen(tag) + 1);
 	if (!v)
 		return;
 	/* whitespace runs count as one space */
-	for (int sp = 0; *v; v++) {
+	norm = g_malloc(n + 1);
+	for (; *v; v++) {
 		if (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n') {
 			sp = 1;
 			continue;
 		}
 		if (sp)
-			g_checksum_update(ch, (const guchar *)" ", 1);
+			norm[k++] = ' ';
 		sp = 0;
-		g_checksum_update(ch, (const guchar *)v, 1);
+		norm[k++] = *v;
 	}
-	g_checksum_update(ch, (const guchar *)"", 1);
+	norm[k++] = '\0';
+	g_checksum_update(ch, (const guchar *)norm, (gssize)k);
+	g_free(norm);
 }
 
 static void hash_addrs(GChecksum *ch, const char *tag, InternetAddressList *l)
@@ -492,13 +499,21 @@ static void hash_addrs(GChecksum *ch, const char *tag, InternetAddressList *l)
 /* Text of a part for the content hash: CRLF as LF, trailing space cut. */
 static void hash_text(GChecksum *ch, const char *s, size_t len)
 {
+	size_t start = 0;
+
 	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' ||
 		       s[len - 1] == '\r' || s[len - 1] == '\n'))
 		len--;
 	g_checksum_update(ch, (const guchar *)"part", 5);
-	for (size_t i = 0; i < len; i++)
-		if (!(s[i] == '\r' && i + 1 < len && s[i + 1] == '\n'))
-			g_checksum_update(ch, (const guchar *)s + i, 1);
+	/* runs between the CRs of CRLF pairs go in whole */
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n') {
+			g_checksum_update(ch, (const guchar *)s + start,
+					  (gssize)(i - start));
+			start = i + 1;
+		}
+	}
+	g_checksum_update(ch, (const guchar *)s + start, (gssize)(len - start));
 }
 
 /* ---- MIME walk ---- */
