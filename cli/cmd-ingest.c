@@ -23,11 +23,18 @@ static void on_progress(void *ctx, const trawl_ingest_progress *p)
 	double rate = p->seconds > 0 ? mb / p->seconds : 0;
 
 	if (ui->tty) {
-		fprintf(stderr, "\r\033[K%llu files, %llu messages+files, %llu "
-			"items, %.1f MB, %.1f MB/s, %.0f s%s",
+		char eta[32] = "";
+
+		if (p->bytes_total && p->bytes && !p->done &&
+		    p->bytes < p->bytes_total)
+			snprintf(eta, sizeof(eta), ", ETA %.0f s",
+				 p->seconds * (double)(p->bytes_total - p->bytes) /
+					 (double)p->bytes);
+		fprintf(stderr, "\r\033[K%llu files, %llu messages, %llu "
+			"items, %.1f MB, %.1f MB/s, %.0f s%s%s",
 			(unsigned long long)p->files,
 			(unsigned long long)p->units,
-			(unsigned long long)p->items, mb, rate, p->seconds,
+			(unsigned long long)p->items, mb, rate, p->seconds, eta,
 			p->failures ? " (failures: see report)" : "");
 		if (p->done)
 			fputc('\n', stderr);

@@ -14,11 +14,13 @@
  * a fresh worker.
  */
 #include <errno.h>
+#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,6 +60,7 @@ struct ingest {
 	uint64_t next_write;   /* seq the writer needs next */
 	size_t window_bytes;
 	double t0, last_progress;
+	uint64_t bytes_total;  /* estimated input bytes, for the ETA */
 	unsigned respawns;
 };
 
@@ -379,6 +382,7 @@ static void progress(struct ingest *g, int done)
 	p.units = g->sum->units;
 	p.items = g->sum->items;
 	p.bytes = g->in.bytes;
+	p.bytes_total = g->bytes_total;
 	p.failures = g->sum->failures;
 	p.warnings = g->sum->warnings;
 	p.seconds = t - g->t0;
@@ -452,6 +456,26 @@ static trawl_status run(struct ingest *g)
 	return st;
 }
 
+/* For the progress ETA: the bytes of the regular files under paths (a
+ * stat-only walk; archives count as their compressed size). */
+static uint64_t walk_total;
+
+static int add_size(const char *path, const struct stat *sb, int type,
+		    struct FTW *ftw)
+{
+	if (type == FTW_F && S_ISREG(sb->st_mode))
+		walk_total += (uint64_t)sb->st_size;
+	return 0;
+}
+
+static uint64_t estimate_total(const char *const *paths, size_t n)
+{
+	walk_total = 0;
+	for (size_t i = 0; i < n; i++)
+		nftw(paths[i], add_size, 64, FTW_PHYS);
+	return walk_total;
+}
+
 static unsigned default_jobs(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -493,6 +517,8 @@ trawl_status trawl_ingest(trawl_archive *a, const char *const *paths,
 		buf_init(&g.slots[i].job, TRAWL_MAX_FRAME);
 		buf_init(&g.slots[i].result, TRAWL_MAX_FRAME);
 	}
+	if (opt && opt->on_progress)
+		g.bytes_total = estimate_total(paths, npaths);
 	/* Workers first: fork before anything else is set up. */
 	for (unsigned i = 0; i < g.nworkers; i++)
 		if ((st = spawn(&g, i)))
