@@ -62,7 +62,7 @@
 #define TRAWL_REORDER_BYTES ((size_t)512 << 20)
 
 /* Jobs queued on one worker at once. */
-#define TRAWL_WORKER_QUEUE 4
+#define TRAWL_WORKER_QUEUE 16
 
 /* One batch (the commit unit of an ingest): items or raw bytes. */
 #define TRAWL_BATCH_ITEMS 4000
