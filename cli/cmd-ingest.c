@@ -108,6 +108,7 @@ int cmd_ingest(int argc, char **argv)
 		{ "report", required_argument, NULL, 'r' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "batch", required_argument, NULL, 'b' },
+		{ "parse-timeout", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ingest_ui ui = { 0 };
@@ -132,6 +133,16 @@ int cmd_ingest(int argc, char **argv)
 			}
 			break;
 		case 'r': report = optarg; break;
+		case 't':
+			errno = 0;
+			o.parse_seconds = (unsigned)strtoul(optarg, &end, 10);
+			if (errno || *end || !o.parse_seconds ||
+			    o.parse_seconds > 86400) {
+				cli_error("ingest", "--parse-timeout wants 1..86400 "
+					  "seconds, not '%s'", optarg);
+				return cli_usage("ingest");
+			}
+			break;
 		case 'b':
 			errno = 0;
 			o.batch_items = (unsigned)strtoul(optarg, &end, 10);

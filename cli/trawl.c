@@ -16,7 +16,8 @@ const char *cli_archive;
 
 static const struct cmd commands[] = {
 	{ "ingest", cmd_ingest,
-	  "ingest [-A ARCHIVE] [-j N] [--report FILE] [--batch N] [-q] PATH...",
+	  "ingest [-A ARCHIVE] [-j N] [--report FILE] [--batch N]\n"
+	  "             [--parse-timeout SECONDS] [-q] PATH...",
 	  "add mail and files to the archive (creating it if needed)" },
 	{ "show", cmd_show, "show [-A ARCHIVE] ID [--raw | --json]",
 	  "print one item; --raw writes its original bytes" },

@@ -61,6 +61,8 @@ struct ingest {
 	size_t window_bytes;
 	double t0, last_progress;
 	uint64_t bytes_total;  /* estimated input bytes, for the ETA */
+	struct worker_config wcfg;
+	unsigned wall_seconds; /* per job, before a worker is killed */
 	unsigned respawns;
 };
 
@@ -107,21 +109,22 @@ static trawl_status spawn(struct ingest *g, unsigned i)
 		fds[n++] = g->workers[k].from_fd;
 	}
 	fds[n++] = g->a->lock_fd;
-	if (worker_spawn(&g->workers[i], fds, n) != 0)
+	if (worker_spawn(&g->workers[i], &g->wcfg, fds, n) != 0)
 		return archive_fail(g->a, TRAWL_ERR_WORKER,
 				    "cannot start a parser worker: %s",
 				    strerror(errno));
 	return TRAWL_OK;
 }
 
-static void describe_death(int status, int timed_out, char *out, size_t n)
+static void describe_death(const struct ingest *g, int status, int timed_out,
+			   char *out, size_t n)
 {
 	if (timed_out)
-		snprintf(out, n, "parser took longer than %d s and was killed",
-			 TRAWL_WORKER_WALL_SECONDS);
+		snprintf(out, n, "parser took longer than %u s and was killed",
+			 g->wall_seconds);
 	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU)
-		snprintf(out, n, "parser used more than %d s of CPU and was "
-			 "killed", TRAWL_WORKER_CPU_SECONDS);
+		snprintf(out, n, "parser used more than %u s of CPU and was "
+			 "killed", g->wcfg.cpu_seconds);
 	else if (WIFSIGNALED(status))
 		snprintf(out, n, "parser crashed (signal %d, %s)",
 			 WTERMSIG(status), strsignal(WTERMSIG(status)));
@@ -152,7 +155,9 @@ static trawl_status worker_lost(struct ingest *g, unsigned i, int timed_out)
 		return archive_fail(g->a, TRAWL_ERR_WORKER,
 				    "parser workers keep dying (last: status "
 				    "%d)", status);
-	describe_death(status, timed_out, why, sizeof(why));
+	describe_death(g, status, timed_out, why, sizeof(why));
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU)
+		timed_out = 1;
 	slot_fail(slot_of(g, q[0]), timed_out ? "parser-timeout"
 			: "parser-crashed", why);
 	if ((st = spawn(g, i)))
@@ -419,7 +424,7 @@ static trawl_status poll_workers(struct ingest *g)
 		if (pfd[2 * i].revents)
 			st = read_worker(g, i);
 		else if (w->nqueue &&
-			 t - w->head_since > TRAWL_WORKER_WALL_SECONDS)
+			 t - w->head_since > g->wall_seconds)
 			st = worker_lost(g, i, 1);
 	}
 	return st;
@@ -504,6 +509,11 @@ trawl_status trawl_ingest(trawl_archive *a, const char *const *paths,
 	g.sum = summary;
 	g.t0 = worker_now();
 	g.nworkers = opt && opt->jobs ? opt->jobs : default_jobs();
+	g.wcfg.cpu_seconds = opt && opt->parse_seconds ? opt->parse_seconds
+						      : TRAWL_WORKER_CPU_SECONDS;
+	g.wall_seconds = opt && opt->parse_seconds ? 3 * opt->parse_seconds
+						  : TRAWL_WORKER_WALL_SECONDS;
+	g.wcfg.failpoint = opt ? opt->failpoint : NULL;
 	if (g.nworkers > TRAWL_MAX_JOBS)
 		g.nworkers = TRAWL_MAX_JOBS;
 	old_pipe = signal(SIGPIPE, SIG_IGN);

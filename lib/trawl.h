@@ -138,9 +138,14 @@ typedef struct trawl_ingest_options {
 	 * Smaller batches make more of the ingest visible to readers sooner
 	 * and lose less to a crash, at some cost in speed. */
 	unsigned batch_items;
+	/* CPU seconds one message or file may take to parse before its
+	 * parser is killed and the unit recorded as a failure (wall-clock
+	 * limit: three times as much); 0 = the defaults in bounds.h. */
+	unsigned parse_seconds;
 	/* Test hook: the name of a failpoint at which the ingest kills its own
-	 * process with SIGKILL (see docs/FORMAT.md, "Crash safety").  NULL in
-	 * normal use. */
+	 * process with SIGKILL (see docs/FORMAT.md, "Crash safety"), or
+	 * "worker-faults" to make parsers crash or hang on marked test input.
+	 * NULL in normal use. */
 	const char *failpoint;
 } trawl_ingest_options;
 

@@ -55,7 +55,7 @@ static int write_full(int fd, const void *data, size_t len)
 
 /* RLIMIT_CPU is per process and cumulative: before each job the soft
  * limit is moved to "CPU used so far + the per-job allowance". */
-static void limit_cpu_for_next_job(void)
+static void limit_cpu_for_next_job(unsigned allowance)
 {
 	struct rusage ru;
 	struct rlimit rl;
@@ -63,7 +63,7 @@ static void limit_cpu_for_next_job(void)
 	if (getrusage(RUSAGE_SELF, &ru) != 0 || getrlimit(RLIMIT_CPU, &rl))
 		return;
 	rl.rlim_cur = (rlim_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 1 +
-			       TRAWL_WORKER_CPU_SECONDS);
+			       allowance);
 	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
 		rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_CPU, &rl);
@@ -99,7 +99,20 @@ static void send_fail(int fd, uint64_t seq, const char *code,
 	buf_release(&f);
 }
 
-void worker_main(int in_fd, int out_fd)
+/* The test hook of struct worker_config. */
+static void injected_fault(const struct worker_config *cfg, const char *job,
+			   size_t len)
+{
+	if (!cfg->failpoint || strcmp(cfg->failpoint, "worker-faults"))
+		return;
+	if (memmem(job, len, "TRAWL-TEST-CRASH", 16))
+		raise(SIGSEGV);
+	if (memmem(job, len, "TRAWL-TEST-HANG", 15))
+		for (volatile unsigned long i = 0;; i++)
+			;
+}
+
+void worker_main(int in_fd, int out_fd, const struct worker_config *cfg)
 {
 	struct parser *p;
 	struct buf job, out;
@@ -130,7 +143,8 @@ void worker_main(int in_fd, int out_fd)
 			break;
 		}
 		buf_commit(&job, len);
-		limit_cpu_for_next_job();
+		limit_cpu_for_next_job(cfg->cpu_seconds);
+		injected_fault(cfg, job.data, job.len);
 		wire_frame_begin(&out, FRAME_RESULT, seq);
 		st = parser_run(p, job.data, job.len, &out);
 		if (st) {
@@ -167,7 +181,8 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int worker_spawn(struct worker *w, const int *close_fds, int ncfd)
+int worker_spawn(struct worker *w, const struct worker_config *cfg,
+		 const int *close_fds, int ncfd)
 {
 	int jobs[2], results[2];
 	pid_t pid;
@@ -198,7 +213,7 @@ int worker_spawn(struct worker *w, const int *close_fds, int ncfd)
 				close(close_fds[i]);
 		close(jobs[1]);
 		close(results[0]);
-		worker_main(jobs[0], results[1]);
+		worker_main(jobs[0], results[1], cfg);
 	}
 	close(jobs[0]);
 	close(results[1]);

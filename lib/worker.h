@@ -29,9 +29,20 @@ struct worker {
 	double head_since;    /* when the oldest job became the current one */
 };
 
+/* What a worker process is told when it starts. */
+struct worker_config {
+	unsigned cpu_seconds;  /* RLIMIT_CPU allowance per job */
+	/* Test hook: when "worker-faults", a job whose bytes contain
+	 * "TRAWL-TEST-CRASH" crashes the worker (SIGSEGV) and one with
+	 * "TRAWL-TEST-HANG" spins forever.  NULL in normal use, and then the
+	 * strings mean nothing. */
+	const char *failpoint;
+};
+
 /* Forks a worker.  close_fds (ncfd entries) are closed in the child: the
  * other workers' pipes, the archive lock.  Returns 0 or -1 (errno set). */
-int worker_spawn(struct worker *w, const int *close_fds, int ncfd);
+int worker_spawn(struct worker *w, const struct worker_config *cfg,
+		 const int *close_fds, int ncfd);
 /* Kills (SIGKILL) and reaps the worker; *status gets its wait status. */
 void worker_kill(struct worker *w, int *status);
 /* Closes the job pipe so the worker exits, then reaps it. */
@@ -51,6 +62,7 @@ int worker_read(struct worker *w);
 double worker_now(void);
 
 /* Entry point of the child process; never returns. */
-void worker_main(int in_fd, int out_fd) __attribute__((noreturn));
+void worker_main(int in_fd, int out_fd, const struct worker_config *cfg)
+	__attribute__((noreturn));
 
 #endif

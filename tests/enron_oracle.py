@@ -458,25 +458,22 @@ def cmd_check(archive, root, trawl, facts_path):
     # RFC 5322 2.2: the header section is fields and their continuations,
     # then an empty line.  11 messages here have a line that is neither
     # before any empty line: Python ends the header section there (with a
-    # MissingHeaderBodySeparatorDefect), as does trawl's own sniffer
-    # (lib/mailutil.c, "a body without the blank line").  trawl's parser
-    # (GMime) instead drops that line and reads on as header until the
-    # first empty line.
-    # Only the unambiguous losses are held against trawl, so that a fix
-    # may still keep real header fields that follow a stray line
-    # (campbell-l/inbox/1040 and geaccone-t/inbox/537: a lone "?" line,
-    # then Mime-Version, Content-Type, X-From...):
+    # MissingHeaderBodySeparatorDefect), and so must trawl, with a
+    # no-header-end warning.  Before 915c26c trawl's parser (GMime) dropped
+    # that line and read on as header up to the first empty line: 9
+    # messages lost body lines (allen-p/inbox/2 lost "Attached is the
+    # information you have requested.", arnold-j/inbox/74 13 lines) and
+    # arnold-j/inbox/122 got From "gosnell", "gerri" and To "quigley",
+    # "dutch" from a quoted "-----Original Message-----" block.  These
+    # checks found that and now guard the fix.
+    # Only unambiguous losses are held against trawl, so that it may still
+    # keep real header fields that follow a stray line (campbell-l/inbox/
+    # 1040 and geaccone-t/inbox/537: a lone "?" line, then Mime-Version,
+    # Content-Type, X-From...):
     #  - every line Python reads as body that is not in field syntax
     #    ("Name: ...") and has a letter or digit must be a line of trawl's
     #    text, as often as Python has it;
-    #  - the From/To/Cc mailboxes must be those of Python's header section
-    #    (a quoted "From: Gosnell, Gerri" below "-----Original Message-----"
-    #    is not a sender).
-    # KNOWN BUG: both checks fail until trawl ends the header section there
-    # (9 messages lose body lines, e.g. allen-p/inbox/2 loses "Attached is
-    # the information you have requested.", arnold-j/inbox/74 loses 13
-    # lines; arnold-j/inbox/122 gets From "gosnell", "gerri" and To
-    # "quigley", "dutch").
+    #  - the From/To/Cc mailboxes must be those of Python's header section.
     field_syntax = re.compile(r"^[\x21-\x39\x3b-\x7e]+:")
     alnum = re.compile(r"[A-Za-z0-9]")
     addrs = collections.defaultdict(list)
@@ -490,6 +487,12 @@ def cmd_check(archive, root, trawl, facts_path):
         for d in py[first_file[i]][1].defects)]
     diag("messages whose header section ends without a blank line: %d"
          % len(nosep))
+    warned = [i for i in emails if "no-header-end" in warns[i]]
+    check(sorted(nosep) == sorted(warned), "no-header-end is warned on "
+          "exactly the messages whose header section Python ends without "
+          "a blank line",
+          ["Python only: " + first_file[i] for i in set(nosep) - set(warned)]
+          + ["trawl only: " + first_file[i] for i in set(warned) - set(nosep)])
     lost, addr_wrong, show_err = [], [], []
     for item in nosep:
         rel = first_file[item]
@@ -520,9 +523,9 @@ def cmd_check(archive, root, trawl, facts_path):
     check(not show_err, "trawl show --json works for those messages",
           show_err)
     check(not lost, "a header section without a blank line after it "
-          "loses no body line (KNOWN BUG: fails until fixed)", lost)
+          "loses no body line", lost)
     check(not addr_wrong, "and no From/To/Cc address is taken from the "
-          "body (KNOWN BUG: fails until fixed)", addr_wrong)
+          "body", addr_wrong)
 
     facts["emails_compared"] = len(emails)
     facts["item_allen_p_inbox_8"] = source_of.get(

@@ -19,7 +19,7 @@ struct msg {
 static void check(const char *name, const struct msg *t, size_t n,
 		  const int64_t *want, const char *const *want_parent)
 {
-	struct thread_msg m[16];
+	struct thread_msg m[16] = { { 0 } };
 	int64_t got[16];
 	const char *parent[16];
 
