@@ -180,11 +180,11 @@ static trawl_status requeue(struct ingest *g, unsigned i, const uint64_t *q,
 static trawl_status take_frame(struct ingest *g, unsigned i)
 {
 	struct worker *w = &g->workers[i];
-	const uint8_t *h = (const uint8_t *)w->in.data;
+	size_t flen;
+	const uint8_t *h = worker_frame(w, &flen);
 	uint32_t type = wire_get_u32(h + 4);
 	uint64_t seq = wire_get_u64(h + 8);
 	struct slot *s;
-	struct buf tmp;
 
 	if (w->nqueue == 0 || w->queue[0] != seq ||
 	    (type != FRAME_RESULT && type != FRAME_FAIL))
@@ -195,22 +195,24 @@ static trawl_status take_frame(struct ingest *g, unsigned i)
 	w->nqueue--;
 	w->head_since = worker_now();
 	if (type == FRAME_FAIL) {
-		const char *p = w->in.data + WIRE_HEADER_SIZE;
-		size_t n = w->in.len - WIRE_HEADER_SIZE;
+		const char *p = (const char *)h + WIRE_HEADER_SIZE;
+		size_t n = flen - WIRE_HEADER_SIZE;
 		size_t cl = strnlen(p, n);
 		char *code = strndup(p, cl);
+		char *detail = cl < n ? strndup(p + cl + 1, n - cl - 1) : NULL;
 
 		slot_fail(s, code && *code ? code : "parser-failed",
-			  cl < n ? p + cl + 1 : "");
+			  detail ? detail : "");
 		free(code);
+		free(detail);
 	} else {
-		/* swap buffers: the slot takes the frame */
-		tmp = s->result;
-		s->result = w->in;
-		w->in = tmp;
-		s->state = SLOT_DONE;
+		buf_reset(&s->result);
+		if (buf_append(&s->result, h, flen))
+			slot_fail(s, "result-too-large", "result frame too large");
+		else
+			s->state = SLOT_DONE;
 	}
-	buf_reset(&w->in);
+	worker_take_frame(w);
 	return TRAWL_OK;
 }
 

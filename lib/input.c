@@ -32,6 +32,7 @@ struct dir_entry {
 	char *name;
 	char *key;   /* name, with '/' appended for directories */
 	int is_dir;
+	int is_link;
 };
 
 struct dir_level {
@@ -190,8 +191,16 @@ static int push_dir(struct input *in, struct input_failure *f)
 		}
 		snprintf(full, in->path.len + nlen + 2, "%s/%s", in->path.data,
 			 de->d_name);
-		/* Directories (not symlinks to them) sort as "name/". */
-		e->is_dir = lstat(full, &sb) == 0 && S_ISDIR(sb.st_mode);
+		/* Directories (not symlinks to them) sort as "name/".  The
+		 * type from readdir saves an lstat where the file system
+		 * gives it. */
+		if (de->d_type != DT_UNKNOWN) {
+			e->is_dir = de->d_type == DT_DIR;
+			e->is_link = de->d_type == DT_LNK;
+		} else if (lstat(full, &sb) == 0) {
+			e->is_dir = S_ISDIR(sb.st_mode);
+			e->is_link = S_ISLNK(sb.st_mode);
+		}
 		free(full);
 		memcpy(e->key, de->d_name, nlen);
 		e->key[nlen] = e->is_dir ? '/' : '\0';
@@ -244,10 +253,19 @@ static ssize_t stream_read(void *ctx, void *dst, size_t len)
 	return raw_read(in, dst, len);
 }
 
+/* Bytes of the current stream, when known (a plain file); -1 otherwise. */
+static int64_t stream_size(struct input *in)
+{
+	return in->cur_ar || in->fd < 0 ? -1 : (int64_t)in->st.st_size;
+}
+
 static int sniff(struct input *in)
 {
+	int64_t size = stream_size(in);
+
 	in->prefix_len = in->prefix_off = 0;
-	while (in->prefix_len < sizeof(in->prefix)) {
+	while (in->prefix_len < sizeof(in->prefix) &&
+	       (size < 0 || (int64_t)in->prefix_len < size)) {
 		ssize_t n = raw_read(in, in->prefix + in->prefix_len,
 				     sizeof(in->prefix) - in->prefix_len);
 
@@ -352,6 +370,22 @@ static int read_whole(struct input *in, struct input_failure *f)
 
 	buf_reset(&in->data);
 	buf_append(&in->data, in->prefix, in->prefix_len);
+	/* A small plain file was read whole by the sniff; a larger one is
+	 * read in one call of its size (plus one byte, to see it grew). */
+	if (stream_size(in) >= 0 && (int64_t)in->prefix_len == stream_size(in) &&
+	    in->prefix_len < sizeof(in->prefix))
+		n = 0;
+	else if (stream_size(in) > (int64_t)in->prefix_len &&
+		 (uint64_t)stream_size(in) < TRAWL_MAX_UNIT_SIZE) {
+		size_t want = (size_t)stream_size(in) - in->prefix_len + 1;
+		char *p = buf_reserve(&in->data, want);
+
+		n = p ? raw_read(in, p, want) : -1;
+		if (n > 0)
+			buf_commit(&in->data, (size_t)n);
+		if (n >= 0 && (size_t)n < want)
+			n = 0; /* at the end, as expected */
+	}
 	while (n > 0 && !in->data.err) {
 		char *p = buf_reserve(&in->data, 1 << 16);
 
@@ -687,7 +721,7 @@ static int visit(struct input *in, struct dir_level *l, struct input_unit *u,
 	}
 	if (e->is_dir)
 		return push_dir(in, f) ? 2 : -1;
-	if (lstat(in->path.data, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+	if (e->is_link) {
 		if (stat(in->path.data, &sb) != 0) {
 			fail(in, f, "broken-symlink",
 			     "symbolic link to nothing: %s", strerror(errno));

@@ -307,26 +307,51 @@ int worker_flush(struct worker *w)
 	return 0;
 }
 
+/* Length of the whole frame at the start of the unread bytes, or 0 if it
+ * is not all there yet; (size_t)-1 if its header is malformed. */
+static size_t frame_ready(const struct worker *w)
+{
+	size_t have = w->in.len - w->in_off;
+	uint32_t len;
+
+	if (have < WIRE_HEADER_SIZE)
+		return 0;
+	len = wire_get_u32((const uint8_t *)w->in.data + w->in_off);
+	if (len > TRAWL_MAX_FRAME)
+		return (size_t)-1;
+	return have >= WIRE_HEADER_SIZE + len ? WIRE_HEADER_SIZE + len : 0;
+}
+
 int worker_read(struct worker *w)
 {
 	for (;;) {
-		size_t want = WIRE_HEADER_SIZE;
+		size_t ready = frame_ready(w), want;
 		ssize_t n;
 		char *p;
 
-		if (w->in.len >= WIRE_HEADER_SIZE) {
-			uint32_t len = wire_get_u32((uint8_t *)w->in.data);
-
-			if (len > TRAWL_MAX_FRAME)
-				return -2;
-			want += len;
-			if (w->in.len == want)
-				return 1;
+		if (ready == (size_t)-1)
+			return -2;
+		if (ready)
+			return 1;
+		/* keep the partial frame, drop what was taken */
+		if (w->in_off) {
+			memmove(w->in.data, w->in.data + w->in_off,
+				w->in.len - w->in_off);
+			w->in.len -= w->in_off;
+			w->in_off = 0;
 		}
-		p = buf_reserve(&w->in, want - w->in.len);
+		want = 1 << 16;
+		if (w->in.len >= WIRE_HEADER_SIZE) {
+			size_t need = WIRE_HEADER_SIZE +
+				wire_get_u32((uint8_t *)w->in.data) - w->in.len;
+
+			if (need > want)
+				want = need;
+		}
+		p = buf_reserve(&w->in, want);
 		if (!p)
 			return -2;
-		n = read(w->from_fd, p, want - w->in.len);
+		n = read(w->from_fd, p, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -334,6 +359,21 @@ int worker_read(struct worker *w)
 		if (n <= 0)
 			return -1;
 		buf_commit(&w->in, (size_t)n);
+	}
+}
+
+const uint8_t *worker_frame(const struct worker *w, size_t *len)
+{
+	*len = frame_ready(w);
+	return (const uint8_t *)w->in.data + w->in_off;
+}
+
+void worker_take_frame(struct worker *w)
+{
+	w->in_off += frame_ready(w);
+	if (w->in_off == w->in.len) {
+		buf_reset(&w->in);
+		w->in_off = 0;
 	}
 }
 

@@ -23,7 +23,8 @@ struct worker {
 	int from_fd;          /* results, non-blocking */
 	struct buf out;       /* bytes waiting to be written to to_fd */
 	size_t out_off;
-	struct buf in;        /* bytes of a result frame being read */
+	struct buf in;        /* bytes read from from_fd, frames not yet taken */
+	size_t in_off;        /* start of the first frame not yet taken */
 	uint64_t queue[TRAWL_WORKER_QUEUE]; /* seqs sent, oldest first */
 	int nqueue;
 	double head_since;    /* when the oldest job became the current one */
@@ -53,10 +54,13 @@ void worker_release(struct worker *w);
 int worker_queue_job(struct worker *w, const struct buf *job, uint64_t seq);
 /* Writes what it can of the queued bytes.  0, or -1 when the pipe broke. */
 int worker_flush(struct worker *w);
-/* Reads what is available.  Returns 1 when a whole frame is in w->in,
- * 0 when more is needed, -1 on EOF or error (the worker died), -2 when
- * the frame is malformed. */
+/* Reads what is available.  Returns 1 when a whole frame is ready
+ * (worker_frame gives it; worker_take_frame moves past it), 0 when more is
+ * needed, -1 on EOF or error (the worker died), -2 when the frame is
+ * malformed. */
 int worker_read(struct worker *w);
+const uint8_t *worker_frame(const struct worker *w, size_t *len);
+void worker_take_frame(struct worker *w);
 
 /* Monotonic seconds, for job timeouts. */
 double worker_now(void);
