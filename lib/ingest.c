@@ -483,9 +483,13 @@ static uint64_t estimate_total(const char *const *paths, size_t n)
 	return walk_total;
 }
 
+/* All cores: the ingest process itself keeps one busy (reading, writing,
+ * SQLite), the parser workers take the others.  On 2 cores, 2 workers
+ * beside the ingest process measured slower than 1 (Enron: 9.4 s vs
+ * 7.9 s): three busy processes on two cores. */
 static unsigned default_jobs(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	long n = sysconf(_SC_NPROCESSORS_ONLN) - 1;
 
 	return n < 1 ? 1 : n > TRAWL_MAX_JOBS ? TRAWL_MAX_JOBS : (unsigned)n;
 }
