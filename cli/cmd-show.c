@@ -117,6 +117,14 @@ static json_t *item_json(const trawl_item *it)
 		json_array_append_new(kids,
 				      json_integer(trawl_item_child(it, i)));
 	json_object_set_new(j, "children", kids);
+	if (trawl_item_ncopies(it)) {
+		json_t *copies = json_array();
+
+		for (size_t i = 0; i < trawl_item_ncopies(it); i++)
+			json_array_append_new(copies,
+				json_integer(trawl_item_copy(it, i)));
+		json_object_set_new(j, "copies", copies);
+	}
 	{
 		const char *tp = NULL;
 		int64_t t = trawl_item_thread(it, &tp);
@@ -213,6 +221,10 @@ static void print_text(json_t *j)
 	json_array_foreach(json_object_get(j, "warnings"), i, x)
 		printf("%-13s %s: %s\n", i ? "" : "Warning:", jstr(x, "code"),
 		       jstr(x, "detail"));
+	json_array_foreach(json_object_get(j, "copies"), i, x)
+		printf("%-13s %lld%s\n", i ? "" : "Copies:",
+		       (long long)json_integer_value(x),
+		       i ? "" : "  (the same mail in other mailboxes)");
 	json_array_foreach(json_object_get(j, "children"), i, x)
 		printf("%-13s %lld\n", i ? "" : "Contains:",
 		       (long long)json_integer_value(x));

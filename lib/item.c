@@ -44,6 +44,8 @@ struct trawl_item {
 	size_t nchildren;
 	int64_t thread;
 	char *thread_parent;
+	int64_t *copies;
+	size_t ncopies;
 };
 
 static char *col_str(sqlite3_stmt *q, int i)
@@ -198,6 +200,14 @@ static int child_row(trawl_item *it, sqlite3_stmt *q)
 	return 0;
 }
 
+static int copy_row(trawl_item *it, sqlite3_stmt *q)
+{
+	if (GROW(it->copies, it->ncopies))
+		return -1;
+	it->copies[it->ncopies++] = sqlite3_column_int64(q, 0);
+	return 0;
+}
+
 static int thread_row(trawl_item *it, sqlite3_stmt *q)
 {
 	it->thread = sqlite3_column_int64(q, 0);
@@ -232,6 +242,11 @@ trawl_status trawl_item_load(trawl_archive *a, int64_t id, trawl_item **out)
 	if (!st)
 		st = each_row(a, "SELECT id FROM items WHERE parent = ? "
 			      "ORDER BY id", id, child_row, it);
+	if (!st && it->has_chash)
+		st = each_row(a, "SELECT c.id FROM items i JOIN items c ON "
+			      "c.content_hash = i.content_hash AND c.id <> i.id "
+			      "WHERE i.id = ? ORDER BY c.id LIMIT 1000", id,
+			      copy_row, it);
 	if (!st)
 		st = each_row(a, "WITH RECURSIVE up(id, parent) AS ("
 			      "SELECT id, parent FROM items WHERE id = ? UNION ALL "
@@ -277,7 +292,14 @@ void trawl_item_free(trawl_item *it)
 	free(it->warnings);
 	free(it->children);
 	free(it->thread_parent);
+	free(it->copies);
 	free(it);
+}
+
+size_t trawl_item_ncopies(const trawl_item *it) { return it->ncopies; }
+int64_t trawl_item_copy(const trawl_item *it, size_t i)
+{
+	return it->copies[i];
 }
 
 int64_t trawl_item_thread(const trawl_item *it, const char **parent)

@@ -229,6 +229,12 @@ void trawl_item_warning(const trawl_item *it, size_t i, const char **code,
  * archive or not, or NULL for a thread's first message. */
 int64_t trawl_item_thread(const trawl_item *it, const char **parent);
 
+/* Other emails that are copies of this one: the same content hash (same
+ * sender, recipients, subject, date and body) but other bytes -- the same
+ * mail filed in other mailboxes.  In ID order, at most 1,000. */
+size_t trawl_item_ncopies(const trawl_item *it);
+int64_t trawl_item_copy(const trawl_item *it, size_t i);
+
 size_t trawl_item_nchildren(const trawl_item *it);
 int64_t trawl_item_child(const trawl_item *it, size_t i);
 

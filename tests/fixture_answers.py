@@ -1,20 +1,43 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Hold trawl's archive against the answer keys that ship with two fixture sets.
+"""Hold trawl's archive against the answer keys two fixture sets ship.
 
 Used by tests/t/fixture-answers.sh; python3 standard library only (and the
 zstd command, when present, to read stored bodies; else `trawl show --json`).
 
   fixture_answers.py stalwart ROOT ARCHIVE TRAWL
       ROOT is stalwart-mail-parser-resources/resources/eml: every NNN.eml
-      has NNN.json, mail-parser's own parse (serde of its Message: parts
-      with decoded headers, text_body / html_body / attachments indices,
-      decoded bodies; nested messages inline).
+      has NNN.json / NNN.crlf.json, mail-parser's own parse (its Message as
+      JSON: parts with decoded header fields and byte offsets, the part
+      tree, decoded bodies, nested messages inline).
   fixture_answers.py mime4j ROOT ARCHIVE TRAWL
       ROOT is mime4j-test-resources/core/src/test/resources: every X.msg
       with X_decoded.xml (mime4j's parse tree: raw header fields, the MIME
       structure, each leaf's transfer-decoded bytes in X_decoded_N_M.txt
-      or .bin).
+      or .bin) and X.xml (the same tree with the raw bodies).
+ARCHIVE is an archive the message files were ingested into; TRAWL the
+binary.
+
+What is compared, for every keyed message and every message embedded in
+one (matched to trawl's items by source path, then child by child):
+  kind        the message is an email item
+  subject     decoded (mime4j: RFC 2047 decoded here), white space folded
+  message_id  without angle brackets
+  date, tz    the Date as a UTC instant (trawl's only when its date_source
+              is the Date header; none on both sides also agrees) and zone
+  from/to/cc  the addresses, lower-cased, in order
+  names       the display names where the key has one
+  att_count   trawl's child items against the key's non-body parts
+  att_names   their file names
+  att_content SHA-256 of the decoded bytes (the key's decoded text where it
+              gives text), an embedded message's bytes in its parent
+  body        trawl's text body against the key's body parts, white space
+              folded (HTML: the words)
+The keys split body from attachments by their own rules (mail-parser by
+RFC 8621's; mime4j not at all), so the split applied to the key's parts is
+trawl's documented one (see split()).  A disagreement is accepted only as
+one of the CLASSES, recognised by a test on the input or the key, and each
+class is bounded per set (BOUNDS); anything else fails.
 
 Prints TAP fragments for the shell test to number:
     ok<TAB>description        a check that passed
@@ -24,12 +47,13 @@ and one machine line per field, "field<TAB>SET<TAB>FIELD<TAB>AGREE<TAB>TOTAL",
 for the shell test to hold against its floors.
 """
 import base64
+import binascii
 import calendar
-import codecs
 import collections
 import datetime
 import email.errors
 import email.header
+import email.message
 import email.parser
 import email.policy
 import email.utils
@@ -44,9 +68,10 @@ import shutil
 import sys
 import xml.etree.ElementTree as ET
 
-KIND_EMAIL, KIND_ATTACHMENT = 1, 2
+KIND_EMAIL, KIND_ATTACHMENT, KIND_DOCUMENT = 1, 2, 3
 ROLES = {"from": 0, "sender": 1, "reply-to": 2, "to": 3, "cc": 4, "bcc": 5}
-FIELDS = ("subject", "message_id", "date", "from", "to", "cc", "names",
+FIELDS = ("kind", "subject", "message_id", "date", "tz", "from", "to", "cc",
+          "names",
           "att_count", "att_names", "att_content", "body")
 WS = re.compile(r"\s+")
 WORD = re.compile(r"\w+")
@@ -98,6 +123,8 @@ class Archive:
                 " JOIN addresses a ON a.id = ia.addr"
                 " ORDER BY ia.item, ia.role, ia.pos"):
             self.items[item]["addrs"][role].append((name, addr))
+        for item, code in self.db.execute("SELECT item, code FROM warnings"):
+            self.items[item].setdefault("warnings", set()).add(code)
         self.by_path = {}
         for path, item in self.db.execute("SELECT path, item FROM sources"):
             self.by_path[path] = item
@@ -148,14 +175,18 @@ class Msg:
     def __init__(self, label):
         self.label = label
         self.subject = self.message_id = self.date = None   # [values]
+        self.tz = []         # zone of each Date, minutes east
         self.addrs = {}      # role -> [[(name, addr)], ...], one per field
         self.root = None
+        self.nfields = 0     # header fields the key found
 
 
 class Node:
     def __init__(self):
         self.ctype = "text/plain"   # declared (or default) type, lower case
         self.boundary = None
+        self.declared = []          # boundaries of all its Content-Types
+        self.n_ctypes = 0           # how many Content-Type fields it has
         self.charset = None
         self.disposition = None     # "attachment", "inline", ...
         self.filename = None        # Content-Disposition filename, else name
@@ -165,6 +196,7 @@ class Node:
         self.data = None            # leaf: decoded bytes ...
         self.text = None            # ... or text the key decoded itself
         self.raw = None             # leaf: the encoded body, when known
+        self.raw_msg = None         # message/rfc822: its bytes, when known
 
 
 def unfold(s):
@@ -172,12 +204,48 @@ def unfold(s):
 
 
 def rfc2047(s):
+    """RFC 2047 decoding of a header text; white space between adjacent
+    encoded-words goes (RFC 2047 6.2), an unknown charset reads as UTF-8."""
     s = unfold(s)
     try:
-        return str(email.header.make_header(email.header.decode_header(s)))
-    except (email.errors.HeaderParseError, LookupError, UnicodeError,
-            ValueError):
+        chunks = email.header.decode_header(s)
+    except (email.errors.HeaderParseError, ValueError):
         return s
+    out = []
+    for b, cs in chunks:
+        if isinstance(b, str):
+            out.append(b)
+        elif cs is None:
+            out.append(b.decode("raw-unicode-escape"))
+        else:
+            try:
+                out.append(b.decode(cs.split("*")[0]))
+            except (LookupError, UnicodeError):
+                out.append(b.decode("utf-8", "replace"))
+    return "".join(out)
+
+
+EW = re.compile(r"=\?([^?*]+)(?:\*[^?]*)?\?([QqBb])\?([^?]*)\?=")
+
+
+def ew_anywhere(s):
+    """Encoded-words decoded wherever they stand, as mail readers do with
+    file names (RFC 2047 5 forbids them in a quoted string; Outlook put
+    them there, and readers, trawl among them, decode them)."""
+    def one(m):
+        cs, enc, text = m.groups()
+        try:
+            if enc in "Bb":
+                b = base64.b64decode(text + "=" * (-len(text) % 4))
+            else:
+                b = re.sub(rb"=([0-9A-Fa-f]{2})",
+                           lambda x: bytes([int(x.group(1), 16)]),
+                           text.replace("_", " ").encode("latin-1"))
+            return b.decode(cs)
+        except (LookupError, UnicodeError, ValueError):
+            return m.group(0)
+    s = re.sub(r"(\?=)\s+(?==\?)", r"\1", s)
+    return EW.sub(one, s)
 
 
 # -- stalwart mail-parser: NNN.json (LF input) / NNN.crlf.json (CRLF input)
@@ -220,35 +288,63 @@ def st_date(v):
     return t + off if d["tz_before_gmt"] else t - off
 
 
-def st_ct(part, header):
+def st_tz(v):
+    if not isinstance(v, dict) or "DateTime" not in v:
+        return None
+    d = v["DateTime"]
+    off = d["tz_hour"] * 60 + d["tz_minute"]
+    return -off if d["tz_before_gmt"] else off
+
+
+def st_ct(part, header, leaf=False):
+    """A content-type-like field and its parameters.  A part with two
+    Content-Type fields has the one the key's own parse followed: a
+    multipart only when the key split the part."""
+    found = []
     for v in st_values(part, header):
         if isinstance(v, dict) and "ContentType" in v:
             ct = v["ContentType"]
-            return ct, {a["name"].lower(): a["value"]
-                        for a in ct.get("attributes") or []}
-    return None, {}
+            found.append((ct, {a["name"].lower(): a["value"]
+                               for a in ct.get("attributes") or []}))
+    if leaf and len(found) > 1:
+        single = [f for f in found if f[0]["c_type"].lower() != "multipart"]
+        if single:
+            return single[-1]
+    return found[0] if found else (None, {})
 
 
-def st_msg(j, label, raw):
+def st_msg(j, label, raw, exact):
+    """raw: the bytes the key was made from (offsets point into them);
+    exact: they are the file's bytes (not a line-end variant of them)."""
     parts = j["parts"]
     m = Msg(label)
     top = parts[0]
     m.subject = [st_text(v) for v in st_values(top, "subject")] or [None]
     m.message_id = [st_text(v) for v in st_values(top, "message_id")] or [None]
     m.date = [st_date(v) for v in st_values(top, "date")] or [None]
+    m.tz = [st_tz(v) for v in st_values(top, "date")]
     for role in ("from", "to", "cc"):
         m.addrs[role] = [st_addrs(v) for v in st_values(top, role)] or [[]]
+    m.nfields = len(top["headers"])
     n_msgs = [0]
 
     def node(i, digest):
         p = parts[i]
         n = Node()
-        ct, params = st_ct(p, "content_type")
+        b = p["body"]
+        kind = next(iter(b)) if isinstance(b, dict) else b
+        ct, params = st_ct(p, "content_type", kind != "Multipart")
         if ct:
-            n.ctype = ("%s/%s" % (ct["c_type"], ct.get("c_subtype") or "")).lower()
+            n.ctype = ("%s/%s" % (ct["c_type"], ct.get("c_subtype") or "")
+                       ).lower()
         elif digest:
             n.ctype = "message/rfc822"
         n.boundary = params.get("boundary")
+        n.n_ctypes = len(st_values(p, "content_type"))
+        n.declared = [a["value"] for v in st_values(p, "content_type")
+                      if isinstance(v, dict) and "ContentType" in v
+                      for a in v["ContentType"].get("attributes") or []
+                      if a["name"].lower() == "boundary"]
         n.charset = params.get("charset")
         cd, dparams = st_ct(p, "content_disposition")
         if cd:
@@ -256,20 +352,25 @@ def st_msg(j, label, raw):
         n.filename = dparams.get("filename") or params.get("name")
         cte = [st_text(v) for v in st_values(p, "content_transfer_encoding")]
         n.cte = (cte[0] or "").strip().lower() if cte else None
-        b = p["body"]
-        kind = next(iter(b)) if isinstance(b, dict) else b
+        body = raw[p["offset_body"]:p["offset_end"]] if raw is not None \
+            else None
         if kind == "Multipart":
             dg = n.ctype == "multipart/digest"
             n.children = [node(c, dg) for c in b[kind]]
         elif kind == "Message":
             n_msgs[0] += 1
-            n.msg = st_msg(b[kind], "%s>m%d" % (label, n_msgs[0]), None)
+            plain = n.cte in (None, "", "7bit", "8bit", "binary")
+            # offsets inside a nested message count from the top one's
+            n.msg = st_msg(b[kind], "%s>m%d" % (label, n_msgs[0]),
+                           raw if plain else None, exact and plain)
+            if exact and plain:
+                n.raw_msg = body
         elif kind in ("Binary", "InlineBinary"):
             n.data = bytes(b[kind])
         elif kind in ("Text", "Html"):
             n.text = b[kind]
-        if raw is not None and n.children is None and n.msg is None:
-            n.raw = raw[p["offset_body"]:p["offset_end"]]
+        if n.children is None and n.msg is None:
+            n.raw = body
         return n
     m.root = node(0, False)
     return m
@@ -290,28 +391,67 @@ def stalwart_keys(root):
             with open(path, "rb") as fh:
                 raw = fh.read()
             if b"\r\n" in raw and raw.count(b"\n") == raw.count(b"\r\n"):
-                key = path[:-4] + ".crlf.json"
+                key, fed = path[:-4] + ".crlf.json", raw
             else:
-                key, raw = path[:-4] + ".json", raw.replace(b"\r\n", b"\n")
+                key, fed = path[:-4] + ".json", raw.replace(b"\r\n", b"\n")
             if os.path.exists(key):
                 with open(key, encoding="utf-8") as fh:
-                    yield path, st_msg(json.load(fh), d + "/" + f, raw)
+                    yield path, st_msg(json.load(fh), d + "/" + f, fed,
+                                       fed == raw)
 
 
 # -- mime4j: X.msg, X.xml (raw bodies), X_decoded.xml (decoded bodies)
 
 def m4_header(el):
-    fields = [f.text or "" for f in el.find("header").findall("field")]
+    # each <field> starts with a line break of the XML layout
+    fields = [re.sub(r"\A\r?\n", "", f.text or "")
+              for f in el.find("header").findall("field")]
+    # RFC 5322 4.5 obsolete syntax: white space before the colon
+    fields = [re.sub(r"\A([^:\s]+)[ \t]+:", r"\1:", f) for f in fields]
     return email.parser.HeaderParser(policy=email.policy.compat32).parsestr(
         "".join(f.replace("\r\n", "\n") + "\n" for f in fields) + "\n")
 
 
 def m4_addrs(values):
     got = []
+    for v in values:
+        m = re.fullmatch(r"\s*\(([^()]*)\)\s*", unfold(v))
+        if m:
+            # a field that is only a comment: a name without an address,
+            # as the stalwart key reads the same construct (rfc/000.eml)
+            got.append((m.group(1), None))
+    if got:
+        return got
     for name, addr in email.utils.getaddresses([unfold(v) for v in values]):
         if name or addr:
             got.append((rfc2047(name) if name else None, addr or None))
     return got
+
+
+def m4_param(h, name, header):
+    """A parameter of a header field: RFC 2231 collapsed, or a quoted
+    string with its quoted-pairs undone (RFC 5322 3.2.4)."""
+    raw = h.get(header)
+    if raw is None:
+        return None
+    raw = unfold(str(raw))
+    if re.search(r"(?i)(?:^|;)\s*" + name + r"\*", raw):
+        try:
+            v = h.get_param(name, header=header)
+        except (LookupError, ValueError):
+            return None
+        if isinstance(v, tuple):
+            v = email.utils.collapse_rfc2231_value(v)
+        return v
+    m = re.search(r"(?i)(?:^|;)\s*" + name +
+                  r'\s*=\s*("(?:[^"\\]|\\.)*"?|[^;]*)', raw)
+    if not m:
+        return None
+    v = m.group(1).strip()
+    if v.startswith('"'):
+        v = v[1:-1] if len(v) > 1 and v.endswith('"') else v[1:]
+        v = re.sub(r"\\(.)", r"\1", v)
+    return v
 
 
 def m4_date(v):
@@ -324,6 +464,11 @@ def m4_date(v):
         return None
 
 
+def m4_tz(v):
+    t = email.utils.parsedate_tz(unfold(v))
+    return (t[9] or 0) // 60 if t else None
+
+
 def m4_msgid(v):
     v = unfold(v).strip()
     m = re.search(r"<([^>]*)>", v)
@@ -334,9 +479,12 @@ def m4_msg(dec, raw, d, label):
     """dec, raw: the <message> elements of X_decoded.xml and X.xml."""
     h = m4_header(dec)
     m = Msg(label)
-    m.subject = [rfc2047(v).strip() for v in h.get_all("subject", [])] or [None]
+    m.nfields = len(h.keys())
+    m.subject = [rfc2047(v).strip()
+                 for v in h.get_all("subject", [])] or [None]
     m.message_id = [m4_msgid(v) for v in h.get_all("message-id", [])] or [None]
     m.date = [m4_date(v) for v in h.get_all("date", [])] or [None]
+    m.tz = [m4_tz(v) for v in h.get_all("date", [])]
     for role in ("from", "to", "cc"):
         vs = h.get_all(role, [])
         m.addrs[role] = [m4_addrs([v]) for v in vs] or [[]]
@@ -352,13 +500,19 @@ def m4_msg(dec, raw, d, label):
         n.boundary = hh.get_param("boundary")
         if isinstance(n.boundary, tuple):
             n.boundary = email.utils.collapse_rfc2231_value(n.boundary)
+        n.n_ctypes = len(hh.get_all("content-type", []))
+        for v in hh.get_all("content-type", []):
+            one = email.message.Message()
+            one["Content-Type"] = v
+            b = one.get_param("boundary")
+            if b:
+                n.declared.append(b if isinstance(b, str) else
+                                  email.utils.collapse_rfc2231_value(b))
         n.charset = hh.get_content_charset()
         n.disposition = hh.get_content_disposition()
-        try:
-            fn = hh.get_filename()
-        except (LookupError, ValueError):
-            fn = None
-        n.filename = rfc2047(fn) if fn else None
+        fn = m4_param(hh, "filename", "content-disposition") or \
+            m4_param(hh, "name", "content-type")
+        n.filename = ew_anywhere(fn) if fn else None
         cte = hh.get("content-transfer-encoding")
         n.cte = str(cte).strip().lower() if cte is not None else None
         if dec_body.tag == "multipart":
@@ -374,7 +528,8 @@ def m4_msg(dec, raw, d, label):
         else:
             with open(os.path.join(d, dec_body.get("name")), "rb") as fh:
                 n.data = fh.read()
-            n.raw = (raw_body.text or "").encode("utf-8", "surrogateescape")
+            if raw_body is not None:
+                n.raw = (raw_body.text or "").encode("latin-1")
         return n
     m.root = node(dec, dec.find(_body_tag(dec)), raw.find(_body_tag(raw)),
                   False)
@@ -386,6 +541,14 @@ def _body_tag(el):
         if c.tag != "header":
             return c.tag
     return None
+
+
+def xml_lenient(path):
+    """X.xml holds raw bodies, some with bytes XML does not allow; only
+    their base64 validity is looked at, so such a byte becomes "?"."""
+    with open(path, "rb") as fh:
+        text = fh.read().decode("latin-1")
+    return ET.fromstring(re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "?", text))
 
 
 def mime4j_keys(root):
@@ -401,21 +564,24 @@ def mime4j_keys(root):
                     os.path.exists(base + ".xml")):
                 continue
             dec = ET.parse(base + "_decoded.xml").getroot()
-            raw = ET.parse(base + ".xml").getroot()
+            raw = xml_lenient(base + ".xml")
             yield base + ".msg", m4_msg(dec, raw, dd, d + "/" + f)
 
 
-# ---------------------------------------------------------------- trawl's model
+# ------------------------------------------------------------ trawl's model
 #
 # What trawl should store for a key's tree, by the rules FORMAT.md and
 # lib/parse.c document: leaves that are text/plain or text/html, not
 # Content-Disposition: attachment and without a file name, are the body
-# (text/plain preferred, parts joined by a blank line; HTML only when there
-# is no plain part); other text/* inside a multipart/alternative is another
-# form of the body and no item; every other leaf and every message/rfc822
-# is a child item, in MIME order; a "begin NNN name" ... "end" block in a
-# plain body part becomes a child (after that part's earlier siblings) and
-# "[uuencoded file: name]" in the text.
+# (text/plain preferred, parts joined by a blank line; HTML only when the
+# plain parts hold no text at all); other text/* inside a
+# multipart/alternative is another form of the body and no item; every
+# other leaf and every message/rfc822 is a child item, in MIME order; a
+# "begin NNN name" ... "end" block in a plain body part becomes a child
+# (after that part's earlier siblings) and "[uuencoded file: name]" in the
+# text.  The keys' own splits differ (mail-parser follows RFC 8621 4.1.4,
+# which puts e.g. a second inline text/plain among the attachments); the
+# parts and their contents are the facts compared.
 
 def w1252(b):
     return "".join(bytes([c]).decode("cp1252", "replace")
@@ -552,6 +718,17 @@ def split(msg):
 # no class explains is a failure.
 
 CLASSES = {
+    # message-level, all fields
+    "header-section-cut": (
+        "a header section that runs into a line that is not a header "
+        "field (no colon, 8-bit name, a white-space line before the text) "
+        "without an empty line: trawl ends the header there and keeps the "
+        "rest as body, with a no-header-end warning (FORMAT.md); the key "
+        "(mime4j) skips such lines as bad fields and drops their text"),
+    "no-header-document": (
+        "a file with no header field at all: the key was told to parse it "
+        "as a message; trawl decides the kind from the first bytes and "
+        "keeps a text without any header as a document (FORMAT.md)"),
     # field-level: trawl matches the key once the key is read this way
     "bare-word-address": (
         "a mailbox that is one bare word (\"From: Whomever\"): the key "
@@ -577,17 +754,23 @@ CLASSES = {
         "(the key keeps the text or decodes on past the padding; trawl "
         "decodes what is left and stops at the padding)"),
     "ambiguous-boundary": (
-        "nested multiparts whose boundaries are equal, one a prefix of "
-        "another, or longer than RFC 2046's 70 characters, so a delimiter "
-        "line belongs to more than one of them (malformed on purpose: "
-        "Dovecot's parser tests); the key and trawl (GMime) split the "
-        "parts differently"),
-    "enclosing-boundary-in-part": (
-        "an inner multipart that is never closed, followed by the "
-        "delimiter of an enclosing one: trawl (GMime) ends the inner "
-        "multipart there, as RFC 2046 5.1.1 lets a parser do (a boundary "
-        "must not occur inside an encapsulated part); the key reads the "
-        "rest of the message into the inner part"),
+        "nested multiparts whose boundaries are equal or one a prefix of "
+        "the other, so a delimiter line belongs to more than one of them "
+        "(RFC 2046 5.1.1 matches a boundary at the start of a line, and "
+        "asks for boundaries that cannot be confused; these inputs are "
+        "malformed on purpose, from Dovecot's parser tests): the key and "
+        "trawl (GMime) split the parts differently"),
+    "missed-delimiter": (
+        "a delimiter line of an enclosing multipart inside a part the key "
+        "was still reading (an inner multipart never closed, or a nested "
+        "message's header cut short by it), so the key has fewer parts "
+        "than the boundary has delimiter lines: trawl (GMime) ends the "
+        "part there, as RFC 2046 5.1.1 implies (a boundary must not occur "
+        "inside an encapsulated part); the key reads on"),
+    "duplicate-content-type": (
+        "a part with two Content-Type fields (RFC 2045 allows one): the key "
+        "follows the first, trawl (GMime, with a \"conflicting header\" "
+        "warning) the last"),
     "no-delimiter": (
         "a multipart whose boundary never occurs: by RFC 2046 5.1.1 all of "
         "it is preamble, which is to be ignored (trawl); the key keeps it "
@@ -602,11 +785,41 @@ CLASSES = {
 # was written (the counts in the run's diagnostics), so that a change in
 # trawl that makes a class grow is noticed.
 BOUNDS = {
-    "stalwart": {},
-    "mime4j": {},
+    "stalwart": {
+        "ambiguous-boundary": 4,        # malformed/001 004 007 016
+        "bare-word-address": 6,         # rfc/001, rfc/004 and its 2 digests
+        "delimiter-mid-line": 1,        # thirdparty/005
+        "invalid-base64": 3,            # rfc/000 (2 parts), thirdparty/002
+        "missed-delimiter": 4,          # malformed/009 011 012, thirdparty/015
+        "name-comment": 1,              # rfc/002 (its forwarded message)
+        "no-delimiter": 1,              # malformed/002
+        "nul-in-text": 1,               # thirdparty/000
+        "x-uuencode-left-encoded": 6,   # legacy/017 026 048
+    },
+    "mime4j": {
+        "duplicate-content-type": 1,    # multi-bad
+        "header-section-cut": 5,        # basic-plain-with-bad-header-
+        # separator, malformedHeader(StartsBody)-nocrlfcrlf, obsolete,
+        # hdr-fakeout
+        "no-header-document": 2,        # malformedHeader(StartsBody)-noheader
+    },
 }
 
 STRUCTURE_FIELDS = ("body", "att_count", "att_names", "att_content")
+CLASS_FIELDS = {"header-section-cut": FIELDS}
+
+
+def header_cut(raw):
+    """The header section (up to the first empty line) has a line that
+    is neither a header field nor a folded continuation."""
+    head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
+    for i, line in enumerate(head.split(b"\n")):
+        line = line.rstrip(b"\r")
+        if i and line[:1] in (b" ", b"\t"):
+            continue
+        if not re.match(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:", line):
+            return True
+    return False
 
 
 def strip_comments(s):
@@ -621,10 +834,9 @@ def b64_valid(raw):
     if not s:
         return True
     try:
-        import binascii
         binascii.a2b_base64(s, strict_mode=True)
         return True
-    except Exception:
+    except binascii.Error:
         return False
 
 
@@ -636,40 +848,43 @@ def leaves(n):
         yield n
 
 
+def delimiter_lines(raw, boundary):
+    """How many (non-final) delimiter lines of boundary raw has."""
+    return len(re.findall(rb"(?m)^--" + re.escape(boundary.encode(
+        "utf-8", "replace")) + rb"[ \t]*\r?$", raw))
+
+
 def structure_classes(msg, raw, outer=()):
     """The message-level classes that apply to msg (its whole subtree,
-    nested messages included); outer: boundaries of enclosing multiparts
-    in enclosing messages."""
+    nested messages included), in CLASSES order; raw: the bytes of the
+    file it is in; outer: boundaries of enclosing multiparts."""
     found = set()
 
     def walk(n, chain):
-        if n.ctype.startswith("multipart/") and n.children is None:
-            found.add("no-delimiter")
-        if n.children is not None and n.boundary:
-            b = n.boundary
-            for o in chain:
-                if o.startswith(b) or b.startswith(o):
-                    found.add("ambiguous-boundary")
-            if len(b) > 70:
-                found.add("ambiguous-boundary")
-            if raw is not None and re.search(
-                    rb"[^\r\n]--" + re.escape(b.encode("utf-8", "replace"))
-                    + rb"--", raw):
+        if n.n_ctypes > 1:
+            found.add("duplicate-content-type")
+        if n.ctype.startswith("multipart/") and n.boundary and raw:
+            have = len(n.children) if n.children is not None else 0
+            lines = delimiter_lines(raw, n.boundary)
+            if n.children is None and lines == 0:
+                found.add("no-delimiter")
+            elif have < lines:
+                found.add("missed-delimiter")
+            if re.search(rb"[^\r\n]--" + re.escape(n.boundary.encode(
+                    "utf-8", "replace")) + rb"--", raw):
                 found.add("delimiter-mid-line")
-            chain = chain + (b,)
+        elif n.ctype.startswith("multipart/") and n.children is None:
+            found.add("no-delimiter")
+        for b in n.declared:
+            if any(o.startswith(b) or b.startswith(o) for o in chain):
+                found.add("ambiguous-boundary")
+        if n.children is not None:
             for c in n.children:
-                walk(c, chain)
-            return
-        if n.msg is not None:
+                walk(c, chain + ((n.boundary,) if n.boundary else ()))
+        elif n.msg is not None:
             walk(n.msg.root, chain)
-            return
-        body = n.text if n.text is not None else (n.data or b"").decode(
-            "latin-1")
-        for o in chain:
-            if re.search(r"(?m)^--" + re.escape(o), body):
-                found.add("enclosing-boundary-in-part")
     walk(msg.root, tuple(outer))
-    return found
+    return [c for c in CLASSES if c in found]
 
 
 # ---------------------------------------------------------------- compare
@@ -698,10 +913,14 @@ class Comparison:
         self.messages = 0
 
     def note(self, field, verdict, label, want, got, structure=()):
-        """verdict: True (agree), a class name, or False (unexplained);
-        a disagreement in a structure field takes the message's class."""
-        if verdict is False and field in STRUCTURE_FIELDS and structure:
-            verdict = sorted(structure)[0]
+        """verdict: True (agree), a class name, or False (unexplained); an
+        unexplained disagreement takes the first of the message's classes
+        that covers the field."""
+        if verdict is False:
+            for c in structure:
+                if field in CLASS_FIELDS.get(c, STRUCTURE_FIELDS):
+                    verdict = c
+                    break
         self.results.append((field, verdict, label, want, got))
 
     def message(self, m, item, raw, outer=()):
@@ -709,21 +928,28 @@ class Comparison:
         self.messages += 1
         L = m.label
         st = structure_classes(m, raw, outer)
+        if not outer and "no-header-end" in it.get("warnings", ()) and \
+                header_cut(raw):
+            st.insert(0, "header-section-cut")
         got = it["subject"] or None
         self.note("subject", any(
             (w is None and not norm(got)) or
             (w is not None and got is not None and text_match(w, got))
-            for w in m.subject), L, m.subject, got)
+            for w in m.subject), L, m.subject, got, st)
         got = it["message_id"] or None
-        self.note("message_id", got in m.message_id, L, m.message_id, got)
+        self.note("message_id", got in m.message_id, L, m.message_id, got,
+                  st)
         got = it["date"] if it["date_source"] == 0 else None
         self.note("date", got in m.date, L, m.date,
-                  (it["date"], it["date_source"]))
-        self.addresses(m, it)
+                  (it["date"], it["date_source"]), st)
+        if got is not None and got in m.date:
+            zones = [z for d, z in zip(m.date, m.tz) if d == got]
+            self.note("tz", it["tz"] in zones, L, zones, it["tz"], st)
+        self.addresses(m, it, st)
         self.body(m, it, st)
         self.attachments(m, it, raw, st, outer)
 
-    def addresses(self, m, it):
+    def addresses(self, m, it, st):
         L = m.label
         names_want, names_got, verdict = [], [], True
         for role, cands in m.addrs.items():
@@ -742,7 +968,7 @@ class Comparison:
                     if addrs(bare_word(c)) == got_a:
                         match, v = bare_word(c), "bare-word-address"
                         break
-            self.note(role, v, L, [addrs(c) for c in cands], got_a)
+            self.note(role, v, L, [addrs(c) for c in cands], got_a, st)
             for c in ([match] if match is not None else cands[:1]):
                 for k, (n, a) in enumerate(c):
                     if n is None or not n.strip():
@@ -759,11 +985,13 @@ class Comparison:
                         continue
                     verdict = False
         if names_want:
-            self.note("names", verdict, L, names_want, names_got)
+            self.note("names", verdict, L, names_want, names_got, st)
 
     def body(self, m, it, st):
         plain, html_, _ = split(m)
         got = it["body"]
+        if not "".join(t for t, _ in plain):
+            plain = []     # only empty plain parts: trawl takes the HTML
         parts = plain or html_
         bad64 = any(n.cte == "base64" and n.raw is not None and
                     not b64_valid(n.raw) for _, n in parts)
@@ -792,7 +1020,8 @@ class Comparison:
         if len(kids) != len(atts):
             return
         # trawl stores no file name for an embedded message (an email item)
-        named = [(a, k) for a, k in zip(atts, kids) if a["kind"] != "message"]
+        named = [(a, k) for a, k in zip(atts, kids)
+                 if a["kind"] != "message" and k["kind"] != KIND_EMAIL]
         if any(a.get("name") for a, _ in named):
             want = [a.get("name") or None for a, _ in named]
             got = [k["name"] or None for _, k in named]
@@ -811,8 +1040,17 @@ class Comparison:
                           "attachment %s (%s)" % (k["mime_type"], k["sha256"]),
                           st)
                 return
-            self.note("att_content", True, lab, "embedded message",
-                      "email item %d" % k["id"])
+            if node.raw_msg is None:
+                self.note("att_content", True, lab, "embedded message",
+                          "email item %d" % k["id"])
+            else:
+                # the item's blob is "the message as found" (FORMAT.md)
+                want = hashlib.sha256(node.raw_msg).hexdigest()
+                self.note("att_content", want == k["sha256"], lab,
+                          "embedded message of %d bytes, %s" % (
+                              len(node.raw_msg), want),
+                          "email item %d of %d bytes, %s" % (
+                              k["id"], k["size"], k["sha256"]), st)
             self.message(node.msg, k["id"], raw, tuple(outer) + a["chain"])
             return
         if k["kind"] != KIND_ATTACHMENT:
@@ -868,23 +1106,24 @@ def main():
     a = Archive(arch, trawl)
     c = Comparison(setname, a)
     keys = stalwart_keys(root) if setname == "stalwart" else mime4j_keys(root)
-    nkeys, missing = 0, []
+    nkeys = 0
     for path, m in keys:
         nkeys += 1
+        rel = os.path.relpath(path, root)
         item = a.by_path.get(os.path.realpath(path))
-        if item is None or a.items[item]["kind"] != KIND_EMAIL:
-            missing.append(path)
+        kind = a.items[item]["kind"] if item else None
+        if kind != KIND_EMAIL:
+            c.note("kind", "no-header-document" if kind == KIND_DOCUMENT
+                   and m.nfields == 0 else False, rel, "email",
+                   "item %s of kind %s" % (item, kind))
             continue
+        c.note("kind", True, rel, "email", "email")
         with open(path, "rb") as fh:
             raw = fh.read()
         c.message(m, item, raw)
     out("ok\t%s: %d messages with a key" % (setname, nkeys) if nkeys else
         "not ok\t%s: no message with a key found" % setname)
-    out(("ok" if not missing else "not ok") +
-        "\t%s: every keyed message is an email in the archive" % setname)
-    for p in missing[:EXAMPLES]:
-        diag("not an email in the archive: " + p)
-    diag("%s: %d keyed messages, %d with nested ones" %
+    diag("%s: %d keyed messages, %d with the embedded ones" %
          (setname, nkeys, c.messages))
 
     per = collections.OrderedDict((f, collections.Counter()) for f in FIELDS)

@@ -92,6 +92,21 @@ is "$?" 3 "stats on a missing archive exits 3"
 is "$?" 2 "unknown command is a usage error"
 ok "--help documents exit codes" sh -c "'$TRAWL' --help | grep -q 'Exit status'"
 
+# The same mail filed in two mailboxes (other Message-ID and X-Folder,
+# same sender, recipients, subject, date and body): two items, each
+# listing the other as a copy.  A changed body is not a copy.
+C=$TMP/copies
+mkdir -p "$C/a" "$C/b" "$C/c"
+body='From: x@example.com\nTo: y@example.com\nSubject: plan\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n'
+printf "${body}Message-ID: <1@a>\nX-Folder: \\\\Inbox\n\nthe plan\n" >"$C/a/1"
+printf "${body}Message-ID: <2@b>\nX-Folder: \\\\Sent\n\nthe plan\n" >"$C/b/1"
+printf "${body}Message-ID: <3@c>\n\nanother plan\n" >"$C/c/1"
+"$TRAWL" -A "$TMP/ca" ingest -q "$C" 2>/dev/null
+"$TRAWL" -A "$TMP/ca" show --json 1 >"$TMP/c1.json"
+"$TRAWL" -A "$TMP/ca" show --json 3 >"$TMP/c3.json"
+is "$(jget "$TMP/c1.json" copies)" "[2]" "a copy in another mailbox is listed"
+ok "a different body is not a copy" sh -c "! grep -q '"copies"' '$TMP/c3.json'"
+
 # corruption is found by check
 cp -r "$A" "$TMP/bad"
 pack=$(ls "$TMP/bad/blobs/"pack-*.tpk | head -1)
