@@ -45,6 +45,8 @@ check_set() {
 	is "$rc" 0 "$name: ingest of $# message files exits 0"
 	ok "$name: no sanitizer report" sh -c \
 		"! grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error' '$TMP/$name.err'"
+	is "$(grep -c '"level":"failure"' "$TMP/$name.report")" 0 \
+		"$name: no message file failed"
 	python3 "$HELPER" "$name" "$root" "$a" "$TRAWL" \
 		>"$TMP/$name.out" 2>"$TMP/$name.perr"
 	rc=$?
@@ -64,7 +66,8 @@ check_set() {
 	while [ $# -ge 2 ]; do
 		field=$1 want=$2
 		shift 2
-		read -r _ _ agree total < <(grep -P "^$name\t$field\t" "$TMP/$name.fields")
+		read -r agree total < <(awk -F '\t' -v s="$name" -v f="$field" \
+			'$1 == s && $2 == f { print $3, $4 }' "$TMP/$name.fields")
 		ok "$name $field: ${agree:-?} of ${total:-?} agree, at least $want" \
 			test "${agree:-0}" -ge "$want"
 	done
