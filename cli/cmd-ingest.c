@@ -160,6 +160,14 @@ int cmd_ingest(int argc, char **argv)
 		cli_error("ingest", "no input paths");
 		return cli_usage("ingest");
 	}
+	/* A path that is not there is a mistake on the command line, not
+	 * a bad input: say so before touching the archive. */
+	for (int i = optind; i < argc; i++) {
+		if (access(argv[i], F_OK) != 0) {
+			cli_error("ingest", "%s: %s", argv[i], strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
 	if (report && !(ui.report = fopen(report, "w"))) {
 		cli_error("ingest", "%s: %s", report, strerror(errno));
 		return EXIT_ERROR;

@@ -88,6 +88,10 @@ is "$?" 4 "show of a missing item exits 4"
 is "$?" 2 "show of a non-number is a usage error"
 "$TRAWL" -A "$TMP/none" stats 2>/dev/null
 is "$?" 3 "stats on a missing archive exits 3"
+"$TRAWL" -A "$TMP/typo" ingest "$TMP/no-such-dump" 2>"$TMP/typo.err"
+is "$?" 2 "ingest of a path that does not exist is a usage error"
+ok "which names the path" grep -q "no-such-dump: No such file" "$TMP/typo.err"
+ok "and creates no archive" test ! -e "$TMP/typo"
 "$TRAWL" frobnicate 2>/dev/null
 is "$?" 2 "unknown command is a usage error"
 ok "--help documents exit codes" sh -c "'$TRAWL' --help | grep -q 'Exit status'"
