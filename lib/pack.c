@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "pack.h"
+#include "io.h"
 #include "bounds.h"
 #include "banned.h"
 
@@ -55,41 +56,6 @@ static uint64_t get_u64(const uint8_t *p)
 	for (int i = 7; i >= 0; i--)
 		v = (v << 8) | p[i];
 	return v;
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int read_at(int fd, void *data, size_t len, uint64_t off)
-{
-	char *p = data;
-
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
 }
 
 static int fsync_dir(const char *dir)
@@ -174,7 +140,7 @@ static trawl_status open_pack(struct pack_writer *w, uint32_t id, int create)
 	if (create) {
 		memcpy(hdr, PACK_MAGIC, 8);
 		put_u32(hdr + 8, PACK_VERSION);
-		if (write_all(w->fd, hdr, sizeof(hdr)) != 0 ||
+		if (io_write_all(w->fd, hdr, sizeof(hdr)) != 0 ||
 		    fsync_dir(a->blobdir) != 0)
 			return archive_fail(a, TRAWL_ERR_IO, "%s: %s", path,
 					    strerror(errno));
@@ -220,7 +186,7 @@ trawl_status pack_writer_open(struct pack_writer *w, trawl_archive *a)
 /* Writes the buffered appends to the current pack. */
 static trawl_status flush_wbuf(struct pack_writer *w)
 {
-	if (w->wbuf.len && write_all(w->fd, w->wbuf.data, w->wbuf.len) != 0) {
+	if (w->wbuf.len && io_write_all(w->fd, w->wbuf.data, w->wbuf.len) != 0) {
 		char path[TRAWL_MAX_PATH];
 
 		pack_path(w->a, w->id, path, sizeof(path));
@@ -272,8 +238,8 @@ trawl_status pack_writer_append(struct pack_writer *w, const uint8_t sha[32],
 	if (sizeof(hdr) + zlen <= PACK_WBUF_SIZE) {
 		buf_append(&w->wbuf, hdr, sizeof(hdr));
 		buf_append(&w->wbuf, z, zlen);
-	} else if (write_all(w->fd, hdr, sizeof(hdr)) != 0 ||
-		   write_all(w->fd, z, zlen) != 0) {
+	} else if (io_write_all(w->fd, hdr, sizeof(hdr)) != 0 ||
+		   io_write_all(w->fd, z, zlen) != 0) {
 		char path[TRAWL_MAX_PATH];
 
 		pack_path(w->a, w->id, path, sizeof(path));
@@ -369,7 +335,7 @@ trawl_status pack_read(trawl_archive *a, uint32_t pack, uint64_t offset,
 			     (unsigned long long)offset);
 		goto out;
 	}
-	if (read_at(fd, hdr, PACK_HEADER_SIZE, 0) != 0 ||
+	if (io_pread_all(fd, hdr, PACK_HEADER_SIZE, 0) != 0 ||
 	    memcmp(hdr, PACK_MAGIC, 8) != 0 ||
 	    get_u64(hdr + 8) != PACK_VERSION) {
 		archive_fail(a, st, "%s: not a trawl pack, or version %llu",
@@ -377,7 +343,7 @@ trawl_status pack_read(trawl_archive *a, uint32_t pack, uint64_t offset,
 							0xffffffffu));
 		goto out;
 	}
-	if (read_at(fd, hdr, sizeof(hdr), offset) != 0 ||
+	if (io_pread_all(fd, hdr, sizeof(hdr), offset) != 0 ||
 	    memcmp(hdr, PACK_REC_MAGIC, 4) != 0 ||
 	    (hdr[4] | hdr[5] | hdr[6] | hdr[7]) != 0 ||
 	    get_u64(hdr + 40) != size ||
@@ -394,7 +360,7 @@ trawl_status pack_read(trawl_archive *a, uint32_t pack, uint64_t offset,
 		st = archive_fail(a, TRAWL_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (read_at(fd, data, clen, offset + sizeof(hdr)) != 0) {
+	if (io_pread_all(fd, data, clen, offset + sizeof(hdr)) != 0) {
 		archive_fail(a, st, "%s@%llu: blob record cut short", path,
 			     (unsigned long long)offset);
 		goto out;

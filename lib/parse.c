@@ -217,6 +217,24 @@ static int received_date(GMimeObject *o, int64_t *t, int *tz)
 	return 0;
 }
 
+/* The first Date: field that parses (a broken first one is sometimes
+ * followed by a good one). */
+static int header_date(GMimeObject *o, int64_t *t, int *tz)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(o);
+	int n = hl ? g_mime_header_list_get_count(hl) : 0;
+
+	for (int i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		const char *v = g_mime_header_get_value(h);
+
+		if (!g_ascii_strcasecmp(g_mime_header_get_name(h), "Date") &&
+		    v && mail_date_parse(v, t, tz))
+			return 1;
+	}
+	return 0;
+}
+
 static void put_message_date(struct parser *p, GMimeObject *o,
 			     const struct job *j)
 {
@@ -224,7 +242,7 @@ static void put_message_date(struct parser *p, GMimeObject *o,
 	int64_t t;
 	int tz = 0;
 
-	if (v && mail_date_parse(v, &t, &tz)) {
+	if (v && header_date(o, &t, &tz)) {
 		put_date(p, t, tz, TRAWL_DATE_HEADER);
 		return;
 	}
@@ -364,6 +382,61 @@ static int put_lenient(struct parser *p, int role, const char *raw)
 	return (int)kept;
 }
 
+/* Raw 8-bit bytes inside a Q encoded word ("=?iso-8859-1?Q?M\xFCller?=",
+ * invalid but common): GMime turns the raw bytes into UTF-8 before it
+ * decodes the word in its declared charset, doubling them ("MÃ¼ller").
+ * Escaping them as =XX first lets the word decode as its charset says.
+ * Returns a fixed copy (g_free) or NULL when there is nothing to fix. */
+static char *fix_qwords(const char *raw)
+{
+	GString *out;
+	const char *p = raw;
+	int fixed = 0;
+
+	if (!raw)
+		return NULL;
+	out = g_string_sized_new(strlen(raw) + 16);
+	while (*p) {
+		const char *q, *end;
+
+		if (p[0] != '=' || p[1] != '?' ||
+		    !(q = strchr(p + 2, '?')) ||
+		    (q[1] != 'Q' && q[1] != 'q') || q[2] != '?' ||
+		    !(end = strstr(q + 3, "?="))) {
+			g_string_append_c(out, *p++);
+			continue;
+		}
+		g_string_append_len(out, p, q + 3 - p);
+		for (const char *c = q + 3; c < end; c++) {
+			if ((unsigned char)*c >= 0x80) {
+				g_string_append_printf(out, "=%02X",
+						       (unsigned char)*c);
+				fixed = 1;
+			} else {
+				g_string_append_c(out, *c);
+			}
+		}
+		g_string_append(out, "?=");
+		p = end + 2;
+	}
+	return g_string_free(out, !fixed);
+}
+
+/* The raw bytes of the first field called name, or NULL. */
+static const char *raw_header(GMimeObject *o, const char *name)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(o);
+	int n = hl ? g_mime_header_list_get_count(hl) : 0;
+
+	for (int i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+
+		if (!g_ascii_strcasecmp(g_mime_header_get_name(h), name))
+			return g_mime_header_get_raw_value(h);
+	}
+	return NULL;
+}
+
 static int lenient_count(const char *raw)
 {
 	struct addr_piece pieces[1];
@@ -390,10 +463,16 @@ static void put_addresses(struct parser *p, GMimeMessage *m)
 
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
 		InternetAddressList *l = g_mime_message_get_addresses(
-			m, roles[i].type);
+			m, roles[i].type), *own = NULL;
 		const char *raw = header(GMIME_OBJECT(m), roles[i].header);
+		char *fixed = fix_qwords(raw_header(GMIME_OBJECT(m),
+						    roles[i].header));
 		int n;
 
+		if (fixed && (own = internet_address_list_parse(p->opts,
+								 fixed)))
+			l = own;
+		g_free(fixed);
 		if (raw && count_mailboxes(l, 0) < lenient_count(raw)) {
 			n = put_lenient(p, roles[i].role, raw);
 			warn(p, "address-fallback", "%s: kept addresses the "
@@ -407,6 +486,8 @@ static void put_addresses(struct parser *p, GMimeMessage *m)
 			     "%s: kept %d of %d addresses",
 			     trawl_role_str(roles[i].role),
 			     TRAWL_MAX_ADDRS_PER_FIELD, n);
+		if (own)
+			g_object_unref(own);
 	}
 }
 
@@ -705,6 +786,31 @@ static void add_text(struct parser *p, struct walk *w, GMimePart *part,
 	g_byte_array_unref(ba);
 }
 
+/* "Content-Type: text" without a subtype means text/plain (RFC 2045
+ * 5.2); GMime reads it as application/octet-stream. */
+static int bare_text_type(GMimeObject *o)
+{
+	const char *v = g_mime_object_get_header(o, "Content-Type");
+
+	if (!v)
+		return 0;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	return !g_ascii_strncasecmp(v, "text", 4) &&
+	       (v[4] == '\0' || v[4] == ';' || v[4] == ' ' || v[4] == '\t');
+}
+
+/* A message/rfc822 part with a transfer encoding (base64, quoted-
+ * printable): GMime leaves it a plain part; its decoded bytes are the
+ * message. */
+static int encoded_message(GMimeObject *o)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(o);
+
+	return GMIME_IS_PART(o) && ct &&
+	       g_mime_content_type_is_type(ct, "message", "rfc822");
+}
+
 static void walk_part(struct parser *p, struct walk *w, GMimeObject *o,
 		      int depth, int in_alternative)
 {
@@ -732,7 +838,8 @@ static void walk_part(struct parser *p, struct walk *w, GMimeObject *o,
 	if (GMIME_IS_PART(o) && !is_attachment(o)) {
 		GMimeContentType *ct = g_mime_object_get_content_type(o);
 
-		if (ct && g_mime_content_type_is_type(ct, "text", "plain")) {
+		if ((ct && g_mime_content_type_is_type(ct, "text", "plain")) ||
+		    bare_text_type(o)) {
 			add_text(p, w, GMIME_PART(o), 0);
 			return;
 		}
@@ -811,6 +918,29 @@ static void emit_embedded(struct parser *p, GMimeMessagePart *mp, int parent,
 	g_object_unref(s);
 	parse_message(p, m, (const char *)ba->data, ba->len, parent, NULL,
 		      depth + 1);
+	g_byte_array_unref(ba);
+}
+
+static void emit_encoded_message(struct parser *p, GMimeObject *o,
+				 int parent, int depth)
+{
+	GByteArray *ba = part_bytes(GMIME_PART(o));
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer(
+		(const char *)ba->data, ba->len);
+	GMimeParser *gp = g_mime_parser_new_with_stream(s);
+	GMimeMessage *m;
+
+	g_mime_parser_set_format(gp, GMIME_FORMAT_MESSAGE);
+	m = ba->len ? g_mime_parser_construct_message(gp, p->opts) : NULL;
+	if (m) {
+		parse_message(p, m, (const char *)ba->data, ba->len, parent,
+			      NULL, depth + 1);
+		g_object_unref(m);
+	} else {
+		emit_attachment(p, o, parent);
+	}
+	g_object_unref(gp);
+	g_object_unref(s);
 	g_byte_array_unref(ba);
 }
 
@@ -914,6 +1044,8 @@ static void parse_message(struct parser *p, GMimeMessage *m, const char *raw,
 
 		if (c->uu_data)
 			emit_uu(p, c, self);
+		else if (encoded_message(c->o) && depth < TRAWL_MAX_MIME_DEPTH)
+			emit_encoded_message(p, c->o, self, depth);
 		else if (GMIME_IS_MESSAGE_PART(c->o) &&
 			 depth < TRAWL_MAX_MIME_DEPTH)
 			emit_embedded(p, GMIME_MESSAGE_PART(c->o), self, depth);

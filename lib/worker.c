@@ -13,45 +13,12 @@
 #include <unistd.h>
 
 #include "worker.h"
+#include "io.h"
 #include "parse.h"
 #include "wire.h"
 #include "banned.h"
 
 /* ---- child side ---- */
-
-static int read_full(int fd, void *data, size_t len)
-{
-	char *p = data;
-
-	while (len) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* RLIMIT_CPU is per process and cumulative: before each job the soft
  * limit is moved to "CPU used so far + the per-job allowance". */
@@ -95,7 +62,7 @@ static void send_fail(int fd, uint64_t seq, const char *code,
 	buf_puts(&f, detail);
 	wire_frame_end(&f);
 	if (!f.err)
-		write_full(fd, f.data, f.len);
+		io_write_all(fd, f.data, f.len);
 	buf_release(&f);
 }
 
@@ -130,7 +97,7 @@ void worker_main(int in_fd, int out_fd, const struct worker_config *cfg)
 		rc = 3;
 		goto out;
 	}
-	while (read_full(in_fd, h, sizeof(h)) == 0) {
+	while (io_read_all(in_fd, h, sizeof(h)) == 0) {
 		uint32_t len = wire_get_u32(h);
 		uint64_t seq = wire_get_u64(h + 8);
 		char *d;
@@ -138,7 +105,7 @@ void worker_main(int in_fd, int out_fd, const struct worker_config *cfg)
 
 		buf_reset(&job);
 		d = buf_reserve(&job, len);
-		if (!d || read_full(in_fd, d, len) != 0) {
+		if (!d || io_read_all(in_fd, d, len) != 0) {
 			rc = 4;
 			break;
 		}
@@ -153,7 +120,7 @@ void worker_main(int in_fd, int out_fd, const struct worker_config *cfg)
 			continue;
 		}
 		wire_frame_end(&out);
-		if (write_full(out_fd, out.data, out.len) != 0) {
+		if (io_write_all(out_fd, out.data, out.len) != 0) {
 			rc = 5;
 			break;
 		}
