@@ -62,6 +62,7 @@ struct ingest {
 	double t0, last_progress;
 	uint64_t bytes_total;  /* estimated input bytes, for the ETA */
 	struct worker_config wcfg;
+	struct rec_unit ru;    /* the decoded result being written */
 	unsigned wall_seconds; /* per job, before a worker is killed */
 	unsigned respawns;
 };
@@ -330,7 +331,7 @@ static trawl_status feed_one(struct ingest *g, int *fed)
 
 static trawl_status write_slot(struct ingest *g, struct slot *s)
 {
-	struct rec_unit u;
+	struct rec_unit *u = &g->ru; /* reused: no allocation per unit */
 	trawl_status st;
 
 	if (s->fail_code) {
@@ -341,16 +342,13 @@ static trawl_status write_slot(struct ingest *g, struct slot *s)
 				      has_raw ? s->job.data + s->data_off : NULL,
 				      has_raw ? s->data_len : 0);
 	}
-	if (rec_unit_decode(&u, s->result.data + WIRE_HEADER_SIZE,
-			    s->result.len - WIRE_HEADER_SIZE) ||
-	    rec_unit_check_frames(&u)) {
-		rec_unit_release(&u);
+	if (rec_unit_redecode(u, s->result.data + WIRE_HEADER_SIZE,
+			      s->result.len - WIRE_HEADER_SIZE) ||
+	    rec_unit_check_frames(u))
 		return writer_failure(&g->w, &s->src, "bad-result",
 				      "the parser returned a malformed record",
 				      s->job.data + s->data_off, s->data_len);
-	}
-	st = writer_unit(&g->w, &s->src, &u);
-	rec_unit_release(&u);
+	st = writer_unit(&g->w, &s->src, u);
 	return st;
 }
 
@@ -570,6 +568,7 @@ out:
 	if (g.in.levels)
 		progress(&g, 1);
 	input_release(&g.in);
+	rec_unit_release(&g.ru);
 	free(g.workers);
 	free(g.slots);
 	signal(SIGPIPE, old_pipe);

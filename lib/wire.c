@@ -238,7 +238,29 @@ static int decode_field(struct rec_item *it, int tag, const uint8_t *d,
 	}
 }
 
-int rec_unit_decode(struct rec_unit *u, const void *payload, size_t len)
+/* Starts item slot it afresh, keeping the arrays of a slot used before. */
+static void item_reset(struct rec_unit *u, struct rec_item *it)
+{
+	struct rec_addr *addrs = NULL;
+	struct rec_warn *warns = NULL;
+	size_t caddrs = 0, cwarns = 0;
+
+	if ((size_t)(it - u->items) < u->hw) {
+		addrs = it->addrs;
+		caddrs = it->caddrs;
+		warns = it->warns;
+		cwarns = it->cwarns;
+	} else {
+		u->hw = (size_t)(it - u->items) + 1;
+	}
+	memset(it, 0, sizeof(*it));
+	it->addrs = addrs;
+	it->caddrs = caddrs;
+	it->warns = warns;
+	it->cwarns = cwarns;
+}
+
+static int decode_into(struct rec_unit *u, const void *payload, size_t len)
 {
 	struct wire_cursor c;
 	struct rec_item *it = NULL;
@@ -246,7 +268,7 @@ int rec_unit_decode(struct rec_unit *u, const void *payload, size_t len)
 	size_t n;
 	int tag, r;
 
-	memset(u, 0, sizeof(*u));
+	u->nitems = 0;
 	wire_cursor_init(&c, payload, len);
 	while ((r = wire_next(&c, &tag, &d, &n)) == 1) {
 		if (tag == W_ITEM) {
@@ -262,7 +284,7 @@ int rec_unit_decode(struct rec_unit *u, const void *payload, size_t len)
 			    d[0] < TRAWL_KIND_EMAIL || d[0] > TRAWL_KIND_DOCUMENT)
 				return -1;
 			it = &u->items[u->nitems++];
-			memset(it, 0, sizeof(*it));
+			item_reset(u, it);
 			it->kind = d[0];
 			it->parent = parent;
 		} else if (!it || decode_field(it, tag, d, n)) {
@@ -278,6 +300,17 @@ int rec_unit_decode(struct rec_unit *u, const void *payload, size_t len)
 			return -1;
 	}
 	return 0;
+}
+
+int rec_unit_decode(struct rec_unit *u, const void *payload, size_t len)
+{
+	memset(u, 0, sizeof(*u));
+	return decode_into(u, payload, len);
+}
+
+int rec_unit_redecode(struct rec_unit *u, const void *payload, size_t len)
+{
+	return decode_into(u, payload, len);
 }
 
 int rec_unit_check_frames(const struct rec_unit *u)
@@ -297,7 +330,7 @@ int rec_unit_check_frames(const struct rec_unit *u)
 
 void rec_unit_release(struct rec_unit *u)
 {
-	for (size_t i = 0; i < u->nitems; i++) {
+	for (size_t i = 0; i < u->hw; i++) {
 		free(u->items[i].addrs);
 		free(u->items[i].warns);
 	}

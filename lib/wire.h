@@ -129,12 +129,16 @@ struct rec_item {
 struct rec_unit {
 	struct rec_item *items;
 	size_t nitems, citems;
+	size_t hw; /* items[0..hw) hold arrays to reuse or free */
 };
 
 /* Decodes a result payload into u (arrays malloc'd; free with
  * rec_unit_release).  Returns 0, or -1 when the payload is malformed. */
 int rec_unit_decode(struct rec_unit *u, const void *payload, size_t len);
 void rec_unit_release(struct rec_unit *u);
+/* rec_unit_decode into a unit that was decoded before (or zeroed),
+ * reusing its arrays: no allocation once they are large enough. */
+int rec_unit_redecode(struct rec_unit *u, const void *payload, size_t len);
 /* Checks that every compressed frame declares exactly the size its item
  * says (a cheap header check; the writer runs it before trusting a
  * worker's result).  0, or -1. */

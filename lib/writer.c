@@ -372,10 +372,20 @@ static trawl_status add_source(struct writer *w, const struct unit_source *src,
 static trawl_status find_root(struct writer *w, const uint8_t *sha,
 			      int64_t *id)
 {
-	sqlite3_stmt *q = w->find_root;
+	sqlite3_stmt *q = w->find_blob;
 	int rc;
 
 	*id = 0;
+	/* New bytes (the common case) are not in blobs at all: one lookup
+	 * there answers without the items index. */
+	sqlite3_bind_blob(q, 1, sha, 32, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc == SQLITE_DONE)
+		return TRAWL_OK;
+	if (rc != SQLITE_ROW)
+		return archive_db_fail(w->a, "looking up a blob");
+	q = w->find_root;
 	sqlite3_bind_blob(q, 1, sha, 32, SQLITE_STATIC);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW)
