@@ -2,6 +2,7 @@
 /* writer.c - IDs, blobs and batched commits. */
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -107,6 +108,7 @@ trawl_status writer_open(struct writer *w, trawl_archive *a,
 	w->opt = opt;
 	w->sum = sum;
 	buf_init(&w->tmp, TRAWL_MAX_FRAME);
+	buf_init(&w->key, 1 << 16);
 	w->addr_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					    NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(stmts); i++)
@@ -164,17 +166,21 @@ static trawl_status store_blob(struct writer *w, const uint8_t *sha,
 static trawl_status addr_id(struct writer *w, struct span addr,
 			    struct span name, int64_t *id)
 {
-	char *key = g_strndup(addr.p ? addr.p : "", addr.p ? addr.n : 0);
+	char *key;
 	gpointer v;
 	sqlite3_stmt *q;
 	trawl_status st = TRAWL_OK;
 	int rc;
 
-	if (g_hash_table_lookup_extended(w->addr_ids, key, NULL, &v)) {
+	/* look up through a reused buffer; copy the key only to keep it */
+	buf_reset(&w->key);
+	if (buf_append(&w->key, addr.p ? addr.p : "", addr.p ? addr.n : 0))
+		return archive_fail(w->a, TRAWL_ERR_NOMEM, "out of memory");
+	if (g_hash_table_lookup_extended(w->addr_ids, w->key.data, NULL, &v)) {
 		*id = (int64_t)(intptr_t)v;
-		g_free(key);
 		return TRAWL_OK;
 	}
+	key = g_strdup(w->key.data);
 	q = w->find_addr;
 	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
@@ -229,12 +235,13 @@ static void emit(struct writer *w, const struct unit_source *src,
 		 struct span detail)
 {
 	trawl_ingest_event ev;
-	char *c, *d;
+	char c[128], d[1024];
 
 	if (!w->opt || !w->opt->on_event)
 		return;
-	c = g_strndup(code.p ? code.p : "", code.n);
-	d = g_strndup(detail.p ? detail.p : "", detail.n);
+	/* codes are short tokens, details at most 512 bytes (parse.c) */
+	snprintf(c, sizeof(c), "%.*s", (int)code.n, code.p ? code.p : "");
+	snprintf(d, sizeof(d), "%.*s", (int)detail.n, detail.p ? detail.p : "");
 	ev.level = level;
 	ev.path = src->path;
 	ev.member = src->member;
@@ -244,8 +251,6 @@ static void emit(struct writer *w, const struct unit_source *src,
 	ev.code = c;
 	ev.detail = d;
 	w->opt->on_event(w->opt->ctx, &ev);
-	g_free(c);
-	g_free(d);
 }
 
 static trawl_status insert_warnings(struct writer *w, int64_t item,
@@ -537,4 +542,5 @@ void writer_close(struct writer *w)
 	if (w->addr_ids)
 		g_hash_table_destroy(w->addr_ids);
 	buf_release(&w->tmp);
+	buf_release(&w->key);
 }

@@ -38,6 +38,7 @@ struct writer {
 	int64_t ingest_id;
 	unsigned failpoint_hits;
 	struct buf tmp;
+	struct buf key;        /* address being looked up */
 };
 
 /* Where a unit came from. */
