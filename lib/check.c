@@ -198,12 +198,15 @@ static trawl_status check_bodies(struct check *c)
 trawl_status trawl_check(trawl_archive *a, trawl_problem_cb cb, void *ctx,
 			 uint64_t *problems)
 {
+	static trawl_status (*const steps[])(struct check *) = {
+		check_integrity, run_sql_checks, check_packs, check_blobs,
+		check_bodies,
+	};
 	struct check c = { a, cb, ctx, 0 };
-	trawl_status st;
+	trawl_status st = TRAWL_OK;
 
-	(void)((st = check_integrity(&c)) || (st = run_sql_checks(&c)) ||
-	       (st = check_packs(&c)) || (st = check_blobs(&c)) ||
-	       (st = check_bodies(&c)));
+	for (size_t i = 0; i < ARRAY_SIZE(steps) && !st; i++)
+		st = steps[i](&c);
 	if (problems)
 		*problems = c.problems;
 	return st;
