@@ -152,10 +152,12 @@ static trawl_status worker_lost(struct ingest *g, unsigned i, int timed_out)
 	memcpy(q, w->queue, sizeof(q));
 	worker_kill(w, &status);
 	worker_release(w);
-	if (nq == 0 || ++g->respawns > 1000 + g->next_seq / 10)
+	if (++g->respawns > 1000 + g->next_seq / 10)
 		return archive_fail(g->a, TRAWL_ERR_WORKER,
 				    "parser workers keep dying (last: status "
 				    "%d)", status);
+	if (nq == 0) /* died idle (killed from outside): just replace it */
+		return spawn(g, i);
 	describe_death(g, status, timed_out, why, sizeof(why));
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU)
 		timed_out = 1;
