@@ -135,18 +135,23 @@ trawl_status writer_open(struct writer *w, trawl_archive *a,
 	return st;
 }
 
+/* Stores a blob unless it is there already; known_new: the caller just
+ * looked and it was not (saves the lookup). */
 static trawl_status store_blob(struct writer *w, const uint8_t *sha,
-			       uint64_t size, const void *z, size_t zlen)
+			       uint64_t size, const void *z, size_t zlen,
+			       int known_new)
 {
 	sqlite3_stmt *q = w->find_blob;
 	uint32_t pack;
 	uint64_t off;
 	trawl_status st;
-	int rc;
+	int rc = SQLITE_DONE;
 
-	sqlite3_bind_blob(q, 1, sha, 32, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
+	if (!known_new) {
+		sqlite3_bind_blob(q, 1, sha, 32, SQLITE_STATIC);
+		rc = sqlite3_step(q);
+		sqlite3_reset(q);
+	}
 	if (rc == SQLITE_ROW)
 		return TRAWL_OK;
 	if (rc != SQLITE_DONE)
@@ -305,13 +310,13 @@ static trawl_status check_conflict(struct writer *w, int64_t id,
 }
 
 static trawl_status insert_item(struct writer *w, int64_t id, int64_t parent,
-				const struct rec_item *it)
+				const struct rec_item *it, int known_new)
 {
 	sqlite3_stmt *q = w->ins_item;
 	trawl_status st;
 
 	if ((st = store_blob(w, it->sha256, it->size, it->blobz.p,
-			     it->blobz.n)))
+			     it->blobz.n, known_new)))
 		return st;
 	sqlite3_bind_int64(q, 1, id);
 	sqlite3_bind_int(q, 2, it->kind);
@@ -374,13 +379,16 @@ static trawl_status add_source(struct writer *w, const struct unit_source *src,
 	return st;
 }
 
+/* The top-level item holding these bytes (*id, 0 if none); *blob_known
+ * says whether the bytes are stored at all (as any item's blob). */
 static trawl_status find_root(struct writer *w, const uint8_t *sha,
-			      int64_t *id)
+			      int64_t *id, int *blob_known)
 {
 	sqlite3_stmt *q = w->find_blob;
 	int rc;
 
 	*id = 0;
+	*blob_known = 0;
 	/* New bytes (the common case) are not in blobs at all: one lookup
 	 * there answers without the items index. */
 	sqlite3_bind_blob(q, 1, sha, 32, SQLITE_STATIC);
@@ -390,6 +398,7 @@ static trawl_status find_root(struct writer *w, const uint8_t *sha,
 		return TRAWL_OK;
 	if (rc != SQLITE_ROW)
 		return archive_db_fail(w->a, "looking up a blob");
+	*blob_known = 1;
 	q = w->find_root;
 	sqlite3_bind_blob(q, 1, sha, 32, SQLITE_STATIC);
 	rc = sqlite3_step(q);
@@ -417,9 +426,10 @@ trawl_status writer_unit(struct writer *w, const struct unit_source *src,
 {
 	int64_t known, base = w->next_id;
 	trawl_status st;
-	int added;
+	int added, blob_known;
 
-	if ((st = begin(w)) || (st = find_root(w, u->items[0].sha256, &known)))
+	if ((st = begin(w)) ||
+	    (st = find_root(w, u->items[0].sha256, &known, &blob_known)))
 		return st;
 	if (known) {
 		st = add_source(w, src, known, &added);
@@ -432,7 +442,8 @@ trawl_status writer_unit(struct writer *w, const struct unit_source *src,
 		int64_t id = base + (int64_t)i;
 		int64_t parent = it->parent < 0 ? 0 : base + it->parent;
 
-		st = insert_item(w, id, parent, it);
+		/* find_root looked the root's blob up already */
+		st = insert_item(w, id, parent, it, i == 0 && !blob_known);
 		if (!st)
 			st = insert_addrs(w, id, it);
 		if (!st)
@@ -463,7 +474,8 @@ trawl_status writer_failure(struct writer *w, const struct unit_source *src,
 		blob_sha256(raw, rawlen, sha);
 		buf_reset(&w->tmp);
 		if ((st = blob_compress(raw, rawlen, &w->tmp)) ||
-		    (st = store_blob(w, sha, rawlen, w->tmp.data, w->tmp.len)))
+		    (st = store_blob(w, sha, rawlen, w->tmp.data, w->tmp.len,
+				     0)))
 			return st;
 	}
 	bind_str(q, 1, src->path);

@@ -111,6 +111,20 @@ printf "${body}Message-ID: <3@c>\n\nanother plan\n" >"$C/c/1"
 is "$(jget "$TMP/c1.json" copies)" "[2]" "a copy in another mailbox is listed"
 ok "a different body is not a copy" python3 -c 'import json,sys; sys.exit("copies" in json.load(open(sys.argv[1])))' "$TMP/c3.json"
 
+# Bytes stored first as an attachment, then met as a file of their own:
+# a new document item that shares the stored blob.
+B=$TMP/shared
+mkdir -p "$B"
+printf 'From: a@example.com\nSubject: with a file\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nsee attached\n--b\nContent-Type: text/csv\nContent-Disposition: attachment; filename=n.csv\n\na,b\n1,2\n--b--\n' >"$B/1.eml"
+"$TRAWL" -A "$TMP/sh" ingest -q "$B/1.eml" 2>/dev/null
+"$TRAWL" -A "$TMP/sh" show --raw 2 >"$TMP/n.csv"
+"$TRAWL" -A "$TMP/sh" ingest -q "$TMP/n.csv" 2>"$TMP/sh.err"
+is "$?" 0 "a file with the bytes of a stored attachment ingests"
+"$TRAWL" -A "$TMP/sh" stats --json >"$TMP/sh.json"
+is "$(jget "$TMP/sh.json" documents)/$(jget "$TMP/sh.json" blobs)" "1/2" \
+	"it is a new document sharing the attachment's blob"
+ok "check is clean after sharing a blob" "$TRAWL" -A "$TMP/sh" check
+
 # corruption is found by check
 cp -r "$A" "$TMP/bad"
 pack=$(ls "$TMP/bad/blobs/"pack-*.tpk | head -1)
