@@ -167,7 +167,8 @@ static void print_addrs(json_t *j)
 	}
 }
 
-static void print_text(json_t *j)
+/* a: to describe the children (may be NULL) */
+static void print_text(json_t *j, trawl_archive *a)
 {
 	char when[40];
 	size_t i;
@@ -225,9 +226,25 @@ static void print_text(json_t *j)
 		printf("%-13s %lld%s\n", i ? "" : "Copies:",
 		       (long long)json_integer_value(x),
 		       i ? "" : "  (the same mail in other mailboxes)");
-	json_array_foreach(json_object_get(j, "children"), i, x)
-		printf("%-13s %lld\n", i ? "" : "Contains:",
-		       (long long)json_integer_value(x));
+	json_array_foreach(json_object_get(j, "children"), i, x) {
+		trawl_item *c = NULL;
+		int64_t cid = json_integer_value(x);
+
+		printf("%-13s %lld", i ? "" : "Contains:", (long long)cid);
+		if (a && trawl_item_load(a, cid, &c) == TRAWL_OK) {
+			const char *name = trawl_item_kind(c) == TRAWL_KIND_EMAIL
+				? trawl_item_subject(c) : trawl_item_name(c);
+
+			printf("  %s: %s (%s, %llu bytes)",
+			       trawl_kind_str(trawl_item_kind(c)),
+			       name ? name : "(no name)",
+			       trawl_item_mime_type(c) ? trawl_item_mime_type(c)
+						       : "message/rfc822",
+			       (unsigned long long)trawl_item_size(c));
+		}
+		trawl_item_free(c);
+		printf("\n");
+	}
 	if (jstr(j, "body"))
 		printf("\n%s\n", jstr(j, "body"));
 }
@@ -282,7 +299,7 @@ int cmd_show(int argc, char **argv)
 		if (json) {
 			cli_print_json(stdout, j);
 		} else {
-			print_text(j);
+			print_text(j, a);
 			json_decref(j);
 		}
 	}

@@ -19,6 +19,9 @@ is "$(jget "$TMP/s.json" documents)" 2 "2 documents (docs/notes.txt, docs/budget
 is "$(jget "$TMP/s.json" failed)" 0 "nothing failed"
 is "$(jget "$TMP/s.json" sources)" 60 "60 source locations (58 messages + 2 documents)"
 ok "check is clean" "$TRAWL" -A "$A" check
+uu_parent=$("$TRAWL" -A "$A" show --json 48 | python3 -c 'import json,sys; print(json.load(sys.stdin).get("parent"))')
+"$TRAWL" -A "$A" show "$uu_parent" >"$TMP/parent.txt"
+ok "show names a message's attachments" grep -q "^Contains: .*attachment: print-log-2024-01.txt" "$TMP/parent.txt"
 
 # One JSON line per item for the checks below.
 for id in $(seq 1 "$(jget "$TMP/s.json" items)"); do
