@@ -30,6 +30,9 @@ is "$(jget "$TMP/stats.json" format)" 1 "stats JSON has a format version"
 is "$(grep -c '"level":"failure"' "$TMP/report.jsonl")" 2 "report lists both failures"
 ok "report names the broken link" grep -q 'broken-link.*broken-symlink' "$TMP/report.jsonl"
 ok "stderr names the fifo" grep -q 'fifo: not-a-file' "$TMP/err"
+"$TRAWL" -A "$A" stats --failures >"$TMP/failures.txt"
+is "$(wc -l <"$TMP/failures.txt")" 2 "stats --failures lists both"
+ok "with the path and the reason" grep -q '/docs/broken-link: broken-symlink: ' "$TMP/failures.txt"
 
 # every input file is accounted for: items' sources + failures = files
 files=$(find "$D" -type f -o -type l -o -type p | wc -l)
