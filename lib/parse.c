@@ -615,6 +615,7 @@ struct child {
 	GMimeObject *o;
 	char *uu_name;
 	GByteArray *uu_data;
+	GByteArray *bytes; /* the part's decoded bytes, once decoded */
 };
 
 static void add_child(struct walk *w, GMimeObject *o, char *uu_name,
@@ -635,6 +636,8 @@ static void free_child(gpointer p)
 	g_free(c->uu_name);
 	if (c->uu_data)
 		g_byte_array_unref(c->uu_data);
+	if (c->bytes)
+		g_byte_array_unref(c->bytes);
 	g_free(c);
 }
 
@@ -858,7 +861,9 @@ static void parse_message(struct parser *p, GMimeMessage *m, const char *raw,
 			  size_t rawlen, int parent, const struct job *j,
 			  int depth);
 
-static void emit_attachment(struct parser *p, GMimeObject *o, int parent)
+/* decoded: the part's bytes if already decoded (NULL: decode here) */
+static void emit_attachment(struct parser *p, GMimeObject *o, int parent,
+			    GByteArray *decoded)
 {
 	GMimeContentType *ct = g_mime_object_get_content_type(o);
 	char *type = ct ? g_mime_content_type_get_mime_type(ct) : NULL;
@@ -867,7 +872,8 @@ static void emit_attachment(struct parser *p, GMimeObject *o, int parent)
 
 	begin_item(p, TRAWL_KIND_ATTACHMENT, parent);
 	if (GMIME_IS_PART(o)) {
-		ba = part_bytes(GMIME_PART(o));
+		ba = decoded ? g_byte_array_ref(decoded)
+			     : part_bytes(GMIME_PART(o));
 		name = g_mime_part_get_filename(GMIME_PART(o));
 	} else {
 		/* message/partial, or a part past the depth limit: its bytes
@@ -908,7 +914,7 @@ static void emit_embedded(struct parser *p, GMimeMessagePart *mp, int parent,
 	GMimeStream *s;
 
 	if (!m) {
-		emit_attachment(p, GMIME_OBJECT(mp), parent);
+		emit_attachment(p, GMIME_OBJECT(mp), parent, NULL);
 		return;
 	}
 	ba = g_byte_array_new();
@@ -922,9 +928,10 @@ static void emit_embedded(struct parser *p, GMimeMessagePart *mp, int parent,
 }
 
 static void emit_encoded_message(struct parser *p, GMimeObject *o,
-				 int parent, int depth)
+				 int parent, int depth, GByteArray *decoded)
 {
-	GByteArray *ba = part_bytes(GMIME_PART(o));
+	GByteArray *ba = decoded ? g_byte_array_ref(decoded)
+				 : part_bytes(GMIME_PART(o));
 	GMimeStream *s = g_mime_stream_mem_new_with_buffer(
 		(const char *)ba->data, ba->len);
 	GMimeParser *gp = g_mime_parser_new_with_stream(s);
@@ -937,7 +944,7 @@ static void emit_encoded_message(struct parser *p, GMimeObject *o,
 			      NULL, depth + 1);
 		g_object_unref(m);
 	} else {
-		emit_attachment(p, o, parent);
+		emit_attachment(p, o, parent, decoded);
 	}
 	g_object_unref(gp);
 	g_object_unref(s);
@@ -1020,10 +1027,10 @@ static void parse_message(struct parser *p, GMimeMessage *m, const char *raw,
 			hash_text(w.ch, (const char *)c->uu_data->data,
 				  c->uu_data->len);
 		} else if (GMIME_IS_PART(c->o)) {
-			GByteArray *ba = part_bytes(GMIME_PART(c->o));
-
-			hash_text(w.ch, (const char *)ba->data, ba->len);
-			g_byte_array_unref(ba);
+			/* decoded once: the attachment item reuses it */
+			c->bytes = part_bytes(GMIME_PART(c->o));
+			hash_text(w.ch, (const char *)c->bytes->data,
+				  c->bytes->len);
 		}
 	}
 	g_checksum_get_digest(w.ch, digest, &dlen);
@@ -1045,12 +1052,12 @@ static void parse_message(struct parser *p, GMimeMessage *m, const char *raw,
 		if (c->uu_data)
 			emit_uu(p, c, self);
 		else if (encoded_message(c->o) && depth < TRAWL_MAX_MIME_DEPTH)
-			emit_encoded_message(p, c->o, self, depth);
+			emit_encoded_message(p, c->o, self, depth, c->bytes);
 		else if (GMIME_IS_MESSAGE_PART(c->o) &&
 			 depth < TRAWL_MAX_MIME_DEPTH)
 			emit_embedded(p, GMIME_MESSAGE_PART(c->o), self, depth);
 		else
-			emit_attachment(p, c->o, self);
+			emit_attachment(p, c->o, self, c->bytes);
 	}
 	g_checksum_free(w.ch);
 	buf_release(&w.plain);

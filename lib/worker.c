@@ -315,7 +315,10 @@ int worker_read(struct worker *w)
 			if (need > want)
 				want = need;
 		}
-		p = buf_reserve(&w->in, want);
+		/* read ahead only as far as the buffer's cap allows */
+		if (want > w->in.max - w->in.len)
+			want = w->in.max - w->in.len;
+		p = want ? buf_reserve(&w->in, want) : NULL;
 		if (!p)
 			return -2;
 		n = read(w->from_fd, p, want);
