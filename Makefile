@@ -11,9 +11,9 @@
 VARIANT ?= plain
 B := build/$(VARIANT)
 
-PKGS := gmime-3.0 glib-2.0 sqlite3 libzstd libarchive jansson gumbo
+PKGS := gmime-3.0 glib-2.0 sqlite3 libzstd libarchive jansson gumbo libutf8proc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lstemmer -lm
 
 CC ?= cc
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -33,11 +33,13 @@ LIB_SRC := $(sort $(wildcard lib/*.c))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz-*.c))
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_DRV := $(FUZZ_SRC:fuzz/%.c=$(B)/fuzz/%)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 
 .PHONY: all check test-bins demo bench fuzz clean
 .DELETE_ON_ERROR:
@@ -69,7 +71,12 @@ $(B)/fuzz/%: fuzz/%.c fuzz/driver.c $(B)/libtrawl.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< fuzz/driver.c $(B)/libtrawl.a $(PKG_LIBS)
 
-test-bins: $(B)/trawl $(UNIT_BIN) $(FUZZ_DRV)
+# Test tools: programs the shell tests run (the index oracle).
+$(B)/tools/%: tests/tools/%.c $(B)/libtrawl.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libtrawl.a $(PKG_LIBS)
+
+test-bins: $(B)/trawl $(UNIT_BIN) $(FUZZ_DRV) $(TOOL_BIN)
 
 check:
 	@scripts/install-deps

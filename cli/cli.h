@@ -48,5 +48,8 @@ int cmd_ingest(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_reindex(int argc, char **argv);
+int cmd_remove(int argc, char **argv);
+int cmd_optimize(int argc, char **argv);
 
 #endif

@@ -90,14 +90,15 @@ static void summary(const trawl_ingest_summary *s)
 		"ingested %llu files (%.1f MB) in %.1f s: %llu new items "
 		"(%llu emails, %llu attachments, %llu documents), %llu already "
 		"present, %llu new source locations, %llu warnings, %llu "
-		"failures\n",
+		"failures%s\n",
 		(unsigned long long)s->files, (double)s->bytes / 1e6, s->seconds,
 		(unsigned long long)s->items, (unsigned long long)s->emails,
 		(unsigned long long)s->attachments,
 		(unsigned long long)s->documents, (unsigned long long)s->known,
 		(unsigned long long)s->locations,
 		(unsigned long long)s->warnings,
-		(unsigned long long)s->failures);
+		(unsigned long long)s->failures,
+		s->removed ? "; skipped what was removed from the archive" : "");
 }
 
 int cmd_ingest(int argc, char **argv)

@@ -290,7 +290,11 @@ int cmd_show(int argc, char **argv)
 	st = trawl_item_load(a, id, &it);
 	if (!st && raw)
 		st = trawl_item_raw(a, it, write_out, NULL);
-	if (st) {
+	if (st == TRAWL_ERR_NOT_FOUND && trawl_removed_reason(a, id)) {
+		cli_error("show", "item %lld was removed: %s", (long long)id,
+			  trawl_removed_reason(a, id));
+		rc = EXIT_NOT_FOUND;
+	} else if (st) {
 		cli_error("show", "%s", trawl_archive_errmsg(a));
 		rc = cli_exit_for(st);
 	} else if (!raw) {

@@ -24,7 +24,17 @@ static const struct cmd commands[] = {
 	{ "stats", cmd_stats, "stats [-A ARCHIVE] [--json] [--failures]",
 	  "counts of items, correspondents, sources, warnings, failures" },
 	{ "check", cmd_check, "check [-A ARCHIVE]",
-	  "verify every blob and reference; exit 1 if anything is wrong" },
+	  "verify every blob, reference and index segment; exit 1 if "
+	  "anything is wrong" },
+	{ "remove", cmd_remove,
+	  "remove [-A ARCHIVE] --reason TEXT [--keep-index] ID...",
+	  "take items down (with what is inside them); their IDs stay as "
+	  "tombstones" },
+	{ "optimize", cmd_optimize, "optimize [-A ARCHIVE]",
+	  "merge the index into one segment (faster searches; drops what "
+	  "was removed)" },
+	{ "reindex", cmd_reindex, "reindex [-A ARCHIVE] [--batch N] [-q]",
+	  "rebuild the full-text index from the archive alone" },
 };
 
 static void help(FILE *f)

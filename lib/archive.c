@@ -9,6 +9,7 @@
  * Readers open the database read-only and take no lock: WAL lets them run
  * beside a writer, each seeing the last committed batch.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 
 #include "internal.h"
 #include "pack.h"
+#include "segment.h"
 #include "bounds.h"
 #include "banned.h"
 
@@ -112,6 +114,52 @@ static trawl_status take_lock(trawl_archive *a)
 	return st;
 }
 
+/* Removes index/ files that no live segment owns: a flush or merge that
+ * a crash interrupted before its commit, or segments merged away. */
+trawl_status archive_sweep_index(trawl_archive *a)
+{
+	sqlite3_stmt *q = NULL;
+	trawl_status st;
+	struct dirent *e;
+	DIR *d;
+	int fd;
+
+	if ((st = db_prepare(a, "SELECT 1 FROM segments WHERE id = ?", &q)))
+		return st;
+	fd = open(a->indexdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		sqlite3_finalize(q);
+		return archive_fail(a, TRAWL_ERR_IO, "%s: %s", a->indexdir,
+				    strerror(errno));
+	}
+	while ((e = readdir(d))) {
+		uint64_t id;
+		int live;
+
+		if (e->d_name[0] == '.')
+			continue;
+		if (seg_parse_name(e->d_name, &id)) {
+			sqlite3_bind_int64(q, 1, (sqlite3_int64)id);
+			live = sqlite3_step(q) == SQLITE_ROW;
+			sqlite3_reset(q);
+			if (live)
+				continue;
+		}
+		if (unlinkat(dirfd(d), e->d_name, 0) && errno != ENOENT) {
+			st = archive_fail(a, TRAWL_ERR_IO, "%s/%s: %s",
+					  a->indexdir, e->d_name,
+					  strerror(errno));
+			break;
+		}
+	}
+	closedir(d);
+	sqlite3_finalize(q);
+	return st;
+}
+
 /* What an interrupted writer may leave: a pack tail past its committed
  * length, or a pack the database never recorded.  Opening the pack writer
  * sweeps both; we do it here so every writer starts clean. */
@@ -121,7 +169,9 @@ static trawl_status sweep(trawl_archive *a)
 	trawl_status st = pack_writer_open(&w, a);
 
 	pack_writer_close(&w);
-	return st;
+	if (!st)
+		st = archive_purge_pending(a);
+	return st ? st : archive_sweep_index(a);
 }
 
 static trawl_status do_open(trawl_archive *a, const char *dir, unsigned flags)
@@ -132,13 +182,19 @@ static trawl_status do_open(trawl_archive *a, const char *dir, unsigned flags)
 
 	a->dir = strdup(dir);
 	a->blobdir = join(dir, "blobs");
+	a->indexdir = join(dir, "index");
 	dbpath = join(dir, "trawl.db");
-	if (!a->dir || !a->blobdir || !dbpath) {
+	if (!a->dir || !a->blobdir || !a->indexdir || !dbpath) {
 		st = archive_fail(a, TRAWL_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	if ((st = make_dir(a, a->dir, create)) ||
 	    (st = make_dir(a, a->blobdir, create)))
+		goto out;
+	/* index/ came with schema 3: an older archive gets it when opened
+	 * for writing */
+	if ((st = make_dir(a, a->indexdir,
+			   create || (flags & TRAWL_OPEN_WRITE))))
 		goto out;
 	if ((flags & TRAWL_OPEN_WRITE) && (st = take_lock(a)))
 		goto out;
@@ -182,6 +238,8 @@ void trawl_archive_close(trawl_archive *a)
 		close(a->lock_fd);
 	free(a->dir);
 	free(a->blobdir);
+	free(a->indexdir);
+	free(a->reason);
 	buf_release(&a->err);
 	free(a);
 }

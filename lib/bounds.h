@@ -64,9 +64,11 @@
 /* Jobs queued on one worker at once. */
 #define TRAWL_WORKER_QUEUE 16
 
-/* One batch (the commit unit of an ingest): items or raw bytes. */
-#define TRAWL_BATCH_ITEMS 4000
-#define TRAWL_BATCH_BYTES ((size_t)128 << 20)
+/* One batch (the commit unit of an ingest, and one index segment): items,
+ * compressed blob bytes, or the inverter's memory, whichever fills first. */
+#define TRAWL_BATCH_ITEMS 100000
+#define TRAWL_BATCH_BYTES ((size_t)512 << 20)
+#define TRAWL_INDEX_BUDGET ((size_t)256 << 20)
 
 /* Resources of one parser worker: CPU seconds per job (RLIMIT_CPU, raised
  * before each job), wall-clock seconds per job before it is killed, and
@@ -83,5 +85,13 @@
 
 /* Workers (-j). */
 #define TRAWL_MAX_JOBS 64
+
+/* Queries: offset + limit of one search; terms a prefix may expand to;
+ * nodes of one query tree, and its depth; terms of one phrase. */
+#define TRAWL_MAX_RESULTS 10000
+#define TRAWL_MAX_PREFIX_TERMS 1000
+#define TRAWL_MAX_QUERY_NODES 1024
+#define TRAWL_MAX_QUERY_DEPTH 32
+#define TRAWL_MAX_PHRASE_TERMS 64
 
 #endif

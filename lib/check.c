@@ -6,8 +6,15 @@
  * decompressed and hashed against its SHA-256, every stored body text
  * decompressed, every reference between tables.  Bytes past a pack's
  * committed length are what an interrupted writer left; the next writer
- * cuts them off, so they are not a problem.
+ * cuts them off, so they are not a problem.  The same holds for index/
+ * files no live segment owns.  Every live segment is opened with its
+ * checksums verified and every postings list decoded; every item is in
+ * exactly one segment (but those older than the index, which `trawl
+ * reindex` adds).
  */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +23,7 @@
 #include "internal.h"
 #include "blob.h"
 #include "pack.h"
+#include "segment.h"
 #include "bounds.h"
 #include "banned.h"
 
@@ -195,12 +203,171 @@ static trawl_status check_bodies(struct check *c)
 	return TRAWL_OK;
 }
 
+struct walk {
+	const struct segment *seg;
+	uint32_t pos[4096];
+	int bad;
+};
+
+static int walk_term(void *ctx, const uint8_t *key, size_t klen,
+		     const struct term_info *ti)
+{
+	struct walk *w = ctx;
+	struct postings pc;
+	uint32_t n = 0;
+
+	(void)klen;
+	postings_init(&pc, w->seg, key[0], ti);
+	for (uint32_t d = postings_next(&pc); d != DOC_END;
+	     d = postings_next(&pc)) {
+		n++;
+		if (field_has_pos(key[0]) &&
+		    postings_tf(&pc) <= ARRAY_SIZE(w->pos) &&
+		    postings_positions(&pc, w->pos))
+			break;
+	}
+	if (pc.corrupt || n != ti->df)
+		w->bad = 1;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Opens and walks one segment; appends its live items to *items. */
+static trawl_status check_segment(struct check *c, int dirfd,
+				  sqlite3_stmt *row, uint64_t **items,
+				  size_t *n, size_t *cap)
+{
+	uint64_t id = (uint64_t)sqlite3_column_int64(row, 0);
+	uint64_t ndocs = (uint64_t)sqlite3_column_int64(row, 1);
+	uint64_t ndeleted = (uint64_t)sqlite3_column_int64(row, 2), bits = 0;
+	const uint8_t *del = sqlite3_column_blob(row, 3);
+	size_t dlen = (size_t)sqlite3_column_bytes(row, 3);
+	struct segment s;
+	struct walk w = { .seg = &s };
+	char err[512];
+
+	if (segment_open(&s, dirfd, id, 1, err, sizeof(err))) {
+		problem(c, "index: %s", err);
+		return TRAWL_OK;
+	}
+	if (s.ndocs != ndocs)
+		problem(c, "index: segment %llu holds %u documents, trawl.db "
+			"says %llu", (unsigned long long)id, s.ndocs,
+			(unsigned long long)ndocs);
+	if (segment_terms(&s, (const uint8_t *)"", 0, walk_term, &w) ||
+	    w.bad)
+		problem(c, "index: segment %llu: corrupt postings",
+			(unsigned long long)id);
+	if (del && dlen != (s.ndocs + 7) / 8) {
+		problem(c, "index: segment %llu: deletion bitmap of %zu bytes "
+			"for %u documents", (unsigned long long)id, dlen,
+			s.ndocs);
+		del = NULL;
+	}
+	for (uint32_t d = 0; d < s.ndocs; d++) {
+		if (del && (del[d >> 3] >> (d & 7)) & 1) {
+			bits++;
+			continue;
+		}
+		if (*n == *cap) {
+			uint64_t *p = realloc(*items, (*cap ? *cap * 2 : 4096) *
+							      sizeof(*p));
+
+			if (!p) {
+				segment_close(&s);
+				return archive_fail(c->a, TRAWL_ERR_NOMEM,
+						    "out of memory");
+			}
+			*items = p;
+			*cap = *cap ? *cap * 2 : 4096;
+		}
+		(*items)[(*n)++] = seg_item(&s, d);
+	}
+	if (bits != ndeleted)
+		problem(c, "index: segment %llu: %llu documents deleted, "
+			"trawl.db says %llu", (unsigned long long)id,
+			(unsigned long long)bits, (unsigned long long)ndeleted);
+	segment_close(&s);
+	return TRAWL_OK;
+}
+
+/* Every indexed item once in the index, and nothing else there. */
+static trawl_status match_items(struct check *c, uint64_t *items, size_t n,
+				int64_t below)
+{
+	sqlite3_stmt *q = NULL;
+	trawl_status st;
+	size_t i = 0;
+
+	qsort(items, n, sizeof(*items), cmp_u64);
+	for (size_t k = 1; k < n; k++)
+		if (items[k] == items[k - 1])
+			problem(c, "index: item %llu is in two segments",
+				(unsigned long long)items[k]);
+	if ((st = db_prepare(c->a, "SELECT id FROM items WHERE id >= ? "
+			     "ORDER BY id", &q)))
+		return st;
+	sqlite3_bind_int64(q, 1, below);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		uint64_t id = (uint64_t)sqlite3_column_int64(q, 0);
+
+		while (i < n && items[i] < id)
+			problem(c, "index: item %llu is not in trawl.db",
+				(unsigned long long)items[i++]);
+		if (i < n && items[i] == id)
+			while (i < n && items[i] == id)
+				i++;
+		else
+			problem(c, "index: item %llu is not indexed",
+				(unsigned long long)id);
+	}
+	while (i < n)
+		problem(c, "index: item %llu is not in trawl.db",
+			(unsigned long long)items[i++]);
+	sqlite3_finalize(q);
+	return TRAWL_OK;
+}
+
+static trawl_status check_index(struct check *c)
+{
+	sqlite3_stmt *q = NULL;
+	uint64_t *items = NULL;
+	size_t n = 0, cap = 0;
+	int64_t below = 1;
+	trawl_status st;
+	int dirfd = open(c->a->indexdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dirfd < 0) {
+		problem(c, "%s: missing", c->a->indexdir);
+		return TRAWL_OK;
+	}
+	if ((st = db_get_meta_int(c->a, "unindexed_below", &below)) ||
+	    (st = db_prepare(c->a, "SELECT id, ndocs, ndeleted, deleted FROM "
+			     "segments", &q)))
+		goto out;
+	while (!st && sqlite3_step(q) == SQLITE_ROW)
+		st = check_segment(c, dirfd, q, &items, &n, &cap);
+	if (!st)
+		st = match_items(c, items, n, below);
+out:
+	sqlite3_finalize(q);
+	close(dirfd);
+	free(items);
+	return st;
+}
+
 trawl_status trawl_check(trawl_archive *a, trawl_problem_cb cb, void *ctx,
 			 uint64_t *problems)
 {
 	static trawl_status (*const steps[])(struct check *) = {
 		check_integrity, run_sql_checks, check_packs, check_blobs,
-		check_bodies,
+		check_bodies, check_index,
 	};
 	struct check c = { a, cb, ctx, 0 };
 	trawl_status st = TRAWL_OK;

@@ -107,6 +107,31 @@ static const char *const migrations[] = {
 	"CREATE TABLE thread_redirects("
 	" old INTEGER PRIMARY KEY,"
 	" new INTEGER NOT NULL);",
+	/* 2 -> 3: the full-text index's live segments (the commit point of
+	 * index/); items already stored are not in the index until
+	 * `trawl reindex` */
+	"CREATE TABLE segments("
+	" id INTEGER PRIMARY KEY,"
+	" ndocs INTEGER NOT NULL,"
+	" min_item INTEGER NOT NULL,"
+	" max_item INTEGER NOT NULL,"
+	" bytes INTEGER NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" ndeleted INTEGER NOT NULL DEFAULT 0,"
+	" deleted BLOB);"
+	"CREATE TABLE removed("
+	" id INTEGER PRIMARY KEY,"
+	" blob BLOB NOT NULL,"
+	" reason TEXT NOT NULL,"
+	" removed INTEGER NOT NULL);"
+	"CREATE INDEX removed_blob ON removed(blob);"
+	"CREATE TABLE purge_pending("
+	" pack INTEGER NOT NULL,"
+	" offset INTEGER NOT NULL,"
+	" clen INTEGER NOT NULL);"
+	"INSERT INTO meta(key, value) VALUES('next_segment', '1');"
+	"INSERT INTO meta(key, value) SELECT 'unindexed_below', "
+	" CAST(COALESCE(MAX(id), 0) + 1 AS TEXT) FROM items;",
 };
 
 trawl_status db_exec(trawl_archive *a, const char *sql)
@@ -128,6 +153,45 @@ trawl_status db_prepare(trawl_archive *a, const char *sql, sqlite3_stmt **st)
 			       NULL) != SQLITE_OK)
 		return archive_db_fail(a, "prepare");
 	return TRAWL_OK;
+}
+
+trawl_status db_get_meta_int(trawl_archive *a, const char *key, int64_t *v)
+{
+	sqlite3_stmt *q = NULL;
+	trawl_status st;
+	int rc;
+
+	*v = 0;
+	if ((st = db_prepare(a, "SELECT CAST(value AS INTEGER) FROM meta "
+			     "WHERE key = ?", &q)))
+		return st;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(q, 0);
+	else if (rc == SQLITE_DONE)
+		st = archive_fail(a, TRAWL_ERR_CORRUPT, "%s/trawl.db: no %s in "
+				  "meta", a->dir, key);
+	else
+		st = archive_db_fail(a, "reading meta");
+	sqlite3_finalize(q);
+	return st;
+}
+
+trawl_status db_set_meta_int(trawl_archive *a, const char *key, int64_t v)
+{
+	sqlite3_stmt *q = NULL;
+	trawl_status st;
+
+	if ((st = db_prepare(a, "INSERT OR REPLACE INTO meta(key, value) "
+			     "VALUES(?, CAST(? AS TEXT))", &q)))
+		return st;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, v);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		st = archive_db_fail(a, "writing meta");
+	sqlite3_finalize(q);
+	return st;
 }
 
 static int user_version(trawl_archive *a)

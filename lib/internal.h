@@ -17,10 +17,12 @@
 struct trawl_archive {
 	char *dir;        /* the archive directory */
 	char *blobdir;    /* dir/blobs */
+	char *indexdir;   /* dir/index */
 	sqlite3 *db;
 	unsigned flags;   /* TRAWL_OPEN_* */
 	int lock_fd;      /* flock()ed dir/lock when writing, else -1 */
 	struct buf err;   /* last error message */
+	char *reason;     /* trawl_removed_reason's answer */
 };
 
 /* Sets a's error message (printf-style) and returns st, so that callers
@@ -30,12 +32,20 @@ trawl_status archive_fail(trawl_archive *a, trawl_status st, const char *fmt,
 /* archive_fail() with SQLite's message for the last error on a->db. */
 trawl_status archive_db_fail(trawl_archive *a, const char *what);
 
+/* Punches blobs of removed items out of their packs (remove.c). */
+trawl_status archive_purge_pending(trawl_archive *a);
+/* Removes index/ files no live segment owns (archive.c). */
+trawl_status archive_sweep_index(trawl_archive *a);
+
 /* db.c: schema creation and migrations (see docs/FORMAT.md). */
-#define TRAWL_SCHEMA_VERSION 2
+#define TRAWL_SCHEMA_VERSION 3
 trawl_status db_open(trawl_archive *a, const char *path, int create);
 trawl_status db_exec(trawl_archive *a, const char *sql);
 /* Prepares sql, or fails with the message set on a. */
 trawl_status db_prepare(trawl_archive *a, const char *sql, sqlite3_stmt **st);
+/* meta table values that are integers. */
+trawl_status db_get_meta_int(trawl_archive *a, const char *key, int64_t *v);
+trawl_status db_set_meta_int(trawl_archive *a, const char *key, int64_t v);
 
 /* Hex encoding of n bytes into out (2n+1 bytes). */
 void hex_encode(const uint8_t *in, size_t n, char *out);

@@ -158,6 +158,7 @@ typedef struct trawl_ingest_summary {
 	uint64_t attachments;
 	uint64_t documents;
 	uint64_t known;        /* units already in the archive (byte-identical) */
+	uint64_t removed;      /* units skipped: taken down (trawl remove) */
 	uint64_t locations;    /* new source locations recorded */
 	uint64_t failures;     /* units or files not stored; see the report */
 	uint64_t warnings;
@@ -283,6 +284,144 @@ trawl_status trawl_failures(trawl_archive *a, trawl_failure_cb cb, void *ctx);
 typedef void (*trawl_problem_cb)(void *ctx, const char *problem);
 trawl_status trawl_check(trawl_archive *a, trawl_problem_cb cb, void *ctx,
 			 uint64_t *problems);
+
+/* ------------------------------------------------------------------ */
+/* Reindex: rebuild index/ from trawl.db alone (after an analyzer or
+ * format change, or for an archive older than the index). */
+
+typedef struct trawl_reindex_options {
+	size_t batch_items;  /* documents per segment (0: memory budget) */
+	void (*on_progress)(void *ctx, uint64_t docs);
+	void *ctx;
+} trawl_reindex_options;
+
+/* a must be open for writing.  *docs: documents indexed. */
+trawl_status trawl_reindex(trawl_archive *a, const trawl_reindex_options *opt,
+			   uint64_t *docs);
+
+/* Merges every index segment into one, leaving out removed items'
+ * documents (a must be open for writing). */
+trawl_status trawl_optimize(trawl_archive *a);
+
+/* ------------------------------------------------------------------ */
+/* Takedowns */
+
+enum {
+	/* leave the removed documents' postings in index/ until the next
+	 * merge (they are hidden at once either way; tests use this) */
+	TRAWL_REMOVE_KEEP_INDEX = 1,
+};
+
+/*
+ * Removes items ids[0..n) and everything inside them (attachments,
+ * embedded messages), in one transaction: their rows, their blobs unless
+ * another item shares them, their documents in the index.  Each ID stays
+ * a tombstone with the reason; ingesting the same bytes again does not
+ * bring it back.  a must be open for writing.  *removed: items removed.
+ */
+trawl_status trawl_remove(trawl_archive *a, const int64_t *ids, size_t n,
+			  const char *reason, unsigned flags,
+			  uint64_t *removed);
+/* The reason an ID was removed (NULL if it was not), valid until the next
+ * call on a. */
+const char *trawl_removed_reason(trawl_archive *a, int64_t id);
+
+/* ------------------------------------------------------------------ */
+/* Search: the engine, over a tree of queries on analyzed terms.  The
+ * query language (`trawl search`) parses text into these trees. */
+
+/* Text fields, as bits of a field mask. */
+enum {
+	TRAWL_FIELD_SUBJECT = 1u << 0,
+	TRAWL_FIELD_BODY = 1u << 1,
+	TRAWL_FIELD_FROM = 1u << 2,   /* From and Sender: names, addresses */
+	TRAWL_FIELD_TO = 1u << 3,
+	TRAWL_FIELD_CC = 1u << 4,
+	TRAWL_FIELD_BCC = 1u << 5,
+	TRAWL_FIELD_ATTNAME = 1u << 6, /* attachment and document names */
+	TRAWL_FIELD_ATTTEXT = 1u << 7, /* text of attachments */
+	TRAWL_FIELD_ALL = 0xffu,
+};
+
+/* Keyword fields: exact values. */
+typedef enum trawl_keyword {
+	TRAWL_KW_FROM = 16,  /* an address, lower-cased */
+	TRAWL_KW_TO = 17,
+	TRAWL_KW_CC = 18,
+	TRAWL_KW_BCC = 19,
+	TRAWL_KW_MSGID = 20, /* Message-ID without <> */
+	TRAWL_KW_KIND = 21,  /* "email", "attachment", "document" */
+	TRAWL_KW_MIME = 22,  /* declared MIME type, lower-cased */
+	TRAWL_KW_EXT = 23,   /* file name extension, lower-cased */
+	TRAWL_KW_HAS = 24,   /* "attachment" */
+	TRAWL_KW_DATE = 25,  /* "guessed" */
+} trawl_keyword;
+
+typedef enum trawl_column {
+	TRAWL_COL_DATE = 1,  /* UTC seconds */
+	TRAWL_COL_SIZE = 2,  /* bytes */
+} trawl_column;
+
+typedef enum trawl_occur {
+	TRAWL_MUST = 0,
+	TRAWL_SHOULD = 1,
+	TRAWL_MUST_NOT = 2,
+} trawl_occur;
+
+typedef struct trawl_query trawl_query;
+
+/*
+ * Query nodes.  Terms are analyzed already (lower-cased, folded: what the
+ * analyzer produces); a term with stem=1 is a Snowball stem and matches
+ * every inflection, otherwise the exact form.  Constructors return NULL
+ * when memory runs out or an argument is invalid; trawl_query_add takes
+ * ownership of child even when it fails.
+ */
+trawl_query *trawl_query_term(const char *term, unsigned fields, int stem);
+trawl_query *trawl_query_phrase(const char *const *terms, size_t n,
+				unsigned fields, unsigned slop);
+trawl_query *trawl_query_prefix(const char *prefix, unsigned fields);
+trawl_query *trawl_query_keyword(trawl_keyword field, const char *value);
+/* lo..hi inclusive */
+trawl_query *trawl_query_range(trawl_column col, int64_t lo, int64_t hi);
+trawl_query *trawl_query_all(void);
+trawl_query *trawl_query_bool(void);
+trawl_status trawl_query_add(trawl_query *bool_query, trawl_occur occur,
+			     trawl_query *child);
+void trawl_query_free(trawl_query *q);
+
+typedef struct trawl_searcher trawl_searcher;
+
+/* A reader of the archive's index as of its last commit.  *out is set even
+ * on failure (for trawl_searcher_errmsg) unless memory ran out. */
+trawl_status trawl_searcher_open(trawl_archive *a, trawl_searcher **out);
+/* Picks up segments committed since the open or the last refresh. */
+trawl_status trawl_searcher_refresh(trawl_searcher *s);
+void trawl_searcher_close(trawl_searcher *s);
+const char *trawl_searcher_errmsg(const trawl_searcher *s);
+/* Documents in the index (deleted ones included until merged away). */
+uint64_t trawl_searcher_docs(const trawl_searcher *s);
+
+typedef enum trawl_sort {
+	TRAWL_SORT_RELEVANCE = 0, /* score, then item ID ascending */
+	TRAWL_SORT_NEWEST = 1,    /* date descending, then item ID */
+	TRAWL_SORT_OLDEST = 2,    /* date ascending, then item ID */
+} trawl_sort;
+
+typedef struct trawl_hit {
+	uint64_t item;
+	double score;
+	int64_t date;
+} trawl_hit;
+
+/*
+ * Runs q: fills hits with at most `limit` hits after skipping `offset`
+ * (offset + limit <= TRAWL_MAX_RESULTS), *nhits with how many, and *total
+ * with the exact number of matching documents.
+ */
+trawl_status trawl_search(trawl_searcher *s, const trawl_query *q,
+			  trawl_sort sort, size_t offset, size_t limit,
+			  trawl_hit *hits, size_t *nhits, uint64_t *total);
 
 #ifdef __cplusplus
 }

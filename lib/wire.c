@@ -287,6 +287,13 @@ static int decode_into(struct rec_unit *u, const void *payload, size_t len)
 			item_reset(u, it);
 			it->kind = d[0];
 			it->parent = parent;
+		} else if (tag == W_TERMS) {
+			uint32_t idx;
+
+			if (n < 4 || (idx = wire_get_u32(d)) >= u->nitems ||
+			    u->items[idx].terms.p)
+				return -1;
+			u->items[idx].terms = span_of(d + 4, n - 4);
 		} else if (!it || decode_field(it, tag, d, n)) {
 			return -1;
 		}

@@ -56,6 +56,7 @@ enum wire_tag {
 	W_SNIFF,
 	W_WARN,         /* u32 code length, code, detail */
 	W_FLAGS,        /* u32 ITEM_FLAG_* */
+	W_TERMS,        /* u32 item index, doc terms record (index.h) */
 };
 
 enum job_hint {
@@ -119,6 +120,7 @@ struct rec_item {
 	struct span bodyz;
 	uint64_t body_len;
 	const uint8_t *chash; /* 32 bytes or NULL */
+	struct span terms;    /* doc terms record (index.h), or absent */
 	uint32_t flags;
 	struct rec_addr *addrs;
 	size_t naddrs, caddrs;

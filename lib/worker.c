@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "worker.h"
+#include "index.h"
 #include "io.h"
 #include "parse.h"
 #include "wire.h"
@@ -79,10 +80,32 @@ static void injected_fault(const struct worker_config *cfg, const char *job,
 			;
 }
 
+/*
+ * Analyzes the items of the result just written to out (after its frame
+ * header) and appends their doc terms records.  The records are built in
+ * terms first: out cannot grow while unit points into it.
+ */
+static trawl_status add_terms(struct docterms_builder *dt,
+			      struct rec_unit *unit, struct buf *out,
+			      struct buf *terms)
+{
+	trawl_status st;
+
+	if (rec_unit_redecode(unit, out->data + WIRE_HEADER_SIZE,
+			      out->len - WIRE_HEADER_SIZE))
+		return TRAWL_ERR_INTERNAL;
+	buf_reset(terms);
+	if ((st = docterms_build_unit(dt, unit, terms)))
+		return st;
+	return buf_append(out, terms->data, terms->len);
+}
+
 void worker_main(int in_fd, int out_fd, const struct worker_config *cfg)
 {
 	struct parser *p;
-	struct buf job, out;
+	struct buf job, out, terms;
+	struct rec_unit unit = { 0 };
+	struct docterms_builder *dt;
 	uint8_t h[WIRE_HEADER_SIZE];
 	int rc = 0;
 
@@ -91,9 +114,11 @@ void worker_main(int in_fd, int out_fd, const struct worker_config *cfg)
 	limit_memory();
 	g_mime_init();
 	p = parser_new();
+	dt = docterms_builder_new();
 	buf_init(&job, TRAWL_MAX_FRAME);
 	buf_init(&out, TRAWL_MAX_FRAME);
-	if (!p) {
+	buf_init(&terms, TRAWL_MAX_FRAME);
+	if (!p || !dt) {
 		rc = 3;
 		goto out;
 	}
@@ -114,6 +139,8 @@ void worker_main(int in_fd, int out_fd, const struct worker_config *cfg)
 		injected_fault(cfg, job.data, job.len);
 		wire_frame_begin(&out, FRAME_RESULT, seq);
 		st = parser_run(p, job.data, job.len, &out);
+		if (!st)
+			st = add_terms(dt, &unit, &out, &terms);
 		if (st) {
 			send_fail(out_fd, seq, st == TRAWL_ERR_INVALID ? "bad-job"
 				  : "result-too-large", trawl_status_str(st));
@@ -129,10 +156,15 @@ void worker_main(int in_fd, int out_fd, const struct worker_config *cfg)
 			buf_release(&out);
 		if (job.cap > ((size_t)64 << 20))
 			buf_release(&job);
+		if (terms.cap > ((size_t)64 << 20))
+			buf_release(&terms);
 	}
 out:
 	buf_release(&job);
 	buf_release(&out);
+	buf_release(&terms);
+	rec_unit_release(&unit);
+	docterms_builder_free(dt);
 	parser_free(p);
 	g_mime_shutdown();
 	exit(rc);

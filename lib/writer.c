@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* writer.c - IDs, blobs and batched commits. */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include "writer.h"
 #include "blob.h"
 #include "bounds.h"
+#include "indexdb.h"
 #include "banned.h"
 
 static const struct {
@@ -104,6 +107,7 @@ trawl_status writer_open(struct writer *w, trawl_archive *a,
 	sqlite3_stmt *q = NULL;
 
 	memset(w, 0, sizeof(*w));
+	w->index_fd = -1;
 	w->a = a;
 	w->opt = opt;
 	w->sum = sum;
@@ -116,7 +120,22 @@ trawl_status writer_open(struct writer *w, trawl_archive *a,
 			return st;
 	if ((st = pack_writer_open(&w->pw, a)))
 		return st;
-	if ((st = db_prepare(a, "SELECT coalesce(max(id), 0) + 1 FROM items",
+	w->inv = inverter_new();
+	if (!w->inv)
+		return archive_fail(a, TRAWL_ERR_NOMEM, "out of memory");
+	w->index_fd = open(a->indexdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w->index_fd < 0)
+		return archive_fail(a, TRAWL_ERR_IO, "%s: %s", a->indexdir,
+				    strerror(errno));
+	if ((st = db_prepare(a, "SELECT EXISTS (SELECT 1 FROM removed)", &q)))
+		return st;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		w->any_removed = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	/* removed IDs are never given again */
+	if ((st = db_prepare(a, "SELECT max(coalesce((SELECT max(id) FROM "
+			     "items), 0), coalesce((SELECT max(id) FROM "
+			     "removed), 0)) + 1",
 			     &q)))
 		return st;
 	if (sqlite3_step(q) == SQLITE_ROW)
@@ -213,11 +232,12 @@ static trawl_status addr_id(struct writer *w, struct span addr,
 }
 
 static trawl_status insert_addrs(struct writer *w, int64_t item,
-				 const struct rec_item *it)
+				 const struct rec_item *it, int64_t *from)
 {
 	int pos[TRAWL_ROLE_BCC + 1] = { 0 };
 	trawl_status st = TRAWL_OK;
 
+	*from = 0;
 	for (size_t i = 0; i < it->naddrs && !st; i++) {
 		const struct rec_addr *ad = &it->addrs[i];
 		sqlite3_stmt *q = w->ins_item_addr;
@@ -225,6 +245,8 @@ static trawl_status insert_addrs(struct writer *w, int64_t item,
 
 		if ((st = addr_id(w, ad->addr, ad->name, &aid)))
 			break;
+		if (ad->role == TRAWL_ROLE_FROM && !*from)
+			*from = aid;
 		sqlite3_bind_int64(q, 1, item);
 		sqlite3_bind_int(q, 2, ad->role);
 		sqlite3_bind_int(q, 3, pos[ad->role]++);
@@ -410,6 +432,59 @@ static trawl_status find_root(struct writer *w, const uint8_t *sha,
 	return TRAWL_OK;
 }
 
+/* Adds the item to the index's next segment.  A worker's terms record
+ * that fails validation leaves the item unindexed, with a warning. */
+static trawl_status index_item(struct writer *w, int64_t id,
+			       const struct rec_item *it, int64_t from,
+			       const struct unit_source *src)
+{
+	struct doc_meta m = {
+		.item = (uint64_t)id,
+		.date = it->has_date ? it->date : 0,
+		.size = it->size,
+		.from_addr = from > 0 && from <= UINT32_MAX ? (uint32_t)from : 0,
+		.kind = (uint8_t)it->kind,
+		.flags = it->kind == TRAWL_KIND_EMAIL &&
+				 (!it->has_date ||
+				  it->date_source != TRAWL_DATE_HEADER)
+			 ? DV_FLAG_DATE_GUESSED : 0,
+	};
+	static const char code[] = "not-indexed";
+	static const char detail[] = "the parser's index terms for this item "
+				     "were malformed; it is not searchable "
+				     "by its text";
+	sqlite3_stmt *q = w->ins_warning;
+	trawl_status st;
+
+	st = inverter_add(w->inv, &m, it->terms.p, it->terms.n);
+	if (st != TRAWL_ERR_CORRUPT)
+		return st;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int(q, 2, (int)it->nwarns);
+	sqlite3_bind_text(q, 3, code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, detail, -1, SQLITE_STATIC);
+	st = step_done(w, q, "recording a warning");
+	w->sum->warnings++;
+	emit(w, src, "warning", id, (struct span){ code, sizeof(code) - 1 },
+	     (struct span){ detail, sizeof(detail) - 1 });
+	return st;
+}
+
+/* 1 when these bytes were a top-level item that `trawl remove` took
+ * down: ingesting them again must not bring it back. */
+static int was_removed(struct writer *w, const uint8_t *sha)
+{
+	sqlite3_stmt *q = NULL;
+	int r = 0;
+
+	if (db_prepare(w->a, "SELECT 1 FROM removed WHERE blob = ?", &q))
+		return 0;
+	sqlite3_bind_blob(q, 1, sha, 32, SQLITE_STATIC);
+	r = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	return r;
+}
+
 static void count_kind(struct writer *w, int kind)
 {
 	w->sum->items++;
@@ -424,13 +499,17 @@ static void count_kind(struct writer *w, int kind)
 trawl_status writer_unit(struct writer *w, const struct unit_source *src,
 			 const struct rec_unit *u)
 {
-	int64_t known, base = w->next_id;
+	int64_t known, base = w->next_id, from = 0;
 	trawl_status st;
 	int added, blob_known;
 
 	if ((st = begin(w)) ||
 	    (st = find_root(w, u->items[0].sha256, &known, &blob_known)))
 		return st;
+	if (!known && w->any_removed && was_removed(w, u->items[0].sha256)) {
+		w->sum->removed++;
+		return TRAWL_OK;
+	}
 	if (known) {
 		st = add_source(w, src, known, &added);
 		w->sum->known++;
@@ -445,9 +524,11 @@ trawl_status writer_unit(struct writer *w, const struct unit_source *src,
 		/* find_root looked the root's blob up already */
 		st = insert_item(w, id, parent, it, i == 0 && !blob_known);
 		if (!st)
-			st = insert_addrs(w, id, it);
+			st = insert_addrs(w, id, it, &from);
 		if (!st)
 			st = insert_warnings(w, id, it, src);
+		if (!st)
+			st = index_item(w, id, it, from, src);
 		if (!st)
 			st = check_conflict(w, id, it);
 		count_kind(w, it->kind);
@@ -495,21 +576,72 @@ trawl_status writer_failure(struct writer *w, const struct unit_source *src,
 	return st;
 }
 
+/* Writes the inverter's documents as a new segment and records it (in
+ * the open transaction: the commit makes it live). */
+static trawl_status flush_segment(struct writer *w)
+{
+	struct seg_info si;
+	char err[512];
+	sqlite3_stmt *q = NULL;
+	trawl_status st;
+
+	if (!inverter_docs(w->inv))
+		return TRAWL_OK;
+	/* merges move next_segment too: read it afresh */
+	if ((st = db_get_meta_int(w->a, "next_segment", &w->next_segment)))
+		return st;
+	st = inverter_flush(w->inv, w->index_fd, (uint64_t)w->next_segment,
+			    &si, err, sizeof(err));
+	if (st)
+		return archive_fail(w->a, st, "%s/index: %s", w->a->dir, err);
+	writer_failpoint(w, "after-segment-flush");
+	if ((st = db_prepare(w->a, "INSERT INTO segments(id, ndocs, min_item, "
+			     "max_item, bytes, created) VALUES(?, ?, ?, ?, ?, "
+			     "?)", &q)))
+		return st;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)si.id);
+	sqlite3_bind_int64(q, 2, si.ndocs);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)si.min_item);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)si.max_item);
+	sqlite3_bind_int64(q, 5, (sqlite3_int64)si.bytes);
+	sqlite3_bind_int64(q, 6, (sqlite3_int64)time(NULL));
+	st = step_done(w, q, "recording a segment");
+	sqlite3_finalize(q);
+	w->next_segment++;
+	if (!st)
+		st = db_set_meta_int(w->a, "next_segment", w->next_segment);
+	return st;
+}
+
+static int batch_full(const struct writer *w)
+{
+	size_t items = w->opt && w->opt->batch_items ? w->opt->batch_items
+						     : TRAWL_BATCH_ITEMS;
+
+	return w->batch_items >= items || w->batch_bytes >= TRAWL_BATCH_BYTES ||
+	       inverter_bytes(w->inv) >= TRAWL_INDEX_BUDGET;
+}
+
+static void merge_failpoint(void *ctx, const char *name)
+{
+	writer_failpoint(ctx, name);
+}
+
 trawl_status writer_commit(struct writer *w, int force)
 {
+	struct index_hooks hooks = { merge_failpoint, w };
 	trawl_status st;
 
 	if (!w->in_txn)
 		return TRAWL_OK;
-	if (!force && w->batch_items < (w->opt && w->opt->batch_items
-					? w->opt->batch_items
-					: TRAWL_BATCH_ITEMS) &&
-	    w->batch_bytes < TRAWL_BATCH_BYTES)
+	if (!force && !batch_full(w))
 		return TRAWL_OK;
 	writer_failpoint(w, "before-blob-sync");
 	if ((st = pack_writer_sync(&w->pw)))
 		return st;
 	writer_failpoint(w, "after-blob-sync");
+	if ((st = flush_segment(w)))
+		return st;
 	if ((st = pack_writer_record(&w->pw)))
 		return st;
 	writer_failpoint(w, "before-commit");
@@ -518,7 +650,7 @@ trawl_status writer_commit(struct writer *w, int force)
 	w->in_txn = 0;
 	writer_failpoint(w, "after-commit");
 	w->batch_items = w->batch_bytes = 0;
-	return TRAWL_OK;
+	return index_merge(w->a, w->index_fd, INDEX_MERGE_POLICY, &hooks);
 }
 
 trawl_status writer_finish(struct writer *w)
@@ -551,6 +683,9 @@ void writer_close(struct writer *w)
 		if (STMT(w, i))
 			sqlite3_finalize(STMT(w, i));
 	pack_writer_close(&w->pw);
+	inverter_free(w->inv);
+	if (w->index_fd >= 0)
+		close(w->index_fd);
 	if (w->addr_ids)
 		g_hash_table_destroy(w->addr_ids);
 	buf_release(&w->tmp);

@@ -4,8 +4,9 @@
  * appends blobs, and commits batches.
  *
  * The commit unit is a batch: its blobs are appended to the pack and made
- * durable (fdatasync), then one SQLite transaction records its items,
- * blobs, source locations and the packs' new lengths.  A crash anywhere
+ * durable (fdatasync), its index segment written and fsynced, then one
+ * SQLite transaction records its items, blobs, source locations, the
+ * packs' new lengths and the new segment.  A crash anywhere
  * leaves the last committed batch; the next writer cuts the pack tails
  * back, and ingesting the same inputs again adds exactly what was lost.
  */
@@ -18,6 +19,7 @@
 
 #include "internal.h"
 #include "pack.h"
+#include "segment.h"
 #include "wire.h"
 
 /* items.flags */
@@ -32,6 +34,10 @@ struct writer {
 		*ins_addr, *ins_item_addr, *ins_source, *ins_warning,
 		*ins_failure, *find_msgid, *flag_conflict;
 	GHashTable *addr_ids;  /* address -> id, a cache of the table */
+	struct inverter *inv;  /* the batch's documents: its segment */
+	int index_fd;          /* index/ */
+	int64_t next_segment;
+	int any_removed;       /* the archive has tombstones */
 	int64_t next_id;
 	size_t batch_items, batch_bytes;
 	int in_txn;

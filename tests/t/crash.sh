@@ -3,7 +3,8 @@
 # Crash safety: kill -9 at named failpoints (before and after each sync and
 # commit) and at random moments, then run the same ingest again: the
 # archive equals an uninterrupted run, byte for byte in its canonical dump,
-# and trawl check is clean.
+# and trawl check is clean; the index holds the same postings (flushes
+# and merges included).
 . "$(dirname "$0")/lib.sh"
 
 # A dump made here: 400 small mails in a tree, one mbox of 200, the samples.
@@ -36,7 +37,12 @@ t0=$(date +%s%N)
 ingest "$TMP/ref"
 is "$?" 0 "uninterrupted ingest"
 ref_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+IDXDUMP=$TOP/build/$TRAWL_VARIANT/tools/idxdump
+idx() { "$IDXDUMP" "$1" | LC_ALL=C sort; }
 python3 "$TOP/tests/canon.py" "$TMP/ref" >"$TMP/ref.canon"
+idx "$TMP/ref" >"$TMP/ref.idx"
+nseg=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from segments").fetchone()[0])' "$TMP/ref/trawl.db")
+ok "the reference index has several segments ($nseg)" test "$nseg" -gt 5
 n=$(grep -c '^' "$TMP/ref.canon")
 ok "reference archive is not empty ($n lines)" test "$n" -gt 600
 
@@ -45,9 +51,13 @@ same_as_ref() { # same_as_ref ARCHIVE DESCRIPTION
 	ok "$2: same archive as an uninterrupted run" \
 		cmp "$TMP/ref.canon" "$TMP/got.canon"
 	ok "$2: check is clean" "$TRAWL" -A "$1" check
+	idx "$1" >"$TMP/got.idx"
+	ok "$2: same index content as an uninterrupted run" \
+		cmp "$TMP/ref.idx" "$TMP/got.idx"
 }
 
-for fp in before-blob-sync after-blob-sync before-commit after-commit; do
+for fp in before-blob-sync after-blob-sync after-segment-flush before-commit \
+	after-commit; do
 	for hit in 1 4; do
 		a=$TMP/fp-$fp-$hit
 		ingest "$a" TRAWL_FAILPOINT=$fp:$hit
@@ -57,6 +67,17 @@ for fp in before-blob-sync after-blob-sync before-commit after-commit; do
 		is "$?" 0 "$fp:$hit: ingest again"
 		same_as_ref "$a" "$fp:$hit"
 	done
+done
+
+# Merges (ten batches of 37 make the first one): crash after the merged
+# segment is written, and after its commit, before the old files go.
+for fp in after-merge-write after-merge-commit; do
+	a=$TMP/fp-$fp
+	ingest "$a" TRAWL_FAILPOINT=$fp:1
+	is "$?" 137 "$fp:1 kills the ingest (SIGKILL)"
+	ingest "$a"
+	is "$?" 0 "$fp:1: ingest again"
+	same_as_ref "$a" "$fp:1"
 done
 
 # Kills at random moments, several in a row on the same archive.  One

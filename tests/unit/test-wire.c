@@ -521,7 +521,7 @@ static const struct mcase mcases[] = {
 	  { ROOT, SHA, BLOBZ, F(W_ITEM, "\x02" P0), SHA, BLOBZ,
 	    F(W_ITEM, "\x03" P1), SHA, BLOBZ, END }, NULL, 0, 0 },
 	{ "unknown tags are skipped", 0,
-	  { ROOT, F(0, "x"), F(31, ""), F(51, "abc"), F(200, ""), F(255, "zz"),
+	  { ROOT, F(0, "x"), F(31, ""), F(90, "abc"), F(200, ""), F(255, "zz"),
 	    F(J_DATA, "job data"), F(J_HINT, "\x01\x02"), SHA, BLOBZ, END },
 	  NULL, 0, 0 },
 	{ "an unknown empty field at the very end", 0,

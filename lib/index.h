@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * index.h - what the full-text index holds: fields, term keys, and the
+ * "doc terms" record a parser worker sends for each item it indexes.
+ *
+ * A term key is one field byte followed by the term's bytes:
+ *   0..7    an exact form in a text field (with positions)
+ *   8..15   a Snowball stem in text field (k - 8) (no positions)
+ *   16..    keyword fields (exact values, no positions, no frequencies)
+ * Keys sort bytewise, so each field's terms are contiguous.
+ */
+#ifndef TRAWL_INDEX_H
+#define TRAWL_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "trawl.h"
+
+enum index_field {
+	FLD_SUBJECT = 0,
+	FLD_BODY = 1,
+	FLD_FROM = 2,    /* From and Sender: names and addresses */
+	FLD_TO = 3,
+	FLD_CC = 4,
+	FLD_BCC = 5,
+	FLD_ATTNAME = 6, /* attachment (or document) file names */
+	FLD_ATTTEXT = 7, /* text extracted from attachments */
+	FLD_NTEXT = 8,
+	FLD_STEM = 8,    /* + text field: its stems */
+	KW_FROM = 16,    /* exact addresses, lower-cased */
+	KW_TO = 17,
+	KW_CC = 18,
+	KW_BCC = 19,
+	KW_MSGID = 20,   /* Message-ID without <> */
+	KW_KIND = 21,    /* "email", "attachment", "document" */
+	KW_MIME = 22,    /* declared MIME type, lower-cased */
+	KW_EXT = 23,     /* file name extension, lower-cased, without '.' */
+	KW_HAS = 24,     /* "attachment" */
+	KW_DATE = 25,    /* "guessed" when the date is not from Date: */
+	FLD_MAX = 26,
+};
+
+static inline int field_is_text(int f) { return f >= 0 && f < FLD_NTEXT; }
+static inline int field_has_freq(int f) { return f >= 0 && f < 2 * FLD_NTEXT; }
+static inline int field_has_pos(int f) { return field_is_text(f); }
+
+/* Positions skipped between two values of one field (two addresses, two
+ * attachment names), so that a phrase never spans them. */
+#define INDEX_VALUE_GAP 8
+
+/*
+ * The doc terms record (a W_TERMS field of a worker result, after a u32
+ * index of the item in the unit):
+ *   varint nlen; nlen x { u8 field, varint length }    field lengths
+ *   varint nterms; nterms x {
+ *     varint klen; key (klen bytes);
+ *     varint freq (only for fields with frequencies; otherwise 1);
+ *     freq x varint position delta (only for fields with positions;
+ *                                   the first is the position itself)
+ *   }
+ * Terms appear once each, in no particular order.
+ */
+#define DOCTERMS_MAX_KEY (1 + 128)
+
+struct rec_unit;
+struct docterms_builder;
+
+/* One per worker process (it holds an analyzer).  NULL: out of memory. */
+struct docterms_builder *docterms_builder_new(void);
+void docterms_builder_free(struct docterms_builder *b);
+
+/* Appends a W_TERMS field for every item of u (the worker's result, just
+ * decoded) to out.  Uses body text decompressed from the unit. */
+trawl_status docterms_build_unit(struct docterms_builder *b,
+				 const struct rec_unit *u, struct buf *out);
+
+/* Builds the doc terms of one item from its indexed values (also used to
+ * rebuild from trawl.db).  out is appended to. */
+struct doc_values_in {
+	const char *subject; size_t subject_len;
+	const char *body; size_t body_len;
+	/* addresses: role (trawl_role), name, address */
+	size_t naddrs;
+	const int *roles;
+	const char *const *names; const size_t *name_lens;
+	const char *const *addrs; const size_t *addr_lens;
+	/* attachment or document names */
+	size_t nnames;
+	const char *const *attnames; const size_t *attname_lens;
+	const char *msgid; size_t msgid_len;
+	int kind;
+	const char *mime; size_t mime_len;
+	int has_attachment;
+	int date_guessed;
+};
+trawl_status docterms_build(struct docterms_builder *b,
+			    const struct doc_values_in *v, struct buf *out);
+
+/* A cursor over a doc terms record, validating as it goes. */
+struct docterms_cursor {
+	const uint8_t *p, *end;
+	uint32_t nterms;  /* terms left */
+};
+struct docterm {
+	const uint8_t *key;
+	size_t klen;
+	uint32_t freq;
+	const uint8_t *pos; /* freq position-delta varints, or NULL */
+	size_t pos_len;
+};
+/* Reads the field lengths into lens[FLD_NTEXT] (zeroed first) and starts
+ * the cursor on the terms.  0, or -1 when malformed. */
+int docterms_open(struct docterms_cursor *c, const void *data, size_t len,
+		  uint32_t lens[FLD_NTEXT]);
+/* 1 = a term in *t; 0 = end; -1 = malformed. */
+int docterms_next(struct docterms_cursor *c, struct docterm *t);
+
+#endif

@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * reindex.c - rebuilding index/ from trawl.db alone.
+ *
+ * Every item's indexed values are read back from the database (subject,
+ * stored body text, addresses in the order they were stored, attachment
+ * names...), turned into doc terms by the same docterms_build the parser
+ * workers use, and inverted into new segments.  One transaction then
+ * replaces the list of live segments; the old files go at the next sweep
+ * (or right away, when nothing failed).  A crash before that commit
+ * leaves the old index live and the new files unreferenced.
+ *
+ * For the same items, an ingest and a reindex give the same postings
+ * (tests/t/reindex.sh compares them with tests/tools/idxdump).
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "blob.h"
+#include "bounds.h"
+#include "index.h"
+#include "internal.h"
+#include "segment.h"
+#include "banned.h"
+
+struct rx {
+	trawl_archive *a;
+	sqlite3_stmt *items, *addrs, *kids;
+	struct docterms_builder *dt;
+	struct inverter *inv;
+	struct buf body, terms;
+	int dirfd;
+	int64_t next_segment;
+	uint64_t *new_ids;
+	size_t nnew;
+	/* one item's values, reused */
+	int *roles;
+	char **names, **addrs_v, **att;
+	size_t *name_lens, *addr_lens, *att_lens;
+	size_t caddr, catt;
+};
+
+static const char items_sql[] =
+	"SELECT id, kind, subject, body, body_len, message_id, mime_type, "
+	"name, date, date_source, size FROM items ORDER BY id";
+static const char addrs_sql[] =
+	"SELECT ia.role, ia.name, a.addr, a.id FROM item_addrs ia "
+	"JOIN addresses a ON a.id = ia.addr WHERE ia.item = ? "
+	"ORDER BY ia.role, ia.pos";
+static const char kids_sql[] =
+	"SELECT name FROM items WHERE parent = ? AND kind = 2 ORDER BY id";
+
+static char *dup_col(sqlite3_stmt *q, int col, size_t *len)
+{
+	const unsigned char *t = sqlite3_column_text(q, col);
+	int n = sqlite3_column_bytes(q, col);
+	char *s;
+
+	*len = 0;
+	if (!t)
+		return NULL;
+	s = malloc((size_t)n + 1);
+	if (s) {
+		memcpy(s, t, (size_t)n);
+		s[n] = '\0';
+		*len = (size_t)n;
+	}
+	return s;
+}
+
+static void free_values(struct rx *x, size_t naddrs, size_t natt)
+{
+	for (size_t i = 0; i < naddrs; i++) {
+		free(x->names[i]);
+		free(x->addrs_v[i]);
+	}
+	for (size_t i = 0; i < natt; i++)
+		free(x->att[i]);
+}
+
+static int grow_addrs(struct rx *x, size_t n)
+{
+	size_t c = x->caddr ? x->caddr * 2 : 64;
+
+	if (n < x->caddr)
+		return 0;
+	while (c <= n)
+		c *= 2;
+#define G(p)                                                    \
+	do {                                                    \
+		void *q_ = realloc((p), c * sizeof(*(p)));      \
+		if (!q_)                                        \
+			return -1;                              \
+		(p) = q_;                                       \
+	} while (0)
+	G(x->roles);
+	G(x->names);
+	G(x->addrs_v);
+	G(x->name_lens);
+	G(x->addr_lens);
+	x->caddr = c;
+	return 0;
+}
+
+static int grow_att(struct rx *x, size_t n)
+{
+	size_t c = x->catt ? x->catt * 2 : 16;
+
+	if (n < x->catt)
+		return 0;
+	while (c <= n)
+		c *= 2;
+	G(x->att);
+	G(x->att_lens);
+#undef G
+	x->catt = c;
+	return 0;
+}
+
+/* Reads the addresses of item id; *from is the first From's ID. */
+static trawl_status load_addrs(struct rx *x, int64_t id, size_t *n,
+			       int64_t *from)
+{
+	trawl_status st = TRAWL_OK;
+
+	*n = 0;
+	*from = 0;
+	sqlite3_bind_int64(x->addrs, 1, id);
+	while (sqlite3_step(x->addrs) == SQLITE_ROW) {
+		if (grow_addrs(x, *n)) {
+			st = TRAWL_ERR_NOMEM;
+			break;
+		}
+		x->roles[*n] = sqlite3_column_int(x->addrs, 0);
+		x->names[*n] = dup_col(x->addrs, 1, &x->name_lens[*n]);
+		x->addrs_v[*n] = dup_col(x->addrs, 2, &x->addr_lens[*n]);
+		if (x->roles[*n] == TRAWL_ROLE_FROM && !*from)
+			*from = sqlite3_column_int64(x->addrs, 3);
+		(*n)++;
+	}
+	sqlite3_reset(x->addrs);
+	return st;
+}
+
+/* Attachment names: an email's attachments', or the item's own. */
+static trawl_status load_names(struct rx *x, int64_t id, int kind,
+			       size_t *n, int *has_att)
+{
+	*n = 0;
+	*has_att = 0;
+	if (kind != TRAWL_KIND_EMAIL) {
+		if (sqlite3_column_type(x->items, 7) == SQLITE_NULL)
+			return TRAWL_OK;
+		if (grow_att(x, 0))
+			return TRAWL_ERR_NOMEM;
+		x->att[0] = dup_col(x->items, 7, &x->att_lens[0]);
+		*n = 1;
+		return TRAWL_OK;
+	}
+	sqlite3_bind_int64(x->kids, 1, id);
+	while (sqlite3_step(x->kids) == SQLITE_ROW) {
+		*has_att = 1;
+		if (sqlite3_column_type(x->kids, 0) == SQLITE_NULL)
+			continue;
+		if (grow_att(x, *n)) {
+			sqlite3_reset(x->kids);
+			return TRAWL_ERR_NOMEM;
+		}
+		x->att[*n] = dup_col(x->kids, 0, &x->att_lens[*n]);
+		(*n)++;
+	}
+	sqlite3_reset(x->kids);
+	return TRAWL_OK;
+}
+
+static trawl_status index_row(struct rx *x)
+{
+	sqlite3_stmt *q = x->items;
+	int64_t id = sqlite3_column_int64(q, 0), from = 0;
+	int kind = sqlite3_column_int(q, 1);
+	int has_date = sqlite3_column_type(q, 8) != SQLITE_NULL;
+	int dsrc = sqlite3_column_int(q, 9);
+	struct doc_values_in v = { 0 };
+	struct doc_meta m = { 0 };
+	size_t naddrs = 0, natt = 0;
+	trawl_status st;
+
+	buf_reset(&x->body);
+	buf_reset(&x->terms);
+	if (sqlite3_column_type(q, 3) != SQLITE_NULL &&
+	    (st = blob_decompress(sqlite3_column_blob(q, 3),
+				  (size_t)sqlite3_column_bytes(q, 3),
+				  (uint64_t)sqlite3_column_int64(q, 4),
+				  &x->body)))
+		return archive_fail(x->a, TRAWL_ERR_CORRUPT, "item %lld: stored "
+				    "body text is corrupt", (long long)id);
+	if ((st = load_addrs(x, id, &naddrs, &from)) ||
+	    (st = load_names(x, id, kind, &natt, &v.has_attachment)))
+		goto out;
+	v.subject = (const char *)sqlite3_column_text(q, 2);
+	v.subject_len = (size_t)sqlite3_column_bytes(q, 2);
+	v.body = x->body.data;
+	v.body_len = x->body.len;
+	v.naddrs = naddrs;
+	v.roles = x->roles;
+	v.names = (const char *const *)x->names;
+	v.name_lens = x->name_lens;
+	v.addrs = (const char *const *)x->addrs_v;
+	v.addr_lens = x->addr_lens;
+	v.nnames = natt;
+	v.attnames = (const char *const *)x->att;
+	v.attname_lens = x->att_lens;
+	v.msgid = (const char *)sqlite3_column_text(q, 5);
+	v.msgid_len = (size_t)sqlite3_column_bytes(q, 5);
+	v.kind = kind;
+	v.mime = (const char *)sqlite3_column_text(q, 6);
+	v.mime_len = (size_t)sqlite3_column_bytes(q, 6);
+	v.date_guessed = kind == TRAWL_KIND_EMAIL &&
+			 (!has_date || dsrc != TRAWL_DATE_HEADER);
+	if ((st = docterms_build(x->dt, &v, &x->terms)) || (st = x->terms.err))
+		goto out;
+	m.item = (uint64_t)id;
+	m.date = has_date ? sqlite3_column_int64(q, 8) : 0;
+	m.size = (uint64_t)sqlite3_column_int64(q, 10);
+	m.from_addr = from > 0 && from <= UINT32_MAX ? (uint32_t)from : 0;
+	m.kind = (uint8_t)kind;
+	m.flags = v.date_guessed ? DV_FLAG_DATE_GUESSED : 0;
+	st = inverter_add(x->inv, &m, x->terms.data, x->terms.len);
+out:
+	free_values(x, naddrs, natt);
+	if (st && st != TRAWL_ERR_CORRUPT)
+		return archive_fail(x->a, st, "reindexing item %lld: %s",
+				    (long long)id, trawl_status_str(st));
+	return TRAWL_OK;
+}
+
+static trawl_status flush(struct rx *x)
+{
+	struct seg_info si;
+	char err[512];
+	uint64_t *p;
+	trawl_status st;
+
+	if (!inverter_docs(x->inv))
+		return TRAWL_OK;
+	p = realloc(x->new_ids, (x->nnew + 1) * sizeof(*p));
+	if (!p)
+		return archive_fail(x->a, TRAWL_ERR_NOMEM, "out of memory");
+	x->new_ids = p;
+	st = inverter_flush(x->inv, x->dirfd, (uint64_t)x->next_segment, &si,
+			    err, sizeof(err));
+	if (st)
+		return archive_fail(x->a, st, "%s: %s", x->a->indexdir, err);
+	x->new_ids[x->nnew++] = si.id;
+	x->next_segment++;
+	return TRAWL_OK;
+}
+
+/* Replaces the live segments with the new ones, in one transaction. */
+static trawl_status publish(struct rx *x)
+{
+	sqlite3_stmt *q = NULL;
+	trawl_status st;
+
+	if ((st = db_exec(x->a, "BEGIN IMMEDIATE; DELETE FROM segments")))
+		return st;
+	if ((st = db_prepare(x->a, "INSERT INTO segments(id, ndocs, min_item, "
+			     "max_item, bytes, created) VALUES(?, ?, ?, ?, ?, "
+			     "?)", &q)))
+		goto fail;
+	for (size_t i = 0; i < x->nnew && !st; i++) {
+		struct segment s;
+		char err[512];
+		uint64_t bytes = 0;
+
+		if ((st = segment_open(&s, x->dirfd, x->new_ids[i], 1, err,
+				       sizeof(err)))) {
+			st = archive_fail(x->a, st, "%s: %s", x->a->indexdir,
+					  err);
+			break;
+		}
+		for (int f = 0; f < SEG_NFILES; f++)
+			bytes += s.f[f].n;
+		sqlite3_bind_int64(q, 1, (sqlite3_int64)s.id);
+		sqlite3_bind_int64(q, 2, s.ndocs);
+		sqlite3_bind_int64(q, 3, (sqlite3_int64)seg_item(&s, 0));
+		sqlite3_bind_int64(q, 4,
+				   (sqlite3_int64)seg_item(&s, s.ndocs - 1));
+		sqlite3_bind_int64(q, 5, (sqlite3_int64)bytes);
+		sqlite3_bind_int64(q, 6, (sqlite3_int64)time(NULL));
+		if (sqlite3_step(q) != SQLITE_DONE)
+			st = archive_db_fail(x->a, "recording a segment");
+		sqlite3_reset(q);
+		segment_close(&s);
+	}
+	sqlite3_finalize(q);
+	if (!st)
+		st = db_set_meta_int(x->a, "next_segment", x->next_segment);
+	if (!st)
+		st = db_set_meta_int(x->a, "unindexed_below", 1);
+	if (!st)
+		st = db_exec(x->a, "COMMIT");
+	if (!st)
+		return TRAWL_OK;
+fail:
+	sqlite3_exec(x->a->db, "ROLLBACK", NULL, NULL, NULL);
+	return st;
+}
+
+static trawl_status run(struct rx *x, const trawl_reindex_options *opt,
+			uint64_t *docs)
+{
+	trawl_status st = TRAWL_OK;
+	int rc;
+
+	while (!st && (rc = sqlite3_step(x->items)) == SQLITE_ROW) {
+		st = index_row(x);
+		(*docs)++;
+		if (!st && (inverter_bytes(x->inv) >= TRAWL_INDEX_BUDGET ||
+			    (opt && opt->batch_items &&
+			     inverter_docs(x->inv) >= opt->batch_items)))
+			st = flush(x);
+		if (opt && opt->on_progress && !(*docs % 1000))
+			opt->on_progress(opt->ctx, *docs);
+	}
+	if (!st && rc != SQLITE_DONE)
+		st = archive_db_fail(x->a, "reading items");
+	sqlite3_reset(x->items);
+	if (!st)
+		st = flush(x);
+	return st;
+}
+
+trawl_status trawl_reindex(trawl_archive *a, const trawl_reindex_options *opt,
+			   uint64_t *docs)
+{
+	struct rx x = { .a = a, .dirfd = -1 };
+	trawl_status st;
+
+	*docs = 0;
+	if (!(a->flags & TRAWL_OPEN_WRITE))
+		return archive_fail(a, TRAWL_ERR_INVALID,
+				    "reindex needs the archive open for writing");
+	buf_init(&x.body, TRAWL_MAX_BODY_TEXT + 1);
+	buf_init(&x.terms, TRAWL_MAX_FRAME);
+	x.dt = docterms_builder_new();
+	x.inv = inverter_new();
+	x.dirfd = open(a->indexdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!x.dt || !x.inv) {
+		st = archive_fail(a, TRAWL_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (x.dirfd < 0) {
+		st = archive_fail(a, TRAWL_ERR_IO, "%s: cannot open",
+				  a->indexdir);
+		goto out;
+	}
+	if ((st = db_get_meta_int(a, "next_segment", &x.next_segment)) ||
+	    (st = db_prepare(a, items_sql, &x.items)) ||
+	    (st = db_prepare(a, addrs_sql, &x.addrs)) ||
+	    (st = db_prepare(a, kids_sql, &x.kids)))
+		goto out;
+	/* one read transaction: a consistent view of the items */
+	if ((st = db_exec(a, "BEGIN")))
+		goto out;
+	st = run(&x, opt, docs);
+	sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL);
+	if (!st)
+		st = publish(&x);
+	if (!st)
+		st = archive_sweep_index(a);
+out:
+	sqlite3_finalize(x.items);
+	sqlite3_finalize(x.addrs);
+	sqlite3_finalize(x.kids);
+	docterms_builder_free(x.dt);
+	inverter_free(x.inv);
+	if (x.dirfd >= 0)
+		close(x.dirfd);
+	buf_release(&x.body);
+	buf_release(&x.terms);
+	free(x.new_ids);
+	free(x.roles);
+	free(x.names);
+	free(x.addrs_v);
+	free(x.name_lens);
+	free(x.addr_lens);
+	free(x.att);
+	free(x.att_lens);
+	return st;
+}

@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * remove.c - takedowns: `trawl remove ID... --reason TEXT`.
+ *
+ * An item (with everything inside it: attachments, embedded messages)
+ * leaves the archive in one transaction: its rows go (item, addresses,
+ * source locations, warnings, thread membership), its ID becomes a
+ * tombstone in `removed` with the reason and the SHA-256 of its bytes (so
+ * that ingesting the same dump again does not bring it back), its document
+ * is marked in its segment's deletion bitmap, and its blob is queued for
+ * purging unless another item or a failure record still uses it.  SQLite
+ * runs with secure_delete, so the deleted rows are overwritten.
+ *
+ * After the commit, queued blob ranges are punched out of their packs
+ * (a crash before that leaves them queued in purge_pending; the next
+ * writer finishes the job), and, unless TRAWL_REMOVE_KEEP_INDEX, every
+ * segment with deleted documents is rewritten without them, so the
+ * removed text is gone from index/ as well.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "indexdb.h"
+#include "internal.h"
+#include "pack.h"
+#include "segment.h"
+#include "banned.h"
+
+struct seg_mark {
+	int64_t id;
+	struct segment seg;
+	uint8_t *bits;
+	uint64_t ndeleted;
+};
+
+struct rm {
+	trawl_archive *a;
+	int dirfd;
+	struct seg_mark *marks;
+	size_t nmarks;
+	const char *reason;
+	int64_t now;
+	uint64_t removed;
+};
+
+/* The segment holding item id, opened and with its bitmap. */
+static trawl_status mark_for(struct rm *r, int64_t item, struct seg_mark **out)
+{
+	sqlite3_stmt *q = NULL;
+	struct seg_mark *m = NULL, *p;
+	trawl_status st;
+	char err[512];
+	int64_t sid;
+
+	*out = NULL;
+	if ((st = db_prepare(r->a, "SELECT id, ndeleted, deleted FROM segments "
+			     "WHERE min_item <= ?1 AND max_item >= ?1", &q)))
+		return st;
+	sqlite3_bind_int64(q, 1, item);
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		sqlite3_finalize(q);
+		return TRAWL_OK; /* not indexed (older than the index) */
+	}
+	sid = sqlite3_column_int64(q, 0);
+	for (size_t i = 0; i < r->nmarks; i++)
+		if (r->marks[i].id == sid)
+			m = &r->marks[i];
+	if (m)
+		goto found;
+	p = realloc(r->marks, (r->nmarks + 1) * sizeof(*p));
+	if (!p) {
+		st = archive_fail(r->a, TRAWL_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	r->marks = p;
+	m = &r->marks[r->nmarks];
+	memset(m, 0, sizeof(*m));
+	m->id = sid;
+	if ((st = segment_open(&m->seg, r->dirfd, (uint64_t)sid, 1, err,
+			       sizeof(err)))) {
+		st = archive_fail(r->a, st, "%s: %s", r->a->indexdir, err);
+		goto out;
+	}
+	r->nmarks++;
+	m->ndeleted = (uint64_t)sqlite3_column_int64(q, 1);
+	m->bits = calloc((m->seg.ndocs + 7) / 8 + 1, 1);
+	if (!m->bits) {
+		st = archive_fail(r->a, TRAWL_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (sqlite3_column_bytes(q, 2) == (int)((m->seg.ndocs + 7) / 8))
+		memcpy(m->bits, sqlite3_column_blob(q, 2),
+		       (m->seg.ndocs + 7) / 8);
+found:
+	*out = m;
+out:
+	sqlite3_finalize(q);
+	return st;
+}
+
+static trawl_status mark_deleted(struct rm *r, int64_t item)
+{
+	struct seg_mark *m;
+	trawl_status st = mark_for(r, item, &m);
+	uint32_t lo = 0, hi;
+
+	if (st || !m)
+		return st;
+	hi = m->seg.ndocs;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (seg_item(&m->seg, mid) < (uint64_t)item)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == m->seg.ndocs || seg_item(&m->seg, lo) != (uint64_t)item)
+		return TRAWL_OK; /* in no segment: nothing to hide */
+	if (!((m->bits[lo >> 3] >> (lo & 7)) & 1)) {
+		m->bits[lo >> 3] |= (uint8_t)(1u << (lo & 7));
+		m->ndeleted++;
+	}
+	return TRAWL_OK;
+}
+
+static trawl_status exec_id(struct rm *r, const char *sql, int64_t id)
+{
+	sqlite3_stmt *q = NULL;
+	trawl_status st = db_prepare(r->a, sql, &q);
+
+	if (st)
+		return st;
+	sqlite3_bind_int64(q, 1, id);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		st = archive_db_fail(r->a, "removing an item");
+	sqlite3_finalize(q);
+	return st;
+}
+
+/* Queues blob sha for purging when nothing uses it any more. */
+static trawl_status maybe_purge(struct rm *r, const void *sha)
+{
+	static const char sql[] =
+		"INSERT INTO purge_pending(pack, offset, clen) "
+		"SELECT pack, offset, clen FROM blobs WHERE sha256 = ?1 "
+		"AND NOT EXISTS (SELECT 1 FROM items WHERE blob = ?1) "
+		"AND NOT EXISTS (SELECT 1 FROM failures WHERE blob = ?1)";
+	sqlite3_stmt *q = NULL;
+	trawl_status st = db_prepare(r->a, sql, &q);
+
+	if (st)
+		return st;
+	sqlite3_bind_blob(q, 1, sha, 32, SQLITE_TRANSIENT);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		st = archive_db_fail(r->a, "queueing a blob purge");
+	sqlite3_finalize(q);
+	if (st || !sqlite3_changes(r->a->db))
+		return st;
+	if ((st = db_prepare(r->a, "DELETE FROM blobs WHERE sha256 = ?", &q)))
+		return st;
+	sqlite3_bind_blob(q, 1, sha, 32, SQLITE_TRANSIENT);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		st = archive_db_fail(r->a, "removing a blob");
+	sqlite3_finalize(q);
+	return st;
+}
+
+/* Removes one item (not its children: the caller walks them). */
+static trawl_status remove_one(struct rm *r, int64_t id)
+{
+	static const char *const drops[] = {
+		"DELETE FROM item_addrs WHERE item = ?",
+		"DELETE FROM sources WHERE item = ?",
+		"DELETE FROM warnings WHERE item = ?",
+		"DELETE FROM threads WHERE item = ?",
+		"DELETE FROM items WHERE id = ?",
+	};
+	sqlite3_stmt *q = NULL;
+	uint8_t sha[32];
+	trawl_status st;
+
+	if ((st = db_prepare(r->a, "INSERT INTO removed(id, blob, reason, "
+			     "removed) SELECT id, blob, ?, ? FROM items "
+			     "WHERE id = ?", &q)))
+		return st;
+	sqlite3_bind_text(q, 1, r->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, r->now);
+	sqlite3_bind_int64(q, 3, id);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		st = archive_db_fail(r->a, "recording a removal");
+	sqlite3_finalize(q);
+	if (st)
+		return st;
+	if ((st = db_prepare(r->a, "SELECT blob FROM items WHERE id = ?", &q)))
+		return st;
+	sqlite3_bind_int64(q, 1, id);
+	if (sqlite3_step(q) != SQLITE_ROW || sqlite3_column_bytes(q, 0) != 32) {
+		sqlite3_finalize(q);
+		return archive_fail(r->a, TRAWL_ERR_CORRUPT,
+				    "item %lld has no blob", (long long)id);
+	}
+	memcpy(sha, sqlite3_column_blob(q, 0), 32);
+	sqlite3_finalize(q);
+	for (size_t i = 0; i < ARRAY_SIZE(drops) && !st; i++)
+		st = exec_id(r, drops[i], id);
+	if (!st)
+		st = mark_deleted(r, id);
+	if (!st)
+		st = maybe_purge(r, sha);
+	r->removed++;
+	return st;
+}
+
+/* id and everything inside it, children before parents (so that a blob
+ * shared by parent and child is checked once both are gone). */
+static trawl_status remove_tree(struct rm *r, int64_t id)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	trawl_status st;
+
+	if ((st = db_prepare(r->a, "WITH RECURSIVE t(id) AS (SELECT ?1 UNION "
+			     "SELECT i.id FROM items i JOIN t ON i.parent = "
+			     "t.id) SELECT id FROM t ORDER BY id DESC", &q)))
+		return st;
+	sqlite3_bind_int64(q, 1, id);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		if (n == cap) {
+			int64_t *p = realloc(ids, (cap ? cap * 2 : 16) *
+							  sizeof(*p));
+
+			if (!p) {
+				st = archive_fail(r->a, TRAWL_ERR_NOMEM,
+						  "out of memory");
+				break;
+			}
+			ids = p;
+			cap = cap ? cap * 2 : 16;
+		}
+		ids[n++] = sqlite3_column_int64(q, 0);
+	}
+	sqlite3_finalize(q);
+	for (size_t i = 0; i < n && !st; i++)
+		st = remove_one(r, ids[i]);
+	free(ids);
+	return st;
+}
+
+static trawl_status save_marks(struct rm *r)
+{
+	sqlite3_stmt *q = NULL;
+	trawl_status st;
+
+	if ((st = db_prepare(r->a, "UPDATE segments SET ndeleted = ?, "
+			     "deleted = ? WHERE id = ?", &q)))
+		return st;
+	for (size_t i = 0; i < r->nmarks && !st; i++) {
+		struct seg_mark *m = &r->marks[i];
+
+		sqlite3_bind_int64(q, 1, (sqlite3_int64)m->ndeleted);
+		sqlite3_bind_blob(q, 2, m->bits, (int)((m->seg.ndocs + 7) / 8),
+				  SQLITE_STATIC);
+		sqlite3_bind_int64(q, 3, m->id);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			st = archive_db_fail(r->a, "saving a deletion bitmap");
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	return st;
+}
+
+static trawl_status check_ids(struct rm *r, const int64_t *ids, size_t n)
+{
+	sqlite3_stmt *q = NULL, *t = NULL;
+	trawl_status st;
+
+	if ((st = db_prepare(r->a, "SELECT 1 FROM items WHERE id = ?", &q)) ||
+	    (st = db_prepare(r->a, "SELECT reason FROM removed WHERE id = ?",
+			     &t)))
+		goto out;
+	for (size_t i = 0; i < n && !st; i++) {
+		sqlite3_bind_int64(q, 1, ids[i]);
+		if (sqlite3_step(q) != SQLITE_ROW) {
+			sqlite3_bind_int64(t, 1, ids[i]);
+			st = archive_fail(r->a, TRAWL_ERR_NOT_FOUND,
+					  sqlite3_step(t) == SQLITE_ROW
+						  ? "item %lld was removed "
+						    "already"
+						  : "no item %lld",
+					  (long long)ids[i]);
+			sqlite3_reset(t);
+		}
+		sqlite3_reset(q);
+	}
+out:
+	sqlite3_finalize(q);
+	sqlite3_finalize(t);
+	return st;
+}
+
+/* Punches the queued blob ranges out of their packs, then forgets them. */
+trawl_status archive_purge_pending(trawl_archive *a)
+{
+	sqlite3_stmt *q = NULL;
+	trawl_status st;
+
+	if ((st = db_prepare(a, "SELECT pack, offset, clen FROM "
+			     "purge_pending", &q)))
+		return st;
+	while (!st && sqlite3_step(q) == SQLITE_ROW) {
+		char path[4096];
+		uint32_t pack = (uint32_t)sqlite3_column_int64(q, 0);
+		off_t off = (off_t)sqlite3_column_int64(q, 1);
+		off_t len = (off_t)sqlite3_column_int64(q, 2) +
+			    PACK_REC_HEADER_SIZE;
+		int fd;
+
+		pack_path(a, pack, path, sizeof(path));
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* the pack is gone: nothing to punch */
+		if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      off, len) || fdatasync(fd))
+			st = archive_fail(a, TRAWL_ERR_IO, "%s: cannot purge a "
+					  "removed blob", path);
+		close(fd);
+	}
+	sqlite3_finalize(q);
+	if (!st)
+		st = db_exec(a, "DELETE FROM purge_pending");
+	return st;
+}
+
+trawl_status trawl_remove(trawl_archive *a, const int64_t *ids, size_t n,
+			  const char *reason, unsigned flags, uint64_t *removed)
+{
+	struct rm r = { .a = a, .reason = reason, .now = (int64_t)time(NULL) };
+	trawl_status st;
+
+	*removed = 0;
+	if (!(a->flags & TRAWL_OPEN_WRITE))
+		return archive_fail(a, TRAWL_ERR_INVALID,
+				    "remove needs the archive open for writing");
+	if (!reason || !*reason)
+		return archive_fail(a, TRAWL_ERR_INVALID,
+				    "a removal needs a reason");
+	r.dirfd = open(a->indexdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r.dirfd < 0)
+		return archive_fail(a, TRAWL_ERR_IO, "%s: cannot open",
+				    a->indexdir);
+	if ((st = db_exec(a, "PRAGMA secure_delete = ON; BEGIN IMMEDIATE")))
+		goto out;
+	st = check_ids(&r, ids, n);
+	for (size_t i = 0; i < n && !st; i++) {
+		sqlite3_stmt *q = NULL;
+		int present;
+
+		/* an ID named twice, or inside another named one */
+		if ((st = db_prepare(a, "SELECT 1 FROM items WHERE id = ?", &q)))
+			break;
+		sqlite3_bind_int64(q, 1, ids[i]);
+		present = sqlite3_step(q) == SQLITE_ROW;
+		sqlite3_finalize(q);
+		if (present)
+			st = remove_tree(&r, ids[i]);
+	}
+	if (!st)
+		st = save_marks(&r);
+	if (!st)
+		st = db_exec(a, "COMMIT");
+	else
+		sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+	if (st)
+		goto out;
+	*removed = r.removed;
+	if ((st = archive_purge_pending(a)))
+		goto out;
+	if (!(flags & TRAWL_REMOVE_KEEP_INDEX))
+		st = index_merge(a, r.dirfd, INDEX_MERGE_EXPUNGE, NULL);
+	/* old pages of the log hold the removed rows: checkpoint them away */
+	if (!st)
+		sqlite3_wal_checkpoint_v2(a->db, NULL,
+					  SQLITE_CHECKPOINT_TRUNCATE, NULL,
+					  NULL);
+out:
+	for (size_t i = 0; i < r.nmarks; i++) {
+		segment_close(&r.marks[i].seg);
+		free(r.marks[i].bits);
+	}
+	free(r.marks);
+	close(r.dirfd);
+	return st;
+}
+
+const char *trawl_removed_reason(trawl_archive *a, int64_t id)
+{
+	sqlite3_stmt *q = NULL;
+
+	free(a->reason);
+	a->reason = NULL;
+	if (db_prepare(a, "SELECT reason FROM removed WHERE id = ?", &q))
+		return NULL;
+	sqlite3_bind_int64(q, 1, id);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		a->reason = strdup((const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	return a->reason;
+}

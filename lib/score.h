@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * score.h - the one scoring function: BM25F.
+ *
+ * For a term t and a document d:
+ *   tf~ = sum over the fields f searched (in field order) with tf_f > 0 of
+ *         w_f * tf_f / (1 - b_f + b_f * len_f / avglen_f)
+ *   score = idf * (k1 + 1) * tf~ / (k1 + tf~)
+ *   idf = ln(1 + (N - df + 0.5) / (df + 0.5))
+ * len_f is the length norm decoded (codec.h); N, the documents of every
+ * live segment (deleted ones too, until merged away); avglen_f the sum of
+ * the field's lengths over them divided by N; df the largest of the
+ * term's per-field document frequencies (summed over segments).  A
+ * phrase scores the same way with its frequency as tf and the sum of its
+ * terms' idf.  A query's score is the sum of its clauses' scores, in
+ * clause order.  The engine and the naive evaluator of the tests both
+ * call these functions, compiled with -ffp-contract=off, so that their
+ * scores agree to the last bit but for summation order.
+ */
+#ifndef TRAWL_SCORE_H
+#define TRAWL_SCORE_H
+
+#include <stdint.h>
+
+#include "index.h"
+
+#define BM25_K1 1.2
+
+struct bm25_stats {
+	uint64_t ndocs;
+	double avglen[FLD_NTEXT];
+};
+
+extern const double bm25_weight[FLD_NTEXT];
+extern const double bm25_b[FLD_NTEXT];
+
+void bm25_stats_init(struct bm25_stats *st, uint64_t ndocs,
+		     const uint64_t sum_len[FLD_NTEXT]);
+double bm25_idf(const struct bm25_stats *st, uint64_t df);
+/* tf and len are indexed by field; mask selects the fields (bit f). */
+double bm25f(const struct bm25_stats *st, double idf, const uint32_t *tf,
+	     const uint32_t *len, unsigned mask);
+
+#endif

@@ -1,0 +1,1307 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * search.c - the searcher: live segments, query preparation, evaluation.
+ *
+ * A search runs in two steps.  Preparation turns the query tree into a
+ * tree of prepared nodes with collection statistics (document frequencies
+ * summed over the live segments, so a score does not depend on how the
+ * index is cut into segments) and expands prefixes.  Evaluation then walks
+ * each segment with a tree of iterators, document at a time: every
+ * iterator stands on its current document and moves forward only (next,
+ * advance to a target).  Every match is counted; the top offset + limit by
+ * the chosen order are kept in a heap.
+ */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bounds.h"
+#include "codec.h"
+#include "internal.h"
+#include "query.h"
+#include "score.h"
+#include "segment.h"
+#include "banned.h"
+
+struct trawl_searcher {
+	trawl_archive *a;
+	int dirfd;
+	struct segment *segs;
+	uint8_t **del;  /* per segment: deletion bitmap, or NULL */
+	size_t nsegs;
+	uint64_t ndocs;
+	struct bm25_stats stats;
+	struct buf err;
+};
+
+static trawl_status sfail(trawl_searcher *s, trawl_status st,
+			  const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static trawl_status sfail(trawl_searcher *s, trawl_status st,
+			  const char *fmt, ...)
+{
+	va_list ap;
+	char tmp[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	buf_reset(&s->err);
+	buf_puts(&s->err, tmp);
+	return st;
+}
+
+const char *trawl_searcher_errmsg(const trawl_searcher *s)
+{
+	return s && s->err.data ? s->err.data : "";
+}
+
+uint64_t trawl_searcher_docs(const trawl_searcher *s)
+{
+	return s->ndocs;
+}
+
+/* ------------------------------------------------------------------ */
+/* opening */
+
+static void free_segments(struct segment *segs, uint8_t **del, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		segment_close(&segs[i]);
+		free(del[i]);
+	}
+	free(segs);
+	free(del);
+}
+
+static void close_segments(trawl_searcher *s)
+{
+	free_segments(s->segs, s->del, s->nsegs);
+	s->segs = NULL;
+	s->del = NULL;
+	s->nsegs = 0;
+}
+
+/* A copy of a deletion bitmap that covers ndocs, or NULL (none, or bad:
+ * *bad set). */
+static uint8_t *copy_bitmap(sqlite3_stmt *q, int col, uint32_t ndocs,
+			    int *bad)
+{
+	const void *d = sqlite3_column_blob(q, col);
+	size_t n = (size_t)sqlite3_column_bytes(q, col), want = (ndocs + 7) / 8;
+	uint8_t *b;
+
+	*bad = 0;
+	if (!d || !n)
+		return NULL;
+	if (n != want) {
+		*bad = 1;
+		return NULL;
+	}
+	if ((b = malloc(n)))
+		memcpy(b, d, n);
+	else
+		*bad = 2;
+	return b;
+}
+
+/* Opens the live segments as the database lists them now (one read
+ * transaction: a consistent commit).  TRAWL_ERR_NOT_FOUND when a file
+ * went away meanwhile (a merge committed): the caller reads again. */
+static trawl_status try_load(trawl_searcher *s)
+{
+	sqlite3_stmt *q = NULL;
+	uint64_t sum[FLD_NTEXT] = { 0 };
+	trawl_status st;
+	size_t n = 0, cap = 0;
+	struct segment *segs = NULL;
+	uint8_t **del = NULL;
+	int rc;
+
+	if ((st = db_prepare(s->a, "SELECT id, deleted FROM segments "
+			     "ORDER BY min_item", &q)))
+		return sfail(s, st, "%s", trawl_archive_errmsg(s->a));
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		char err[512];
+		uint64_t id = (uint64_t)sqlite3_column_int64(q, 0);
+		int bad;
+
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 8;
+			struct segment *p = realloc(segs, nc * sizeof(*p));
+			uint8_t **d = p ? realloc(del, nc * sizeof(*d)) : NULL;
+
+			if (p)
+				segs = p;
+			if (d)
+				del = d;
+			if (!p || !d) {
+				st = sfail(s, TRAWL_ERR_NOMEM, "out of memory");
+				break;
+			}
+			cap = nc;
+		}
+		st = segment_open(&segs[n], s->dirfd, id, 1, err, sizeof(err));
+		if (st) {
+			sfail(s, st, "%s/index: %s", s->a->dir, err);
+			break;
+		}
+		del[n] = copy_bitmap(q, 1, segs[n].ndocs, &bad);
+		n++;
+		if (bad) {
+			st = sfail(s, bad == 2 ? TRAWL_ERR_NOMEM
+					       : TRAWL_ERR_CORRUPT,
+				   "index segment %llu: bad deletion bitmap",
+				   (unsigned long long)id);
+			break;
+		}
+	}
+	if (!st && rc != SQLITE_DONE)
+		st = sfail(s, TRAWL_ERR_DB, "reading the segment list: %s",
+			   sqlite3_errmsg(s->a->db));
+	sqlite3_finalize(q);
+	if (st) {
+		free_segments(segs, del, n);
+		return st;
+	}
+	close_segments(s);
+	s->segs = segs;
+	s->del = del;
+	s->nsegs = n;
+	s->ndocs = 0;
+	for (size_t i = 0; i < n; i++) {
+		s->ndocs += segs[i].ndocs;
+		for (int f = 0; f < FLD_NTEXT; f++)
+			sum[f] += segs[i].sum_len[f];
+	}
+	bm25_stats_init(&s->stats, s->ndocs, sum);
+	return TRAWL_OK;
+}
+
+static trawl_status load_segments(trawl_searcher *s)
+{
+	trawl_status st = TRAWL_ERR_NOT_FOUND;
+
+	for (int tries = 0; tries < 5 && st == TRAWL_ERR_NOT_FOUND; tries++)
+		st = try_load(s);
+	return st;
+}
+
+trawl_status trawl_searcher_open(trawl_archive *a, trawl_searcher **out)
+{
+	trawl_searcher *s = calloc(1, sizeof(*s));
+
+	*out = s;
+	if (!s)
+		return TRAWL_ERR_NOMEM;
+	s->a = a;
+	buf_init(&s->err, 4096);
+	s->dirfd = open(a->indexdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0)
+		return sfail(s, TRAWL_ERR_NOT_FOUND, "%s: no index (%m)",
+			     a->indexdir);
+	return load_segments(s);
+}
+
+trawl_status trawl_searcher_refresh(trawl_searcher *s)
+{
+	return load_segments(s);
+}
+
+void trawl_searcher_close(trawl_searcher *s)
+{
+	if (!s)
+		return;
+	close_segments(s);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	buf_release(&s->err);
+	free(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* preparation */
+
+struct pnode {
+	int type;              /* enum qtype; PREFIX becomes BOOL */
+	unsigned fields;
+	int stem;
+	uint8_t key[DOCTERMS_MAX_KEY]; /* TERM, KEYWORD: [field] + text */
+	size_t klen;
+	double idf;            /* TERM: its idf; PHRASE: the sum */
+	uint8_t **pkeys;       /* PHRASE: [0] + term, per term */
+	size_t *pklens, nterms;
+	unsigned slop;
+	int col;
+	int64_t lo, hi;
+	struct pnode **kids;
+	int *occur;
+	size_t nkids;
+};
+
+struct prep {
+	trawl_searcher *s;
+	size_t nodes;
+	trawl_status st;
+};
+
+static void pnode_free(struct pnode *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->nterms; i++)
+		free(p->pkeys[i]);
+	free(p->pkeys);
+	free(p->pklens);
+	for (size_t i = 0; i < p->nkids; i++)
+		pnode_free(p->kids[i]);
+	free(p->kids);
+	free(p->occur);
+	free(p);
+}
+
+/* Documents holding key, over every live segment. */
+static uint64_t doc_freq(struct prep *pr, const uint8_t *key, size_t klen)
+{
+	uint64_t df = 0;
+
+	for (size_t i = 0; i < pr->s->nsegs; i++) {
+		struct term_info ti;
+		int r = segment_lookup(&pr->s->segs[i], key, klen, &ti);
+
+		if (r < 0)
+			pr->st = sfail(pr->s, TRAWL_ERR_CORRUPT,
+				       "index segment %llu: corrupt dictionary",
+				       (unsigned long long)pr->s->segs[i].id);
+		else if (r)
+			df += ti.df;
+	}
+	return df;
+}
+
+/* The largest per-field document frequency of a term over a mask. */
+static uint64_t term_df(struct prep *pr, uint8_t *key, size_t klen,
+			unsigned fields, int stem)
+{
+	uint64_t best = 0;
+
+	for (int f = 0; f < FLD_NTEXT; f++) {
+		uint64_t df;
+
+		if (!(fields & (1u << f)))
+			continue;
+		key[0] = (uint8_t)(f + (stem ? FLD_STEM : 0));
+		df = doc_freq(pr, key, klen);
+		if (df > best)
+			best = df;
+	}
+	return best;
+}
+
+static struct pnode *prepare(struct prep *pr, const trawl_query *q, int depth);
+
+static int add_kid(struct pnode *b, struct pnode *k, int occur)
+{
+	struct pnode **kids = realloc(b->kids, (b->nkids + 1) * sizeof(*kids));
+	int *oc;
+
+	if (kids)
+		b->kids = kids;
+	oc = realloc(b->occur, (b->nkids + 1) * sizeof(*oc));
+	if (oc)
+		b->occur = oc;
+	if (!kids || !oc)
+		return -1;
+	b->kids[b->nkids] = k;
+	b->occur[b->nkids++] = occur;
+	return 0;
+}
+
+struct expand {
+	struct prep *pr;
+	char **terms;
+	size_t n, cap;
+	int too_many;
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int on_prefix_term(void *ctx, const uint8_t *key, size_t klen,
+			  const struct term_info *ti)
+{
+	struct expand *e = ctx;
+	char *t;
+
+	(void)ti;
+	for (size_t i = 0; i < e->n; i++)
+		if (strlen(e->terms[i]) == klen - 1 &&
+		    !memcmp(e->terms[i], key + 1, klen - 1))
+			return 0;
+	if (e->n == TRAWL_MAX_PREFIX_TERMS) {
+		e->too_many = 1;
+		return 1;
+	}
+	if (e->n == e->cap) {
+		char **p = realloc(e->terms, (e->cap ? e->cap * 2 : 16) *
+						     sizeof(*p));
+
+		if (!p)
+			return 1;
+		e->terms = p;
+		e->cap = e->cap ? e->cap * 2 : 16;
+	}
+	if (!(t = strndup((const char *)key + 1, klen - 1)))
+		return 1;
+	e->terms[e->n++] = t;
+	return 0;
+}
+
+/* A prefix becomes the disjunction of the exact forms it expands to. */
+static struct pnode *prepare_prefix(struct prep *pr, const trawl_query *q)
+{
+	struct expand e = { .pr = pr };
+	struct pnode *b = calloc(1, sizeof(*b));
+	uint8_t key[DOCTERMS_MAX_KEY];
+	size_t plen = strlen(q->text);
+
+	if (!b)
+		goto nomem;
+	b->type = Q_BOOL;
+	memcpy(key + 1, q->text, plen);
+	for (int f = 0; f < FLD_NTEXT && !e.too_many; f++) {
+		if (!(q->fields & (1u << f)))
+			continue;
+		key[0] = (uint8_t)f;
+		for (size_t i = 0; i < pr->s->nsegs && !e.too_many; i++)
+			if (segment_terms(&pr->s->segs[i], key, plen + 1,
+					  on_prefix_term, &e) < 0)
+				pr->st = sfail(pr->s, TRAWL_ERR_CORRUPT,
+					       "index segment %llu: corrupt "
+					       "dictionary",
+					       (unsigned long long)
+						       pr->s->segs[i].id);
+	}
+	if (e.too_many) {
+		pr->st = sfail(pr->s, TRAWL_ERR_TOO_LARGE,
+			       "the prefix '%s*' matches more than %d words; "
+			       "make it longer", q->text,
+			       TRAWL_MAX_PREFIX_TERMS);
+		goto out;
+	}
+	qsort(e.terms, e.n, sizeof(*e.terms), cmp_str);
+	for (size_t i = 0; i < e.n && !pr->st; i++) {
+		trawl_query t = { .type = Q_TERM, .fields = q->fields,
+				  .text = e.terms[i] };
+		struct pnode *k = prepare(pr, &t, 1);
+
+		if (!k || add_kid(b, k, TRAWL_SHOULD)) {
+			pnode_free(k);
+			goto nomem;
+		}
+	}
+	goto out;
+nomem:
+	if (!pr->st)
+		pr->st = sfail(pr->s, TRAWL_ERR_NOMEM, "out of memory");
+out:
+	for (size_t i = 0; i < e.n; i++)
+		free(e.terms[i]);
+	free(e.terms);
+	if (pr->st) {
+		pnode_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+static struct pnode *prepare_phrase(struct prep *pr, const trawl_query *q,
+				    struct pnode *p)
+{
+	p->pkeys = calloc(q->nterms, sizeof(*p->pkeys));
+	p->pklens = calloc(q->nterms, sizeof(*p->pklens));
+	if (!p->pkeys || !p->pklens)
+		return NULL;
+	p->nterms = q->nterms;
+	p->slop = q->slop;
+	p->idf = 0.0;
+	for (size_t i = 0; i < q->nterms; i++) {
+		size_t n = strlen(q->terms[i]);
+		uint64_t df;
+
+		if (!(p->pkeys[i] = malloc(n + 1)))
+			return NULL;
+		memcpy(p->pkeys[i] + 1, q->terms[i], n);
+		p->pklens[i] = n + 1;
+		df = term_df(pr, p->pkeys[i], n + 1, q->fields, 0);
+		p->idf += bm25_idf(&pr->s->stats, df);
+	}
+	return p;
+}
+
+static struct pnode *prepare(struct prep *pr, const trawl_query *q, int depth)
+{
+	struct pnode *p;
+	size_t n;
+
+	if (pr->st)
+		return NULL;
+	if (depth > TRAWL_MAX_QUERY_DEPTH || ++pr->nodes > TRAWL_MAX_QUERY_NODES) {
+		pr->st = sfail(pr->s, TRAWL_ERR_TOO_LARGE,
+			       "the query is too large (more than %d nodes or "
+			       "%d levels deep)", TRAWL_MAX_QUERY_NODES,
+			       TRAWL_MAX_QUERY_DEPTH);
+		return NULL;
+	}
+	if (q->type == Q_PREFIX)
+		return prepare_prefix(pr, q);
+	if (!(p = calloc(1, sizeof(*p))))
+		goto nomem;
+	p->type = q->type;
+	p->fields = q->fields;
+	p->stem = q->stem;
+	switch (q->type) {
+	case Q_TERM:
+		n = strlen(q->text);
+		memcpy(p->key + 1, q->text, n);
+		p->klen = n + 1;
+		p->idf = bm25_idf(&pr->s->stats,
+				  term_df(pr, p->key, p->klen, q->fields,
+					  q->stem));
+		break;
+	case Q_KEYWORD:
+		n = strlen(q->text);
+		p->key[0] = (uint8_t)q->kw;
+		memcpy(p->key + 1, q->text, n);
+		p->klen = n + 1;
+		break;
+	case Q_PHRASE:
+		if (!prepare_phrase(pr, q, p))
+			goto nomem;
+		break;
+	case Q_RANGE:
+		p->col = q->col;
+		p->lo = q->lo;
+		p->hi = q->hi;
+		break;
+	case Q_ALL:
+		break;
+	case Q_BOOL:
+		for (size_t i = 0; i < q->nkids; i++) {
+			struct pnode *k = prepare(pr, q->kids[i].q, depth + 1);
+
+			if (!k || add_kid(p, k, q->kids[i].occur)) {
+				pnode_free(k);
+				pnode_free(p);
+				if (!pr->st)
+					goto nomem;
+				return NULL;
+			}
+		}
+		break;
+	default:
+		pnode_free(p);
+		pr->st = sfail(pr->s, TRAWL_ERR_INVALID, "bad query node");
+		return NULL;
+	}
+	if (pr->st) {
+		pnode_free(p);
+		return NULL;
+	}
+	return p;
+nomem:
+	pnode_free(p);
+	pr->st = sfail(pr->s, TRAWL_ERR_NOMEM, "out of memory");
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* iterators */
+
+struct ctx {
+	const struct segment *seg;
+	const struct bm25_stats *stats;
+	struct postings **all; /* every postings cursor, for corruption */
+	size_t nall, call;
+	int nomem;
+};
+
+struct it {
+	uint32_t doc; /* current, or DOC_END */
+	uint32_t (*next)(struct it *);
+	uint32_t (*advance)(struct it *, uint32_t target); /* target > doc */
+	double (*score)(struct it *);
+	void (*release)(struct it *);
+};
+
+static struct postings *open_postings(struct ctx *c, const uint8_t *key,
+				      size_t klen)
+{
+	struct term_info ti;
+	struct postings *pc;
+	int r = segment_lookup(c->seg, key, klen, &ti);
+
+	if (r <= 0) {
+		if (r < 0)
+			c->nomem = -1;
+		return NULL;
+	}
+	if (c->nall == c->call) {
+		size_t n = c->call ? c->call * 2 : 16;
+		struct postings **p = realloc(c->all, n * sizeof(*p));
+
+		if (!p) {
+			c->nomem = 1;
+			return NULL;
+		}
+		c->all = p;
+		c->call = n;
+	}
+	if (!(pc = malloc(sizeof(*pc)))) {
+		c->nomem = 1;
+		return NULL;
+	}
+	postings_init(pc, c->seg, key[0], &ti);
+	postings_next(pc);
+	c->all[c->nall++] = pc;
+	return pc;
+}
+
+/* ---- term (BM25F over several fields) ---- */
+
+struct term_it {
+	struct it it;
+	const struct ctx *c;
+	const struct pnode *p;
+	int nf;
+	int field[FLD_NTEXT];
+	struct postings *pc[FLD_NTEXT];
+};
+
+static uint32_t term_min(struct term_it *t)
+{
+	uint32_t d = DOC_END;
+
+	for (int i = 0; i < t->nf; i++)
+		if (t->pc[i]->doc < d)
+			d = t->pc[i]->doc;
+	return t->it.doc = d;
+}
+
+static uint32_t term_next(struct it *it)
+{
+	struct term_it *t = (struct term_it *)it;
+	uint32_t cur = it->doc;
+
+	for (int i = 0; i < t->nf; i++)
+		if (t->pc[i]->doc == cur)
+			postings_next(t->pc[i]);
+	return term_min(t);
+}
+
+static uint32_t term_advance(struct it *it, uint32_t target)
+{
+	struct term_it *t = (struct term_it *)it;
+
+	for (int i = 0; i < t->nf; i++)
+		if (t->pc[i]->doc < target)
+			postings_advance(t->pc[i], target);
+	return term_min(t);
+}
+
+static double term_score(struct it *it)
+{
+	struct term_it *t = (struct term_it *)it;
+	uint32_t tf[FLD_NTEXT] = { 0 }, len[FLD_NTEXT] = { 0 };
+
+	for (int i = 0; i < t->nf; i++) {
+		int f = t->field[i];
+
+		if (t->pc[i]->doc != it->doc)
+			continue;
+		tf[f] = postings_tf(t->pc[i]);
+		len[f] = norm_decode(seg_norm(t->c->seg, f, it->doc));
+	}
+	return bm25f(t->c->stats, t->p->idf, tf, len, t->p->fields);
+}
+
+static double zero_score(struct it *it)
+{
+	(void)it;
+	return 0.0;
+}
+
+static void plain_release(struct it *it)
+{
+	free(it);
+}
+
+static struct it *term_open(struct ctx *c, const struct pnode *p)
+{
+	struct term_it *t = calloc(1, sizeof(*t));
+	uint8_t key[DOCTERMS_MAX_KEY];
+
+	if (!t) {
+		c->nomem = 1;
+		return NULL;
+	}
+	memcpy(key, p->key, p->klen);
+	for (int f = 0; f < FLD_NTEXT; f++) {
+		struct postings *pc;
+
+		if (!(p->fields & (1u << f)))
+			continue;
+		key[0] = (uint8_t)(f + (p->stem ? FLD_STEM : 0));
+		if (!(pc = open_postings(c, key, p->klen)))
+			continue;
+		t->field[t->nf] = f;
+		t->pc[t->nf++] = pc;
+	}
+	t->c = c;
+	t->p = p;
+	t->it.next = term_next;
+	t->it.advance = term_advance;
+	t->it.score = term_score;
+	t->it.release = plain_release;
+	term_min(t);
+	return &t->it;
+}
+
+/* ---- keyword ---- */
+
+struct kw_it {
+	struct it it;
+	struct postings *pc;
+};
+
+static uint32_t kw_next(struct it *it)
+{
+	struct kw_it *k = (struct kw_it *)it;
+
+	return it->doc = k->pc ? postings_next(k->pc) : DOC_END;
+}
+
+static uint32_t kw_advance(struct it *it, uint32_t target)
+{
+	struct kw_it *k = (struct kw_it *)it;
+
+	return it->doc = k->pc ? postings_advance(k->pc, target) : DOC_END;
+}
+
+static struct it *kw_open(struct ctx *c, const struct pnode *p)
+{
+	struct kw_it *k = calloc(1, sizeof(*k));
+
+	if (!k) {
+		c->nomem = 1;
+		return NULL;
+	}
+	k->pc = open_postings(c, p->key, p->klen);
+	k->it.doc = k->pc ? k->pc->doc : DOC_END;
+	k->it.next = kw_next;
+	k->it.advance = kw_advance;
+	k->it.score = zero_score;
+	k->it.release = plain_release;
+	return &k->it;
+}
+
+/* ---- range and all: a scan of the doc values ---- */
+
+struct scan_it {
+	struct it it;
+	const struct segment *seg;
+	int col;
+	int64_t lo, hi;
+};
+
+static int in_range(const struct scan_it *s, uint32_t d)
+{
+	if (s->col == TRAWL_COL_DATE) {
+		int64_t v = seg_date(s->seg, d);
+
+		return v >= s->lo && v <= s->hi;
+	}
+	if (s->col == TRAWL_COL_SIZE) {
+		uint64_t v = seg_size(s->seg, d);
+
+		return s->hi >= 0 && v <= (uint64_t)s->hi &&
+		       (s->lo < 0 || v >= (uint64_t)s->lo);
+	}
+	return 1;
+}
+
+static uint32_t scan_advance(struct it *it, uint32_t target)
+{
+	struct scan_it *s = (struct scan_it *)it;
+	uint32_t d = target;
+
+	while (d < s->seg->ndocs && !in_range(s, d))
+		d++;
+	return it->doc = d < s->seg->ndocs ? d : DOC_END;
+}
+
+static uint32_t scan_next(struct it *it)
+{
+	return scan_advance(it, it->doc + 1);
+}
+
+static struct it *scan_open(struct ctx *c, const struct pnode *p)
+{
+	struct scan_it *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		c->nomem = 1;
+		return NULL;
+	}
+	s->seg = c->seg;
+	s->col = p ? p->col : 0;
+	s->lo = p ? p->lo : 0;
+	s->hi = p ? p->hi : 0;
+	s->it.next = scan_next;
+	s->it.advance = scan_advance;
+	s->it.score = zero_score;
+	s->it.release = plain_release;
+	scan_advance(&s->it, 0);
+	return &s->it;
+}
+
+/* ---- phrase ---- */
+
+struct phrase_field {
+	int field;
+	struct postings **pc; /* one per term, all present */
+	uint32_t doc, freq;
+};
+
+struct phrase_it {
+	struct it it;
+	const struct ctx *c;
+	const struct pnode *p;
+	struct phrase_field *pf;
+	int npf;
+	uint32_t *pos;        /* positions of every term, concatenated */
+	size_t cpos;
+	uint32_t *start, *cnt;
+};
+
+/* Phrase frequency in the doc all of pf's cursors stand on: the number of
+ * positions p0 of the first term from which each next term's smallest
+ * position after the previous one keeps the span within n - 1 + slop. */
+static uint32_t phrase_freq(struct phrase_it *ph, struct phrase_field *pf)
+{
+	size_t n = ph->p->nterms, total = 0;
+	uint32_t freq = 0, span = (uint32_t)(n - 1 + ph->p->slop);
+	size_t *at;
+
+	for (size_t i = 0; i < n; i++)
+		total += postings_tf(pf->pc[i]);
+	if (total > ph->cpos) {
+		uint32_t *q = realloc(ph->pos, total * sizeof(*q));
+
+		if (!q)
+			return 0;
+		ph->pos = q;
+		ph->cpos = total;
+	}
+	total = 0;
+	for (size_t i = 0; i < n; i++) {
+		ph->start[i] = (uint32_t)total;
+		ph->cnt[i] = postings_tf(pf->pc[i]);
+		if (postings_positions(pf->pc[i], ph->pos + total))
+			return 0;
+		total += ph->cnt[i];
+	}
+	at = calloc(n, sizeof(*at));
+	if (!at)
+		return 0;
+	for (uint32_t k = 0; k < ph->cnt[0]; k++) {
+		uint32_t p0 = ph->pos[ph->start[0] + k], prev = p0;
+		size_t i;
+
+		for (i = 1; i < n; i++) {
+			const uint32_t *v = ph->pos + ph->start[i];
+
+			while (at[i] < ph->cnt[i] && v[at[i]] <= prev)
+				at[i]++;
+			if (at[i] == ph->cnt[i] || v[at[i]] - p0 > span)
+				break;
+			prev = v[at[i]];
+		}
+		if (i == n)
+			freq++;
+	}
+	free(at);
+	return freq;
+}
+
+/* Moves field pf to its first doc >= target holding the phrase. */
+static void phrase_field_find(struct phrase_it *ph, struct phrase_field *pf,
+			      uint32_t target)
+{
+	size_t n = ph->p->nterms;
+
+	for (;;) {
+		uint32_t d = target;
+		size_t i = 0, agree = 0;
+
+		/* leapfrog to a doc all terms share */
+		while (agree < n) {
+			struct postings *pc = pf->pc[i];
+
+			if (pc->doc < d)
+				postings_advance(pc, d);
+			if (pc->doc == DOC_END) {
+				pf->doc = DOC_END;
+				return;
+			}
+			if (pc->doc > d) {
+				d = pc->doc;
+				agree = 1;
+			} else {
+				agree++;
+			}
+			i = (i + 1) % n;
+		}
+		if ((pf->freq = phrase_freq(ph, pf))) {
+			pf->doc = d;
+			return;
+		}
+		target = d + 1;
+	}
+}
+
+static uint32_t phrase_min(struct phrase_it *ph)
+{
+	uint32_t d = DOC_END;
+
+	for (int i = 0; i < ph->npf; i++)
+		if (ph->pf[i].doc < d)
+			d = ph->pf[i].doc;
+	return ph->it.doc = d;
+}
+
+static uint32_t phrase_advance(struct it *it, uint32_t target)
+{
+	struct phrase_it *ph = (struct phrase_it *)it;
+
+	for (int i = 0; i < ph->npf; i++)
+		if (ph->pf[i].doc < target)
+			phrase_field_find(ph, &ph->pf[i], target);
+	return phrase_min(ph);
+}
+
+static uint32_t phrase_next(struct it *it)
+{
+	return phrase_advance(it, it->doc + 1);
+}
+
+static double phrase_score(struct it *it)
+{
+	struct phrase_it *ph = (struct phrase_it *)it;
+	uint32_t tf[FLD_NTEXT] = { 0 }, len[FLD_NTEXT] = { 0 };
+
+	for (int i = 0; i < ph->npf; i++) {
+		int f = ph->pf[i].field;
+
+		if (ph->pf[i].doc != it->doc)
+			continue;
+		tf[f] = ph->pf[i].freq;
+		len[f] = norm_decode(seg_norm(ph->c->seg, f, it->doc));
+	}
+	return bm25f(ph->c->stats, ph->p->idf, tf, len, ph->p->fields);
+}
+
+static void phrase_release(struct it *it)
+{
+	struct phrase_it *ph = (struct phrase_it *)it;
+
+	for (int i = 0; i < ph->npf; i++)
+		free(ph->pf[i].pc);
+	free(ph->pf);
+	free(ph->pos);
+	free(ph->start);
+	free(ph->cnt);
+	free(ph);
+}
+
+static struct it *phrase_open(struct ctx *c, const struct pnode *p)
+{
+	struct phrase_it *ph = calloc(1, sizeof(*ph));
+	uint8_t key[DOCTERMS_MAX_KEY];
+
+	if (!ph || !(ph->pf = calloc(FLD_NTEXT, sizeof(*ph->pf))) ||
+	    !(ph->start = calloc(p->nterms, sizeof(uint32_t))) ||
+	    !(ph->cnt = calloc(p->nterms, sizeof(uint32_t))))
+		goto nomem;
+	ph->c = c;
+	ph->p = p;
+	for (int f = 0; f < FLD_NTEXT; f++) {
+		struct phrase_field *pf = &ph->pf[ph->npf];
+		size_t i;
+
+		if (!(p->fields & (1u << f)))
+			continue;
+		if (!(pf->pc = calloc(p->nterms, sizeof(*pf->pc))))
+			goto nomem;
+		for (i = 0; i < p->nterms; i++) {
+			memcpy(key, p->pkeys[i], p->pklens[i]);
+			key[0] = (uint8_t)f;
+			if (!(pf->pc[i] = open_postings(c, key, p->pklens[i])))
+				break;
+		}
+		if (i < p->nterms) {
+			free(pf->pc);
+			pf->pc = NULL;
+			continue;
+		}
+		pf->field = f;
+		ph->npf++;
+		phrase_field_find(ph, pf, 0);
+	}
+	ph->it.next = phrase_next;
+	ph->it.advance = phrase_advance;
+	ph->it.score = phrase_score;
+	ph->it.release = phrase_release;
+	phrase_min(ph);
+	return &ph->it;
+nomem:
+	c->nomem = 1;
+	if (ph)
+		phrase_release(&ph->it);
+	return NULL;
+}
+
+/* ---- boolean ---- */
+
+struct bool_it {
+	struct it it;
+	struct it **kids;
+	const int *occur;
+	size_t nkids;
+	struct it *all;  /* only must-nots: every document */
+	int nmust, nshould;
+};
+
+/* The first doc >= target that every must holds (or any should, without
+ * musts; or any doc, with neither), then filtered by the must-nots. */
+static uint32_t bool_find(struct bool_it *b, uint32_t target)
+{
+	for (;;) {
+		uint32_t d = DOC_END;
+		int excluded = 0;
+
+		if (target == DOC_END)
+			return b->it.doc = DOC_END;
+		if (b->nmust) {
+			size_t agree = 0, i = 0;
+
+			d = target;
+			while (agree < (size_t)b->nmust) {
+				struct it *k;
+
+				while (b->occur[i] != TRAWL_MUST)
+					i = (i + 1) % b->nkids;
+				k = b->kids[i];
+				if (k->doc < d)
+					k->advance(k, d);
+				if (k->doc == DOC_END)
+					return b->it.doc = DOC_END;
+				if (k->doc > d) {
+					d = k->doc;
+					agree = 1;
+				} else {
+					agree++;
+				}
+				i = (i + 1) % b->nkids;
+			}
+		} else if (b->nshould) {
+			for (size_t i = 0; i < b->nkids; i++) {
+				struct it *k = b->kids[i];
+
+				if (b->occur[i] != TRAWL_SHOULD)
+					continue;
+				if (k->doc < target)
+					k->advance(k, target);
+				if (k->doc < d)
+					d = k->doc;
+			}
+		} else if (b->all) {
+			if (b->all->doc < target)
+				b->all->advance(b->all, target);
+			d = b->all->doc;
+		}
+		if (d == DOC_END)
+			return b->it.doc = DOC_END;
+		for (size_t i = 0; i < b->nkids && !excluded; i++) {
+			struct it *k = b->kids[i];
+
+			if (b->occur[i] != TRAWL_MUST_NOT)
+				continue;
+			if (k->doc < d)
+				k->advance(k, d);
+			excluded = k->doc == d;
+		}
+		if (!excluded) {
+			if (b->nmust)
+				for (size_t i = 0; i < b->nkids; i++)
+					if (b->occur[i] == TRAWL_SHOULD &&
+					    b->kids[i]->doc < d)
+						b->kids[i]->advance(b->kids[i],
+								    d);
+			return b->it.doc = d;
+		}
+		target = d + 1;
+	}
+}
+
+static uint32_t bool_next(struct it *it)
+{
+	return bool_find((struct bool_it *)it,
+			 it->doc == DOC_END ? DOC_END : it->doc + 1);
+}
+
+static uint32_t bool_advance(struct it *it, uint32_t target)
+{
+	return bool_find((struct bool_it *)it, target);
+}
+
+static double bool_score(struct it *it)
+{
+	struct bool_it *b = (struct bool_it *)it;
+	double s = 0.0;
+
+	for (size_t i = 0; i < b->nkids; i++)
+		if (b->occur[i] != TRAWL_MUST_NOT && b->kids[i]->doc == it->doc)
+			s += b->kids[i]->score(b->kids[i]);
+	return s;
+}
+
+static void bool_release(struct it *it)
+{
+	struct bool_it *b = (struct bool_it *)it;
+
+	for (size_t i = 0; i < b->nkids; i++)
+		if (b->kids[i])
+			b->kids[i]->release(b->kids[i]);
+	if (b->all)
+		b->all->release(b->all);
+	free(b->kids);
+	free(b);
+}
+
+static struct it *it_open(struct ctx *c, const struct pnode *p);
+
+static struct it *bool_open(struct ctx *c, const struct pnode *p)
+{
+	struct bool_it *b = calloc(1, sizeof(*b));
+
+	if (!b || !(b->kids = calloc(p->nkids + 1, sizeof(*b->kids)))) {
+		free(b);
+		c->nomem = 1;
+		return NULL;
+	}
+	b->occur = p->occur;
+	b->nkids = p->nkids;
+	b->it.next = bool_next;
+	b->it.advance = bool_advance;
+	b->it.score = bool_score;
+	b->it.release = bool_release;
+	for (size_t i = 0; i < p->nkids; i++) {
+		if (!(b->kids[i] = it_open(c, p->kids[i]))) {
+			bool_release(&b->it);
+			return NULL;
+		}
+		b->nmust += p->occur[i] == TRAWL_MUST;
+		b->nshould += p->occur[i] == TRAWL_SHOULD;
+	}
+	if (!b->nmust && !b->nshould && p->nkids &&
+	    !(b->all = scan_open(c, NULL))) {
+		bool_release(&b->it);
+		return NULL;
+	}
+	if (!p->nkids)
+		b->it.doc = DOC_END; /* an empty disjunction matches nothing */
+	else
+		bool_find(b, 0);
+	return &b->it;
+}
+
+static struct it *it_open(struct ctx *c, const struct pnode *p)
+{
+	switch (p->type) {
+	case Q_TERM: return term_open(c, p);
+	case Q_KEYWORD: return kw_open(c, p);
+	case Q_PHRASE: return phrase_open(c, p);
+	case Q_RANGE: return scan_open(c, p);
+	case Q_ALL: return scan_open(c, NULL);
+	case Q_BOOL: return bool_open(c, p);
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* collecting */
+
+struct heap {
+	trawl_hit *h;
+	size_t n, k;
+	trawl_sort sort;
+};
+
+/* 1 when a ranks before b. */
+static int better(const struct heap *hp, const trawl_hit *a,
+		  const trawl_hit *b)
+{
+	switch (hp->sort) {
+	case TRAWL_SORT_NEWEST:
+		if (a->date != b->date)
+			return a->date > b->date;
+		break;
+	case TRAWL_SORT_OLDEST:
+		if (a->date != b->date)
+			return a->date < b->date;
+		break;
+	default:
+		if (a->score != b->score)
+			return a->score > b->score;
+	}
+	return a->item < b->item;
+}
+
+/* A heap whose top is the worst hit kept. */
+static void sift_down(struct heap *hp, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, w = i;
+		trawl_hit t;
+
+		if (l < hp->n && better(hp, &hp->h[w], &hp->h[l]))
+			w = l;
+		if (r < hp->n && better(hp, &hp->h[w], &hp->h[r]))
+			w = r;
+		if (w == i)
+			return;
+		t = hp->h[i];
+		hp->h[i] = hp->h[w];
+		hp->h[w] = t;
+		i = w;
+	}
+}
+
+static void heap_push(struct heap *hp, const trawl_hit *x)
+{
+	size_t i;
+
+	if (hp->n == hp->k) {
+		if (!hp->k || !better(hp, x, &hp->h[0]))
+			return;
+		hp->h[0] = *x;
+		sift_down(hp, 0);
+		return;
+	}
+	i = hp->n++;
+	hp->h[i] = *x;
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		trawl_hit t;
+
+		if (!better(hp, &hp->h[parent], &hp->h[i]))
+			break;
+		t = hp->h[i];
+		hp->h[i] = hp->h[parent];
+		hp->h[parent] = t;
+		i = parent;
+	}
+}
+
+static int cmp_hits(const void *a, const void *b, void *hp)
+{
+	if (better(hp, a, b))
+		return -1;
+	return better(hp, b, a);
+}
+
+static trawl_status run_segment(trawl_searcher *s, const struct pnode *root,
+				const struct segment *seg, const uint8_t *del,
+				struct heap *hp, uint64_t *total)
+{
+	struct ctx c = { .seg = seg, .stats = &s->stats };
+	struct it *it = it_open(&c, root);
+	trawl_status st = TRAWL_OK;
+	int scored = hp->sort == TRAWL_SORT_RELEVANCE && hp->k;
+
+	if (!it) {
+		st = sfail(s, TRAWL_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (uint32_t d = it->doc; d != DOC_END; d = it->next(it)) {
+		trawl_hit h;
+
+		if (del && (del[d >> 3] >> (d & 7)) & 1)
+			continue;
+		(*total)++;
+		if (!hp->k)
+			continue;
+		h.item = seg_item(seg, d);
+		h.date = seg_date(seg, d);
+		h.score = scored ? it->score(it) : 0.0;
+		heap_push(hp, &h);
+	}
+	it->release(it);
+out:
+	for (size_t i = 0; i < c.nall; i++) {
+		if (c.all[i]->corrupt && !st)
+			st = sfail(s, TRAWL_ERR_CORRUPT,
+				   "index segment %llu: corrupt postings",
+				   (unsigned long long)seg->id);
+		free(c.all[i]);
+	}
+	free(c.all);
+	if (!st && c.nomem < 0)
+		st = sfail(s, TRAWL_ERR_CORRUPT,
+			   "index segment %llu: corrupt dictionary",
+			   (unsigned long long)seg->id);
+	else if (!st && c.nomem)
+		st = sfail(s, TRAWL_ERR_NOMEM, "out of memory");
+	return st;
+}
+
+trawl_status trawl_search(trawl_searcher *s, const trawl_query *q,
+			  trawl_sort sort, size_t offset, size_t limit,
+			  trawl_hit *hits, size_t *nhits, uint64_t *total)
+{
+	struct prep pr = { .s = s };
+	struct heap hp = { .sort = sort };
+	struct pnode *root;
+	trawl_status st = TRAWL_OK;
+
+	*nhits = 0;
+	*total = 0;
+	if (!q || sort < TRAWL_SORT_RELEVANCE || sort > TRAWL_SORT_OLDEST)
+		return sfail(s, TRAWL_ERR_INVALID, "no query or bad sort");
+	if (offset > TRAWL_MAX_RESULTS || limit > TRAWL_MAX_RESULTS - offset)
+		return sfail(s, TRAWL_ERR_TOO_LARGE,
+			     "offset + limit is over %d", TRAWL_MAX_RESULTS);
+	if (!(root = prepare(&pr, q, 0)))
+		return pr.st ? pr.st : sfail(s, TRAWL_ERR_NOMEM, "out of memory");
+	hp.k = limit ? offset + limit : 0;
+	if (hp.k && !(hp.h = malloc(hp.k * sizeof(*hp.h)))) {
+		pnode_free(root);
+		return sfail(s, TRAWL_ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < s->nsegs && !st; i++)
+		st = run_segment(s, root, &s->segs[i], s->del[i], &hp, total);
+	if (!st && hp.n > offset) {
+		qsort_r(hp.h, hp.n, sizeof(*hp.h), cmp_hits, &hp);
+		*nhits = hp.n - offset;
+		memcpy(hits, hp.h + offset, *nhits * sizeof(*hits));
+	}
+	free(hp.h);
+	pnode_free(root);
+	return st;
+}

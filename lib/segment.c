@@ -1,0 +1,706 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * segment.c - reading index segments.
+ *
+ * A segment is four immutable files in index/, written once by
+ * inverter_flush (invert.c) and never changed.  All integers are
+ * little-endian.  Every file:
+ *
+ *   header (24 bytes)  "TRWL", a type ("TDIC" "TPST" "TPOS" "TDVS"),
+ *                      u32 format version, u32 analyzer version,
+ *                      u64 segment id
+ *   body
+ *   footer (16 bytes)  u64 file length, "TEND", u32 CRC-32C of every
+ *                      byte before it
+ *
+ * seg-N.dic, the term dictionary.  Keys (index.h: a field byte, then the
+ * term) in bytewise order, in blocks of SEG_DICT_BLOCK entries:
+ *     varint shared prefix with the previous key of the block (0 for the
+ *     first), varint suffix length, suffix, varint df, varint postings
+ *     length, varint positions length, varint max tf, u8 min norm
+ *   Postings and positions of consecutive keys are consecutive, so an
+ *   entry's offsets are its block's base plus the lengths before it.
+ *   Then the sparse index, one entry per block:
+ *     u64 block offset, u64 postings offset, u64 positions offset,
+ *     u16 key length, first key
+ *   and the trailer: u32 ndocs, u32 nblocks, u64 nterms, u64 sparse index
+ *   offset, u64 sum of lengths of each of the 8 text fields, u64 smallest
+ *   and largest item ID.
+ *
+ * seg-N.pst, postings.  One list per key, of df documents (segment-local
+ * doc numbers, ascending):
+ *     skip table: one 20-byte entry per full block of 128 documents:
+ *       u32 last doc, u32 offset of the block from the list's start, u32
+ *       offset of the positions after the block (of the next block's
+ *       first doc) from the list's first positions,
+ *       u32 max tf in the block, u8 min norm in the block, 3 zero bytes
+ *     full blocks: u8 width w, [u8 width w2 when the field has
+ *       frequencies], 128 doc gaps bit-packed in w bits (codec.h), [128
+ *       (tf - 1) in w2 bits]
+ *     tail (df mod 128 docs): varint gap, [varint tf]
+ *   A gap is doc - previous doc - 1 (the first doc of the list: doc).
+ *   Keyword fields have no frequencies (tf is 1).
+ *
+ * seg-N.pos, positions of text fields' exact forms: for each doc of a
+ * list, tf varints: the first position, then the differences.
+ *
+ * seg-N.dvs, doc values: columns of ndocs fixed-width values (each
+ * starting 8-aligned): item ID (u64), date (i64), size (u64), From address
+ * ID (u32), kind (u8), flags (u8), and one length-norm byte per text
+ * field; then the trailer: u32 ndocs, u32 ncols, per column u32 width,
+ * u32 zero, u64 offset.
+ *
+ * Validation: the whole file's CRC at open (unless a test turns it off),
+ * then every offset and length before it is used; a decoded doc number
+ * is checked against ndocs and its block's skip entry.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "analyze.h"
+#include "codec.h"
+#include "segment.h"
+#include "wire.h"
+#include "banned.h"
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "index doc values are read in place: little-endian hosts only"
+#endif
+
+static const char file_type[SEG_NFILES][5] = { "TDIC", "TPST", "TPOS",
+					       "TDVS" };
+static const char *const file_ext[SEG_NFILES] = { "dic", "pst", "pos",
+						  "dvs" };
+
+#define TRAILER_DIC (4 + 4 + 8 + 8 + 8 * FLD_NTEXT + 16)
+
+static trawl_status fail(char *err, size_t errlen, trawl_status st,
+			 const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static trawl_status fail(char *err, size_t errlen, trawl_status st,
+			 const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+static trawl_status check_frame(const struct seg_map *m, int file,
+				uint64_t id, int verify, char *err,
+				size_t errlen)
+{
+	const char *ext = file_ext[file];
+
+	if (m->n < SEG_HEADER + SEG_FOOTER)
+		return fail(err, errlen, TRAWL_ERR_CORRUPT,
+			    "seg-%06llu.%s: truncated (%zu bytes)",
+			    (unsigned long long)id, ext, m->n);
+	if (memcmp(m->p, "TRWL", 4) || memcmp(m->p + 4, file_type[file], 4) ||
+	    memcmp(m->p + m->n - 8, "TEND", 4))
+		return fail(err, errlen, TRAWL_ERR_CORRUPT,
+			    "seg-%06llu.%s: not a trawl index file",
+			    (unsigned long long)id, ext);
+	if (wire_get_u32(m->p + 8) != SEG_FORMAT_VERSION)
+		return fail(err, errlen, TRAWL_ERR_VERSION,
+			    "seg-%06llu.%s: index format %u, this trawl reads "
+			    "%u; run `trawl reindex`",
+			    (unsigned long long)id, ext,
+			    wire_get_u32(m->p + 8), SEG_FORMAT_VERSION);
+	if (wire_get_u32(m->p + 12) != TRAWL_ANALYZER_VERSION)
+		return fail(err, errlen, TRAWL_ERR_VERSION,
+			    "seg-%06llu.%s: made by analyzer version %u, this "
+			    "trawl has %u; run `trawl reindex`",
+			    (unsigned long long)id, ext,
+			    wire_get_u32(m->p + 12), TRAWL_ANALYZER_VERSION);
+	if (wire_get_u64(m->p + 16) != id ||
+	    wire_get_u64(m->p + m->n - 16) != m->n)
+		return fail(err, errlen, TRAWL_ERR_CORRUPT,
+			    "seg-%06llu.%s: wrong segment id or length",
+			    (unsigned long long)id, ext);
+	if (verify && crc32c(0, m->p, m->n - 4) != wire_get_u32(m->p + m->n - 4))
+		return fail(err, errlen, TRAWL_ERR_CORRUPT,
+			    "seg-%06llu.%s: checksum mismatch",
+			    (unsigned long long)id, ext);
+	return TRAWL_OK;
+}
+
+/* Body bounds of a file: [SEG_HEADER, n - SEG_FOOTER). */
+static size_t body_end(const struct seg_map *m)
+{
+	return m->n - SEG_FOOTER;
+}
+
+static trawl_status load_dv(struct segment *s, char *err, size_t errlen)
+{
+	const struct seg_map *m = &s->f[SEG_DVS];
+	static const uint8_t width[COL_MAX] = { 8, 8, 8, 4, 1, 1, 1, 1, 1, 1,
+						1, 1, 1, 1 };
+	size_t end = body_end(m), tl = 8 + 16 * COL_MAX;
+	const uint8_t *t;
+
+	if (end < SEG_HEADER + tl)
+		goto bad;
+	t = m->p + end - tl;
+	if (wire_get_u32(t) != s->ndocs || wire_get_u32(t + 4) != COL_MAX)
+		goto bad;
+	for (int c = 0; c < COL_MAX; c++) {
+		const uint8_t *e = t + 8 + 16 * c;
+		uint64_t off = wire_get_u64(e + 8);
+
+		if (wire_get_u32(e) != width[c] || (off & 7) ||
+		    off < SEG_HEADER || off > end - tl ||
+		    (uint64_t)width[c] * s->ndocs > end - tl - off)
+			goto bad;
+		s->col[c] = m->p + off;
+	}
+	return TRAWL_OK;
+bad:
+	return fail(err, errlen, TRAWL_ERR_CORRUPT,
+		    "seg-%06llu.dvs: bad doc value table",
+		    (unsigned long long)s->id);
+}
+
+static trawl_status load_dict(struct segment *s, char *err, size_t errlen)
+{
+	const struct seg_map *m = &s->f[SEG_DIC];
+	size_t end = body_end(m);
+	const uint8_t *t, *p, *pend;
+	uint64_t sparse_off;
+
+	if (end < SEG_HEADER + TRAILER_DIC)
+		goto bad;
+	t = m->p + end - TRAILER_DIC;
+	s->ndocs = wire_get_u32(t);
+	s->nblocks = wire_get_u32(t + 4);
+	s->nterms = wire_get_u64(t + 8);
+	sparse_off = wire_get_u64(t + 16);
+	for (int f = 0; f < FLD_NTEXT; f++)
+		s->sum_len[f] = wire_get_u64(t + 24 + 8 * f);
+	if (s->ndocs >= DOC_END || sparse_off < SEG_HEADER ||
+	    sparse_off > end - TRAILER_DIC ||
+	    s->nblocks > (end - TRAILER_DIC - sparse_off) / 26 ||
+	    s->nterms > (uint64_t)s->nblocks * SEG_DICT_BLOCK ||
+	    s->nterms + SEG_DICT_BLOCK <= (uint64_t)s->nblocks * SEG_DICT_BLOCK)
+		goto bad;
+	s->sparse = malloc(((size_t)s->nblocks + 1) * sizeof(*s->sparse));
+	if (!s->sparse)
+		return fail(err, errlen, TRAWL_ERR_NOMEM, "out of memory");
+	p = m->p + sparse_off;
+	pend = m->p + end - TRAILER_DIC;
+	for (uint32_t b = 0; b < s->nblocks; b++) {
+		size_t kl;
+
+		if (pend - p < 26)
+			goto bad;
+		kl = p[24] | (size_t)p[25] << 8;
+		if (kl < 1 || kl > DOCTERMS_MAX_KEY || (size_t)(pend - p) < 26 + kl ||
+		    wire_get_u64(p) < SEG_HEADER || wire_get_u64(p) >= sparse_off ||
+		    wire_get_u64(p + 8) > s->f[SEG_PST].n ||
+		    wire_get_u64(p + 16) > s->f[SEG_POS].n)
+			goto bad;
+		s->sparse[b] = p;
+		p += 26 + kl;
+	}
+	if (p != pend)
+		goto bad;
+	return TRAWL_OK;
+bad:
+	return fail(err, errlen, TRAWL_ERR_CORRUPT,
+		    "seg-%06llu.dic: bad dictionary trailer or sparse index",
+		    (unsigned long long)s->id);
+}
+
+trawl_status segment_open_mem(struct segment *s, uint64_t id,
+			      const struct seg_map bufs[SEG_NFILES],
+			      int verify, char *err, size_t errlen)
+{
+	trawl_status st;
+
+	memset(s, 0, sizeof(*s));
+	s->id = id;
+	for (int i = 0; i < SEG_NFILES; i++) {
+		s->f[i] = bufs[i];
+		if ((st = check_frame(&bufs[i], i, id, verify, err, errlen)))
+			return st;
+	}
+	if ((st = load_dict(s, err, errlen)) || (st = load_dv(s, err, errlen))) {
+		free(s->sparse);
+		s->sparse = NULL;
+	}
+	return st;
+}
+
+trawl_status segment_open(struct segment *s, int dirfd, uint64_t id,
+			  int verify, char *err, size_t errlen)
+{
+	struct seg_map m[SEG_NFILES] = { 0 };
+	trawl_status st = TRAWL_OK;
+
+	for (int i = 0; i < SEG_NFILES && !st; i++) {
+		char name[32];
+		struct stat sb;
+		int fd;
+
+		seg_file_name(id, i, name);
+		fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &sb)) {
+			st = fail(err, errlen, errno == ENOENT
+				  ? TRAWL_ERR_NOT_FOUND : TRAWL_ERR_IO,
+				  "index/%s: %s", name, strerror(errno));
+		} else if (sb.st_size < SEG_HEADER + SEG_FOOTER) {
+			st = fail(err, errlen, TRAWL_ERR_CORRUPT,
+				  "index/%s: truncated", name);
+		} else {
+			void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ,
+				       MAP_SHARED, fd, 0);
+
+			if (p == MAP_FAILED)
+				st = fail(err, errlen, TRAWL_ERR_IO,
+					  "index/%s: mmap: %s", name,
+					  strerror(errno));
+			else
+				m[i] = (struct seg_map){ p, (size_t)sb.st_size };
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!st)
+		st = segment_open_mem(s, id, m, verify, err, errlen);
+	/* segment_open owns the maps: remember them even on failure */
+	for (int i = 0; i < SEG_NFILES; i++)
+		s->f[i] = m[i];
+	s->id = id;
+	if (st)
+		segment_close(s);
+	return st;
+}
+
+void segment_close(struct segment *s)
+{
+	for (int i = 0; i < SEG_NFILES; i++)
+		if (s->f[i].p)
+			munmap((void *)s->f[i].p, s->f[i].n);
+	free(s->sparse);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ------------------------------------------------------------------ */
+/* dictionary */
+
+static int key_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+
+	return c ? c : (an > bn) - (an < bn);
+}
+
+static void dict_seek_block(struct seg_dict_iter *c, uint32_t b)
+{
+	const struct seg_map *m = &c->s->f[SEG_DIC];
+	const uint8_t *e = c->s->sparse[b];
+	const uint8_t *t = m->p + body_end(m) - TRAILER_DIC;
+
+	c->block = b;
+	c->p = m->p + wire_get_u64(e);
+	/* a block runs to the next one; the last, to the sparse index */
+	c->end = m->p + (b + 1 < c->s->nblocks
+			 ? wire_get_u64(c->s->sparse[b + 1])
+			 : wire_get_u64(t + 16));
+	c->post = wire_get_u64(e + 8);
+	c->pos = wire_get_u64(e + 16);
+	c->left = b + 1 < c->s->nblocks
+			  ? SEG_DICT_BLOCK
+			  : (uint32_t)(c->s->nterms -
+				       (uint64_t)b * SEG_DICT_BLOCK);
+	c->klen = 0;
+}
+
+/* 1 = next entry read; 0 = end of dictionary; -1 = corrupt. */
+static int dict_next(struct seg_dict_iter *c, struct term_info *ti)
+{
+	uint64_t shared, suf, df, plen, qlen, mtf;
+
+	while (!c->left) {
+		if (c->block + 1 >= c->s->nblocks)
+			return 0;
+		dict_seek_block(c, c->block + 1);
+	}
+	if (c->p > c->end)
+		return -1;
+	if (varint_get(&c->p, c->end, &shared) || shared > c->klen ||
+	    varint_get(&c->p, c->end, &suf) ||
+	    suf > (uint64_t)(c->end - c->p) || shared + suf > DOCTERMS_MAX_KEY ||
+	    shared + suf < 1)
+		return -1;
+	memcpy(c->key + shared, c->p, suf);
+	c->p += suf;
+	c->klen = shared + suf;
+	if (varint_get(&c->p, c->end, &df) || df < 1 || df > c->s->ndocs ||
+	    varint_get(&c->p, c->end, &plen) ||
+	    varint_get(&c->p, c->end, &qlen) ||
+	    varint_get(&c->p, c->end, &mtf) || mtf > UINT32_MAX ||
+	    c->p >= c->end)
+		return -1;
+	ti->min_norm = *c->p++;
+	ti->df = (uint32_t)df;
+	ti->max_tf = (uint32_t)mtf;
+	ti->post_off = c->post;
+	ti->post_len = plen;
+	ti->pos_off = c->pos;
+	ti->pos_len = qlen;
+	if (c->post > c->s->f[SEG_PST].n - SEG_FOOTER ||
+	    plen > c->s->f[SEG_PST].n - SEG_FOOTER - c->post ||
+	    c->pos > c->s->f[SEG_POS].n - SEG_FOOTER ||
+	    qlen > c->s->f[SEG_POS].n - SEG_FOOTER - c->pos)
+		return -1;
+	c->post += plen;
+	c->pos += qlen;
+	c->left--;
+	return 1;
+}
+
+void seg_dict_iter_init(struct seg_dict_iter *it, const struct segment *s)
+{
+	memset(it, 0, sizeof(*it));
+	it->s = s;
+	if (s->nblocks)
+		dict_seek_block(it, 0);
+}
+
+int seg_dict_iter_next(struct seg_dict_iter *it, struct term_info *ti)
+{
+	if (!it->s->nblocks)
+		return 0;
+	return dict_next(it, ti);
+}
+
+/* The block whose first key is the last one <= key (0 if none). */
+static uint32_t find_block(const struct segment *s, const uint8_t *key,
+			   size_t klen)
+{
+	uint32_t lo = 0, hi = s->nblocks;
+
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		const uint8_t *e = s->sparse[mid];
+		size_t kl = e[24] | (size_t)e[25] << 8;
+
+		if (key_cmp(e + 26, kl, key, klen) <= 0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int segment_lookup(const struct segment *s, const uint8_t *key, size_t klen,
+		   struct term_info *ti)
+{
+	struct seg_dict_iter c = { .s = s };
+	int r;
+
+	if (!s->nblocks)
+		return 0;
+	dict_seek_block(&c, find_block(s, key, klen));
+	for (uint32_t n = 0; n < SEG_DICT_BLOCK; n++) {
+		int cmp;
+
+		if (!c.left)
+			return 0;
+		if ((r = dict_next(&c, ti)) <= 0)
+			return r;
+		cmp = key_cmp(c.key, c.klen, key, klen);
+		if (cmp == 0)
+			return 1;
+		if (cmp > 0)
+			return 0;
+	}
+	return 0;
+}
+
+int segment_terms(const struct segment *s, const uint8_t *prefix, size_t plen,
+		  seg_term_cb cb, void *ctx)
+{
+	struct seg_dict_iter c = { .s = s };
+	struct term_info ti;
+	int r;
+
+	if (!s->nblocks)
+		return 0;
+	dict_seek_block(&c, find_block(s, prefix, plen));
+	while ((r = dict_next(&c, &ti)) == 1) {
+		int cmp = key_cmp(c.key, c.klen < plen ? c.klen : plen, prefix,
+				  plen);
+
+		if (cmp < 0 || (cmp == 0 && c.klen < plen))
+			continue;
+		if (cmp > 0)
+			return 0;
+		if (cb(ctx, c.key, c.klen, &ti))
+			return 0;
+	}
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* postings */
+
+static int load_block(struct postings *pc, uint32_t b);
+
+void postings_init(struct postings *pc, const struct segment *s, int field,
+		   const struct term_info *ti)
+{
+	/* everything but the two block arrays */
+	memset(pc, 0, offsetof(struct postings, docs));
+	memset(&pc->n, 0, sizeof(*pc) - offsetof(struct postings, n));
+	pc->seg = s;
+	pc->ti = *ti;
+	pc->field = field;
+	pc->list = s->f[SEG_PST].p + ti->post_off;
+	pc->list_end = pc->list + ti->post_len;
+	pc->nfull = ti->df / SEG_BLOCK;
+	pc->skip = pc->list;
+	if ((uint64_t)pc->nfull * SEG_SKIP_ENTRY > ti->post_len) {
+		pc->corrupt = 1;
+		pc->doc = DOC_END;
+		pc->n = pc->i = 0;
+		return;
+	}
+	pc->block = UINT32_MAX;
+	pc->n = pc->i = 0;
+	pc->doc = 0; /* "before the first": postings_next loads block 0 */
+}
+
+static uint32_t skip_u32(const struct postings *pc, uint32_t b, int k)
+{
+	return wire_get_u32(pc->skip + (size_t)b * SEG_SKIP_ENTRY + 4 * k);
+}
+
+static int corrupt(struct postings *pc)
+{
+	pc->corrupt = 1;
+	pc->doc = DOC_END;
+	pc->n = pc->i = 0;
+	return -1;
+}
+
+/* Loads block b (b == nfull: the tail).  0, 1 = past the end, -1. */
+static int load_block(struct postings *pc, uint32_t b)
+{
+	int freq = field_has_freq(pc->field);
+	uint32_t prev = b ? skip_u32(pc, b - 1, 0) : 0;
+	const uint8_t *p, *end = pc->list_end;
+	uint32_t ndocs = pc->seg->ndocs;
+
+	if (b > pc->nfull ||
+	    (b == pc->nfull && pc->ti.df % SEG_BLOCK == 0))
+		return 1;
+	if (b < pc->nfull) {
+		uint32_t off = skip_u32(pc, b, 1);
+		unsigned w, w2 = 0;
+
+		p = pc->list + off;
+		if (off > pc->ti.post_len || end - p < 1 + freq)
+			return corrupt(pc);
+		w = p[0];
+		if (freq)
+			w2 = p[1];
+		p += 1 + freq;
+		if (w > 32 || w2 > 32 ||
+		    (size_t)(end - p) < (size_t)(w + w2) * 16)
+			return corrupt(pc);
+		bitunpack128(p, w, pc->docs);
+		if (freq)
+			bitunpack128(p + w * 16, w2, pc->tfs);
+		else
+			for (int i = 0; i < SEG_BLOCK; i++)
+				pc->tfs[i] = 1;
+		{
+			uint64_t d = b ? (uint64_t)prev + 1 : 0;
+
+			for (int i = 0; i < SEG_BLOCK; i++) {
+				d += pc->docs[i];
+				pc->docs[i] = (uint32_t)(d < ndocs ? d : ndocs);
+				if (freq)
+					pc->tfs[i]++;
+				d++;
+			}
+			if (d - 1 >= ndocs ||
+			    pc->docs[SEG_BLOCK - 1] != skip_u32(pc, b, 0))
+				return corrupt(pc);
+		}
+		pc->n = SEG_BLOCK;
+	} else {
+		uint64_t d = b ? (uint64_t)prev + 1 : 0;
+		uint32_t n = pc->ti.df % SEG_BLOCK;
+
+		p = pc->list + (size_t)pc->nfull * SEG_SKIP_ENTRY;
+		if (pc->nfull) {
+			/* the tail follows the last full block */
+			uint32_t off = skip_u32(pc, pc->nfull - 1, 1);
+			const uint8_t *q = pc->list + off;
+
+			if (off > pc->ti.post_len || end - q < 1 + freq ||
+			    q[0] > 32 || (freq && q[1] > 32))
+				return corrupt(pc);
+			p = q + 1 + freq + (q[0] + (freq ? q[1] : 0)) * 16;
+			if (p > end)
+				return corrupt(pc);
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t gap, tf = 1;
+
+			if (varint_get(&p, end, &gap) ||
+			    (freq && (varint_get(&p, end, &tf) || tf < 1 ||
+				      tf > UINT32_MAX)))
+				return corrupt(pc);
+			d += gap;
+			if (d >= ndocs)
+				return corrupt(pc);
+			pc->docs[i] = (uint32_t)d;
+			pc->tfs[i] = (uint32_t)tf;
+			d++;
+		}
+		pc->n = n;
+	}
+	pc->block = b;
+	pc->i = 0;
+	pc->pos_block = NULL;
+	return 0;
+}
+
+uint32_t postings_next(struct postings *pc)
+{
+	if (pc->corrupt)
+		return DOC_END;
+	if (pc->block != UINT32_MAX && pc->i + 1 < pc->n) {
+		pc->i++;
+		return pc->doc = pc->docs[pc->i];
+	}
+	if (pc->block != UINT32_MAX && pc->doc == DOC_END)
+		return DOC_END;
+	if (load_block(pc, pc->block == UINT32_MAX ? 0 : pc->block + 1))
+		return pc->doc = DOC_END;
+	return pc->doc = pc->docs[0];
+}
+
+uint32_t postings_advance(struct postings *pc, uint32_t target)
+{
+	uint32_t b;
+
+	if (pc->corrupt)
+		return DOC_END;
+	if (pc->block != UINT32_MAX && pc->doc == DOC_END)
+		return DOC_END;
+	if (pc->block == UINT32_MAX || pc->docs[pc->n - 1] < target) {
+		/* find the first block whose last doc >= target */
+		uint32_t lo = pc->block == UINT32_MAX ? 0 : pc->block + 1;
+		uint32_t hi = pc->nfull;
+
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+
+			if (skip_u32(pc, mid, 0) < target)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		b = lo;
+		if (load_block(pc, b))
+			return pc->doc = DOC_END;
+	}
+	while (pc->docs[pc->i] < target) {
+		if (++pc->i == pc->n) {
+			if (load_block(pc, pc->block + 1))
+				return pc->doc = DOC_END;
+		}
+	}
+	return pc->doc = pc->docs[pc->i];
+}
+
+/* Offset (from the list's first positions) of block b's first positions:
+ * the end of block b - 1, which its skip entry records. */
+static uint32_t block_pos_off(const struct postings *pc, uint32_t b)
+{
+	return b ? skip_u32(pc, b - 1, 2) : 0;
+}
+
+int postings_positions(struct postings *pc, uint32_t *out)
+{
+	const struct seg_map *m = &pc->seg->f[SEG_POS];
+	const uint8_t *end = m->p + pc->ti.pos_off + pc->ti.pos_len;
+	const uint8_t *q;
+	uint32_t prev = 0;
+
+	if (!field_has_pos(pc->field) || pc->doc == DOC_END || pc->corrupt)
+		return -1;
+	if (!pc->pos_block) {
+		uint32_t off = block_pos_off(pc, pc->block);
+
+		if (off > pc->ti.pos_len)
+			return corrupt(pc);
+		pc->pos_block = m->p + pc->ti.pos_off + off;
+		pc->pos_cur = pc->pos_block;
+		pc->pos_i = 0;
+	}
+	if (pc->pos_i > pc->i) {
+		pc->pos_cur = pc->pos_block;
+		pc->pos_i = 0;
+	}
+	while (pc->pos_i < pc->i) {
+		for (uint32_t k = 0; k < pc->tfs[pc->pos_i]; k++) {
+			uint32_t v;
+
+			if (varint_get32(&pc->pos_cur, end, &v))
+				return corrupt(pc);
+		}
+		pc->pos_i++;
+	}
+	q = pc->pos_cur;
+	for (uint32_t k = 0; k < pc->tfs[pc->i]; k++) {
+		uint32_t v;
+
+		if (varint_get32(&q, end, &v) || v > UINT32_MAX - prev ||
+		    (k && v == 0))
+			return corrupt(pc);
+		prev += v;
+		out[k] = prev;
+	}
+	return 0;
+}
+
+void postings_block_impact(struct postings *pc, uint32_t d, uint32_t *last,
+			   uint32_t *max_tf, uint8_t *min_norm)
+{
+	uint32_t lo = 0, hi = pc->nfull;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (skip_u32(pc, mid, 0) < d)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < pc->nfull) {
+		const uint8_t *e = pc->skip + (size_t)lo * SEG_SKIP_ENTRY;
+
+		*last = wire_get_u32(e);
+		*max_tf = wire_get_u32(e + 12);
+		*min_norm = e[16];
+	} else {
+		*last = DOC_END;
+		*max_tf = pc->ti.max_tf;
+		*min_norm = pc->ti.min_norm;
+	}
+}

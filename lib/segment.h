@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * segment.h - immutable index segments: writing (from the inverter) and
+ * reading (mmap'd, validated before use).  The byte layout is described at
+ * the top of segment.c and in docs/FORMAT.md.
+ */
+#ifndef TRAWL_SEGMENT_H
+#define TRAWL_SEGMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "index.h"
+#include "trawl.h"
+
+#define SEG_FORMAT_VERSION 1u
+#define SEG_BLOCK 128
+#define SEG_DICT_BLOCK 32     /* terms per dictionary block */
+#define SEG_SKIP_ENTRY 20     /* bytes of one skip entry */
+#define SEG_HEADER 24
+#define SEG_FOOTER 16
+#define DOC_END UINT32_MAX
+
+enum seg_file { SEG_DIC, SEG_PST, SEG_POS, SEG_DVS, SEG_NFILES };
+
+/* Doc value columns. */
+enum seg_col {
+	COL_ITEM = 0,  /* u64 item ID */
+	COL_DATE,      /* i64 UTC seconds */
+	COL_SIZE,      /* u64 bytes */
+	COL_FROM,      /* u32 address ID of the first From (0: none) */
+	COL_KIND,      /* u8 trawl_kind */
+	COL_FLAGS,     /* u8 DV_FLAG_* */
+	COL_NORM0,     /* u8 length norm of text field 0; COL_NORM0 + f */
+	COL_MAX = COL_NORM0 + FLD_NTEXT,
+};
+#define DV_FLAG_DATE_GUESSED 1u
+
+/* Per-document values handed to the inverter with its doc terms. */
+struct doc_meta {
+	uint64_t item;
+	int64_t date;
+	uint64_t size;
+	uint32_t from_addr;
+	uint8_t kind, flags;
+};
+
+/* File name of one file of a segment ("seg-000001.dic"), in out. */
+void seg_file_name(uint64_t id, int file, char out[32]);
+/* 1 when name is a segment file name (any extension), with its id. */
+int seg_parse_name(const char *name, uint64_t *id);
+
+/* ---- writing: the in-memory inverter ---- */
+
+struct inverter;
+
+struct inverter *inverter_new(void);
+void inverter_free(struct inverter *iv);
+/*
+ * Adds one document.  terms is a doc terms record (index.h) from a worker;
+ * it is validated first, and when malformed the document is added without
+ * terms and TRAWL_ERR_CORRUPT is returned (the caller records a warning).
+ */
+trawl_status inverter_add(struct inverter *iv, const struct doc_meta *m,
+			  const void *terms, size_t len);
+uint32_t inverter_docs(const struct inverter *iv);
+/* Bytes of memory the inverter holds (for the flush budget). */
+size_t inverter_bytes(const struct inverter *iv);
+
+struct seg_info {
+	uint64_t id;
+	uint32_t ndocs;
+	uint64_t min_item, max_item;
+	uint64_t bytes; /* all files */
+};
+/*
+ * Writes the documents added so far as segment `id` in the directory dirfd
+ * (each file written, fsynced), then empties the inverter.  On failure the
+ * files may exist and are swept as unreferenced; err says why.
+ */
+trawl_status inverter_flush(struct inverter *iv, int dirfd, uint64_t id,
+			    struct seg_info *info, char *err, size_t errlen);
+
+/* ---- writing a segment, a term at a time (segwrite.c) ---- */
+
+/* The doc values of the segment being written (arrays of ndocs). */
+struct seg_docs {
+	uint32_t ndocs;
+	const uint64_t *item, *size;
+	const int64_t *date;
+	const uint32_t *from;
+	const uint8_t *kind, *flags, *norm[FLD_NTEXT];
+	uint64_t sum_len[FLD_NTEXT]; /* sum of each text field's lengths */
+};
+
+struct seg_writer;
+
+/* Creates the files of segment id in dirfd.  docs must stay valid until
+ * seg_writer_finish.  On failure *w is set for seg_writer_abort. */
+trawl_status seg_writer_open(struct seg_writer **w, int dirfd, uint64_t id,
+			     const struct seg_docs *docs, char *err,
+			     size_t errlen);
+/* Adds one key (keys in increasing order) with its df documents
+ * (ascending), their frequencies and, for text fields, their positions:
+ * for each doc, tf varints (the first position, then differences). */
+trawl_status seg_writer_add(struct seg_writer *w, const uint8_t *key,
+			    size_t klen, uint32_t df, const uint32_t *docs,
+			    const uint32_t *tfs, const uint8_t *pos,
+			    size_t pos_len);
+/* Writes the dictionary's index and the doc values, fsyncs every file
+ * and the directory, and frees w. */
+trawl_status seg_writer_finish(struct seg_writer *w, int dirfd,
+			       struct seg_info *info, char *err,
+			       size_t errlen);
+/* Closes and frees w after a failure (the files stay, for the sweep). */
+void seg_writer_abort(struct seg_writer *w);
+
+/* ---- reading ---- */
+
+struct seg_map {
+	const uint8_t *p; /* whole file */
+	size_t n;
+};
+
+struct segment {
+	uint64_t id;
+	uint32_t ndocs;
+	uint64_t nterms;
+	uint64_t sum_len[FLD_NTEXT];
+	struct seg_map f[SEG_NFILES];
+	uint32_t nblocks;
+	const uint8_t **sparse; /* nblocks entries into f[SEG_DIC] */
+	const void *col[COL_MAX];
+};
+
+/* Opens, maps and validates (checksums included, unless verify is 0: the
+ * fuzz target) segment id in dirfd.  TRAWL_ERR_CORRUPT or _VERSION with
+ * err saying which file and what. */
+trawl_status segment_open(struct segment *s, int dirfd, uint64_t id,
+			  int verify, char *err, size_t errlen);
+void segment_close(struct segment *s);
+/* The same on files in memory (tests, fuzzing): bufs[SEG_NFILES]. */
+trawl_status segment_open_mem(struct segment *s, uint64_t id,
+			      const struct seg_map bufs[SEG_NFILES],
+			      int verify, char *err, size_t errlen);
+
+static inline uint64_t seg_item(const struct segment *s, uint32_t doc)
+{
+	return ((const uint64_t *)s->col[COL_ITEM])[doc];
+}
+static inline int64_t seg_date(const struct segment *s, uint32_t doc)
+{
+	return ((const int64_t *)s->col[COL_DATE])[doc];
+}
+static inline uint64_t seg_size(const struct segment *s, uint32_t doc)
+{
+	return ((const uint64_t *)s->col[COL_SIZE])[doc];
+}
+static inline uint8_t seg_norm(const struct segment *s, int field,
+			       uint32_t doc)
+{
+	return ((const uint8_t *)s->col[COL_NORM0 + field])[doc];
+}
+
+/* What the dictionary says about one term. */
+struct term_info {
+	uint32_t df;
+	uint32_t max_tf;   /* over the whole list */
+	uint8_t min_norm;  /* over the whole list */
+	uint64_t post_off, post_len, pos_off, pos_len;
+};
+/* 1 found, 0 absent, -1 corrupt. */
+int segment_lookup(const struct segment *s, const uint8_t *key, size_t klen,
+		   struct term_info *ti);
+
+/* A cursor over the whole dictionary, in key order. */
+struct seg_dict_iter {
+	const struct segment *s;
+	const uint8_t *p, *end;
+	uint32_t block, left;   /* entries left in the block */
+	uint64_t post, pos;     /* offsets of the next entry */
+	uint8_t key[DOCTERMS_MAX_KEY]; /* the current key */
+	size_t klen;
+};
+void seg_dict_iter_init(struct seg_dict_iter *it, const struct segment *s);
+/* 1 = the next key in it->key with its info; 0 = end; -1 = corrupt. */
+int seg_dict_iter_next(struct seg_dict_iter *it, struct term_info *ti);
+
+/* Walks the keys >= from that start with prefix (in key order): calls cb
+ * for each; cb returns nonzero to stop.  0, or -1 corrupt. */
+typedef int (*seg_term_cb)(void *ctx, const uint8_t *key, size_t klen,
+			   const struct term_info *ti);
+int segment_terms(const struct segment *s, const uint8_t *prefix, size_t plen,
+		  seg_term_cb cb, void *ctx);
+
+/* A cursor over one postings list. */
+struct postings {
+	const struct segment *seg;
+	struct term_info ti;
+	int field;           /* key's field byte */
+	const uint8_t *list, *list_end, *skip, *cur;
+	uint32_t nfull;      /* full blocks */
+	uint32_t block;      /* index of the loaded block */
+	uint32_t docs[SEG_BLOCK], tfs[SEG_BLOCK];
+	uint32_t n, i;       /* docs in the loaded block, index of current */
+	uint32_t doc;        /* current, or DOC_END */
+	uint32_t prev_last;  /* last doc of the block before */
+	int corrupt;
+	/* positions */
+	const uint8_t *pos_block; /* positions of docs[0] of the loaded block */
+	uint32_t pos_i;      /* doc index pos_cur stands at */
+	const uint8_t *pos_cur;
+};
+
+/* Positions the cursor before the first doc (call postings_next). */
+void postings_init(struct postings *pc, const struct segment *s, int field,
+		   const struct term_info *ti);
+/* Moves to the next doc; returns it or DOC_END. */
+uint32_t postings_next(struct postings *pc);
+/* Moves to the first doc >= target (target > current). */
+uint32_t postings_advance(struct postings *pc, uint32_t target);
+static inline uint32_t postings_tf(const struct postings *pc)
+{
+	return pc->tfs[pc->i];
+}
+/* Decodes the current doc's positions into out (room for tf). 0 or -1. */
+int postings_positions(struct postings *pc, uint32_t *out);
+/* Block-max data of the block holding doc d (>= current): the last doc of
+ * that block, its max tf and min norm.  For the tail, the list's. */
+void postings_block_impact(struct postings *pc, uint32_t d, uint32_t *last,
+			   uint32_t *max_tf, uint8_t *min_norm);
+
+#endif
