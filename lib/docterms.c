@@ -15,7 +15,8 @@
  *   file names       FLD_ATTNAME: an email's attachments' names; an
  *                    attachment's or document's own name
  *   keyword fields   exact addresses per role, Message-ID, kind, MIME
- *                    type, extension, has:attachment, date:guessed
+ *                    type, extension, has:attachment, date:guessed,
+ *                    attachment MIME types
  * Text fields keep positions (values of one field INDEX_VALUE_GAP apart)
  * and each word's stem in the stem field.  A field's length is the number
  * of exact tokens in it.
@@ -266,6 +267,8 @@ static void add_values(struct docterms_builder *b, const struct doc_values_in *v
 			 &pos[FLD_ATTNAME]);
 		add_extension(b, v->attnames[i], v->attname_lens[i]);
 	}
+	for (size_t i = 0; i < v->ntypes; i++)
+		add_lower(b, KW_ATTTYPE, v->atttypes[i], v->atttype_lens[i]);
 	add_keyword(b, KW_MSGID, v->msgid, v->msgid_len);
 	if (v->kind > 0 && v->kind < (int)ARRAY_SIZE(kind_names))
 		add_keyword(b, KW_KIND, kind_names[v->kind],
@@ -364,15 +367,15 @@ struct unit_values {
 	int roles[MAX_ADDRS];
 	const char *names[MAX_ADDRS], *addrs[MAX_ADDRS];
 	size_t name_lens[MAX_ADDRS], addr_lens[MAX_ADDRS];
-	const char *att[MAX_NAMES];
-	size_t att_lens[MAX_NAMES];
+	const char *att[MAX_NAMES], *types[MAX_NAMES];
+	size_t att_lens[MAX_NAMES], type_lens[MAX_NAMES];
 };
 
 static void item_values(const struct rec_unit *u, size_t idx,
 			struct unit_values *uv, struct doc_values_in *v)
 {
 	const struct rec_item *it = &u->items[idx];
-	size_t n = 0;
+	size_t n = 0, nt = 0;
 
 	*v = (struct doc_values_in){ 0 };
 	v->subject = it->subject.p;
@@ -403,6 +406,10 @@ static void item_values(const struct rec_unit *u, size_t idx,
 			uv->att[n] = it->name.p;
 			uv->att_lens[n++] = it->name.n;
 		}
+		if (it->mime_type.p) {
+			uv->types[nt] = it->mime_type.p;
+			uv->type_lens[nt++] = it->mime_type.n;
+		}
 	} else {
 		for (size_t i = idx + 1; i < u->nitems && n < MAX_NAMES; i++) {
 			const struct rec_item *c = &u->items[i];
@@ -415,8 +422,15 @@ static void item_values(const struct rec_unit *u, size_t idx,
 				uv->att[n] = c->name.p;
 				uv->att_lens[n++] = c->name.n;
 			}
+			if (c->mime_type.p) {
+				uv->types[nt] = c->mime_type.p;
+				uv->type_lens[nt++] = c->mime_type.n;
+			}
 		}
 	}
+	v->ntypes = nt;
+	v->atttypes = uv->types;
+	v->atttype_lens = uv->type_lens;
 	v->nnames = n;
 	v->attnames = uv->att;
 	v->attname_lens = uv->att_lens;

@@ -39,7 +39,9 @@ enum index_field {
 	KW_EXT = 23,     /* file name extension, lower-cased, without '.' */
 	KW_HAS = 24,     /* "attachment" */
 	KW_DATE = 25,    /* "guessed" when the date is not from Date: */
-	FLD_MAX = 26,
+	KW_ATTTYPE = 26, /* an email's attachments' declared MIME types; an
+			  * attachment's or document's own */
+	FLD_MAX = 27,
 };
 
 static inline int field_is_text(int f) { return f >= 0 && f < FLD_NTEXT; }
@@ -89,6 +91,9 @@ struct doc_values_in {
 	/* attachment or document names */
 	size_t nnames;
 	const char *const *attnames; const size_t *attname_lens;
+	/* attachment MIME types (an email's attachments', or the item's) */
+	size_t ntypes;
+	const char *const *atttypes; const size_t *atttype_lens;
 	const char *msgid; size_t msgid_len;
 	int kind;
 	const char *mime; size_t mime_len;

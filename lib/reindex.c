@@ -38,8 +38,8 @@ struct rx {
 	size_t nnew;
 	/* one item's values, reused */
 	int *roles;
-	char **names, **addrs_v, **att;
-	size_t *name_lens, *addr_lens, *att_lens;
+	char **names, **addrs_v, **att, **types;
+	size_t *name_lens, *addr_lens, *att_lens, *type_lens;
 	size_t caddr, catt;
 };
 
@@ -51,7 +51,8 @@ static const char addrs_sql[] =
 	"JOIN addresses a ON a.id = ia.addr WHERE ia.item = ? "
 	"ORDER BY ia.role, ia.pos";
 static const char kids_sql[] =
-	"SELECT name FROM items WHERE parent = ? AND kind = 2 ORDER BY id";
+	"SELECT name, mime_type FROM items WHERE parent = ? AND kind = 2 "
+	"ORDER BY id";
 
 static char *dup_col(sqlite3_stmt *q, int col, size_t *len)
 {
@@ -79,6 +80,12 @@ static void free_values(struct rx *x, size_t naddrs, size_t natt)
 	}
 	for (size_t i = 0; i < natt; i++)
 		free(x->att[i]);
+}
+
+static void free_types(struct rx *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(x->types[i]);
 }
 
 static int grow_addrs(struct rx *x, size_t n)
@@ -115,6 +122,8 @@ static int grow_att(struct rx *x, size_t n)
 		c *= 2;
 	G(x->att);
 	G(x->att_lens);
+	G(x->types);
+	G(x->type_lens);
 #undef G
 	x->catt = c;
 	return 0;
@@ -145,32 +154,38 @@ static trawl_status load_addrs(struct rx *x, int64_t id, size_t *n,
 	return st;
 }
 
-/* Attachment names: an email's attachments', or the item's own. */
+/* Attachment names and types: an email's attachments', or the item's
+ * own; *nt types (they may be more than the names: unnamed parts). */
 static trawl_status load_names(struct rx *x, int64_t id, int kind,
-			       size_t *n, int *has_att)
+			       size_t *n, size_t *nt, int *has_att)
 {
-	*n = 0;
+	*n = *nt = 0;
 	*has_att = 0;
 	if (kind != TRAWL_KIND_EMAIL) {
-		if (sqlite3_column_type(x->items, 7) == SQLITE_NULL)
-			return TRAWL_OK;
 		if (grow_att(x, 0))
 			return TRAWL_ERR_NOMEM;
-		x->att[0] = dup_col(x->items, 7, &x->att_lens[0]);
-		*n = 1;
+		if (sqlite3_column_type(x->items, 7) != SQLITE_NULL)
+			x->att[(*n)++] = dup_col(x->items, 7, &x->att_lens[0]);
+		if (sqlite3_column_type(x->items, 6) != SQLITE_NULL)
+			x->types[(*nt)++] = dup_col(x->items, 6,
+						    &x->type_lens[0]);
 		return TRAWL_OK;
 	}
 	sqlite3_bind_int64(x->kids, 1, id);
 	while (sqlite3_step(x->kids) == SQLITE_ROW) {
 		*has_att = 1;
-		if (sqlite3_column_type(x->kids, 0) == SQLITE_NULL)
-			continue;
-		if (grow_att(x, *n)) {
+		if (grow_att(x, *n > *nt ? *n : *nt)) {
 			sqlite3_reset(x->kids);
 			return TRAWL_ERR_NOMEM;
 		}
-		x->att[*n] = dup_col(x->kids, 0, &x->att_lens[*n]);
-		(*n)++;
+		if (sqlite3_column_type(x->kids, 0) != SQLITE_NULL) {
+			x->att[*n] = dup_col(x->kids, 0, &x->att_lens[*n]);
+			(*n)++;
+		}
+		if (sqlite3_column_type(x->kids, 1) != SQLITE_NULL) {
+			x->types[*nt] = dup_col(x->kids, 1, &x->type_lens[*nt]);
+			(*nt)++;
+		}
 	}
 	sqlite3_reset(x->kids);
 	return TRAWL_OK;
@@ -185,7 +200,7 @@ static trawl_status index_row(struct rx *x)
 	int dsrc = sqlite3_column_int(q, 9);
 	struct doc_values_in v = { 0 };
 	struct doc_meta m = { 0 };
-	size_t naddrs = 0, natt = 0;
+	size_t naddrs = 0, natt = 0, ntypes = 0;
 	trawl_status st;
 
 	buf_reset(&x->body);
@@ -198,7 +213,8 @@ static trawl_status index_row(struct rx *x)
 		return archive_fail(x->a, TRAWL_ERR_CORRUPT, "item %lld: stored "
 				    "body text is corrupt", (long long)id);
 	if ((st = load_addrs(x, id, &naddrs, &from)) ||
-	    (st = load_names(x, id, kind, &natt, &v.has_attachment)))
+	    (st = load_names(x, id, kind, &natt, &ntypes,
+			      &v.has_attachment)))
 		goto out;
 	v.subject = (const char *)sqlite3_column_text(q, 2);
 	v.subject_len = (size_t)sqlite3_column_bytes(q, 2);
@@ -213,6 +229,9 @@ static trawl_status index_row(struct rx *x)
 	v.nnames = natt;
 	v.attnames = (const char *const *)x->att;
 	v.attname_lens = x->att_lens;
+	v.ntypes = ntypes;
+	v.atttypes = (const char *const *)x->types;
+	v.atttype_lens = x->type_lens;
 	v.msgid = (const char *)sqlite3_column_text(q, 5);
 	v.msgid_len = (size_t)sqlite3_column_bytes(q, 5);
 	v.kind = kind;
@@ -231,6 +250,7 @@ static trawl_status index_row(struct rx *x)
 	st = inverter_add(x->inv, &m, x->terms.data, x->terms.len);
 out:
 	free_values(x, naddrs, natt);
+	free_types(x, ntypes);
 	if (st && st != TRAWL_ERR_CORRUPT)
 		return archive_fail(x->a, st, "reindexing item %lld: %s",
 				    (long long)id, trawl_status_str(st));
@@ -390,5 +410,7 @@ out:
 	free(x.addr_lens);
 	free(x.att);
 	free(x.att_lens);
+	free(x.types);
+	free(x.type_lens);
 	return st;
 }

@@ -2,6 +2,7 @@
 /* score.c - BM25F (see score.h). */
 #include <math.h>
 
+#include "codec.h"
 #include "score.h"
 #include "banned.h"
 
@@ -15,10 +16,16 @@ void bm25_stats_init(struct bm25_stats *st, uint64_t ndocs,
 		     const uint64_t sum_len[FLD_NTEXT])
 {
 	st->ndocs = ndocs;
-	for (int f = 0; f < FLD_NTEXT; f++)
+	for (int f = 0; f < FLD_NTEXT; f++) {
 		st->avglen[f] = ndocs && sum_len[f]
 					? (double)sum_len[f] / (double)ndocs
 					: 1.0;
+		for (int n = 0; n < 256; n++)
+			st->k[f][n] = bm25_weight[f] /
+				      (1.0 - bm25_b[f] +
+				       bm25_b[f] * (double)norm_decode((uint8_t)n) /
+					       st->avglen[f]);
+	}
 }
 
 double bm25_idf(const struct bm25_stats *st, uint64_t df)
@@ -29,18 +36,12 @@ double bm25_idf(const struct bm25_stats *st, uint64_t df)
 }
 
 double bm25f(const struct bm25_stats *st, double idf, const uint32_t *tf,
-	     const uint32_t *len, unsigned mask)
+	     const uint8_t *norm, unsigned mask)
 {
 	double t = 0.0;
 
-	for (int f = 0; f < FLD_NTEXT; f++) {
-		double norm;
-
-		if (!(mask & (1u << f)) || !tf[f])
-			continue;
-		norm = 1.0 - bm25_b[f] +
-		       bm25_b[f] * (double)len[f] / st->avglen[f];
-		t += bm25_weight[f] * (double)tf[f] / norm;
-	}
+	for (int f = 0; f < FLD_NTEXT; f++)
+		if ((mask & (1u << f)) && tf[f])
+			t += (double)tf[f] * st->k[f][norm[f]];
 	return idf * (BM25_K1 + 1.0) * t / (BM25_K1 + t);
 }

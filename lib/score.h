@@ -4,10 +4,12 @@
  *
  * For a term t and a document d:
  *   tf~ = sum over the fields f searched (in field order) with tf_f > 0 of
- *         w_f * tf_f / (1 - b_f + b_f * len_f / avglen_f)
+ *         tf_f * K_f(norm_f),  K_f(n) = w_f / (1 - b_f + b_f * len(n) / avglen_f)
  *   score = idf * (k1 + 1) * tf~ / (k1 + tf~)
  *   idf = ln(1 + (N - df + 0.5) / (df + 0.5))
- * len_f is the length norm decoded (codec.h); N, the documents of every
+ * norm_f is the document's length-norm byte and len(n) the length it
+ * stands for (codec.h); K_f is tabulated per collection for the 256 norm
+ * values, so scoring a field is one multiplication.  N, the documents of every
  * live segment (deleted ones too, until merged away); avglen_f the sum of
  * the field's lengths over them divided by N; df the largest of the
  * term's per-field document frequencies (summed over segments).  A
@@ -29,6 +31,7 @@
 struct bm25_stats {
 	uint64_t ndocs;
 	double avglen[FLD_NTEXT];
+	double k[FLD_NTEXT][256]; /* K_f(norm byte) */
 };
 
 extern const double bm25_weight[FLD_NTEXT];
@@ -37,8 +40,10 @@ extern const double bm25_b[FLD_NTEXT];
 void bm25_stats_init(struct bm25_stats *st, uint64_t ndocs,
 		     const uint64_t sum_len[FLD_NTEXT]);
 double bm25_idf(const struct bm25_stats *st, uint64_t df);
-/* tf and len are indexed by field; mask selects the fields (bit f). */
+/* tf and norm (length-norm bytes) are indexed by field; mask selects the
+ * fields (bit f).  Monotonic: more tf or a smaller norm never scores
+ * less, which block-max bounds rely on. */
 double bm25f(const struct bm25_stats *st, double idf, const uint32_t *tf,
-	     const uint32_t *len, unsigned mask);
+	     const uint8_t *norm, unsigned mask);
 
 #endif

@@ -23,6 +23,7 @@
 #include "internal.h"
 #include "query.h"
 #include "score.h"
+#include "search-internal.h"
 #include "segment.h"
 #include "banned.h"
 
@@ -37,11 +38,10 @@ struct trawl_searcher {
 	struct buf err;
 };
 
-static trawl_status sfail(trawl_searcher *s, trawl_status st,
-			  const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static trawl_status sfail(trawl_searcher *s, trawl_status st,
-			  const char *fmt, ...)
+#define sfail searcher_fail
+
+trawl_status searcher_fail(trawl_searcher *s, trawl_status st,
+			   const char *fmt, ...)
 {
 	va_list ap;
 	char tmp[1024];
@@ -536,8 +536,20 @@ struct it {
 	uint32_t (*next)(struct it *);
 	uint32_t (*advance)(struct it *, uint32_t target); /* target > doc */
 	double (*score)(struct it *);
+	/* An upper bound of score() over the docs target..*upto (block-max
+	 * data: the bound holds until the end of the blocks that hold
+	 * target). */
+	double (*block_max)(struct it *, uint32_t target, uint32_t *upto);
 	void (*release)(struct it *);
 };
+
+static double no_max(struct it *it, uint32_t target, uint32_t *upto)
+{
+	(void)it;
+	(void)target;
+	*upto = DOC_END;
+	return 0.0;
+}
 
 static struct postings *open_postings(struct ctx *c, const uint8_t *key,
 				      size_t klen)
@@ -617,7 +629,8 @@ static uint32_t term_advance(struct it *it, uint32_t target)
 static double term_score(struct it *it)
 {
 	struct term_it *t = (struct term_it *)it;
-	uint32_t tf[FLD_NTEXT] = { 0 }, len[FLD_NTEXT] = { 0 };
+	uint32_t tf[FLD_NTEXT] = { 0 };
+	uint8_t len[FLD_NTEXT] = { 0 };
 
 	for (int i = 0; i < t->nf; i++) {
 		int f = t->field[i];
@@ -625,7 +638,28 @@ static double term_score(struct it *it)
 		if (t->pc[i]->doc != it->doc)
 			continue;
 		tf[f] = postings_tf(t->pc[i]);
-		len[f] = norm_decode(seg_norm(t->c->seg, f, it->doc));
+		len[f] = seg_norm(t->c->seg, f, it->doc);
+	}
+	return bm25f(t->c->stats, t->p->idf, tf, len, t->p->fields);
+}
+
+static double term_block_max(struct it *it, uint32_t target, uint32_t *upto)
+{
+	struct term_it *t = (struct term_it *)it;
+	uint32_t tf[FLD_NTEXT] = { 0 };
+	uint8_t len[FLD_NTEXT] = { 0 };
+
+	*upto = DOC_END;
+	for (int i = 0; i < t->nf; i++) {
+		uint32_t last, max_tf;
+		uint8_t min_norm;
+
+		postings_block_impact(t->pc[i], target, &last, &max_tf,
+				      &min_norm);
+		if (last < *upto)
+			*upto = last;
+		tf[t->field[i]] = max_tf;
+		len[t->field[i]] = min_norm;
 	}
 	return bm25f(t->c->stats, t->p->idf, tf, len, t->p->fields);
 }
@@ -667,6 +701,7 @@ static struct it *term_open(struct ctx *c, const struct pnode *p)
 	t->it.next = term_next;
 	t->it.advance = term_advance;
 	t->it.score = term_score;
+	t->it.block_max = term_block_max;
 	t->it.release = plain_release;
 	term_min(t);
 	return &t->it;
@@ -706,6 +741,7 @@ static struct it *kw_open(struct ctx *c, const struct pnode *p)
 	k->it.next = kw_next;
 	k->it.advance = kw_advance;
 	k->it.score = zero_score;
+	k->it.block_max = no_max;
 	k->it.release = plain_release;
 	return &k->it;
 }
@@ -765,6 +801,7 @@ static struct it *scan_open(struct ctx *c, const struct pnode *p)
 	s->it.next = scan_next;
 	s->it.advance = scan_advance;
 	s->it.score = zero_score;
+	s->it.block_max = no_max;
 	s->it.release = plain_release;
 	scan_advance(&s->it, 0);
 	return &s->it;
@@ -903,7 +940,8 @@ static uint32_t phrase_next(struct it *it)
 static double phrase_score(struct it *it)
 {
 	struct phrase_it *ph = (struct phrase_it *)it;
-	uint32_t tf[FLD_NTEXT] = { 0 }, len[FLD_NTEXT] = { 0 };
+	uint32_t tf[FLD_NTEXT] = { 0 };
+	uint8_t len[FLD_NTEXT] = { 0 };
 
 	for (int i = 0; i < ph->npf; i++) {
 		int f = ph->pf[i].field;
@@ -911,7 +949,31 @@ static double phrase_score(struct it *it)
 		if (ph->pf[i].doc != it->doc)
 			continue;
 		tf[f] = ph->pf[i].freq;
-		len[f] = norm_decode(seg_norm(ph->c->seg, f, it->doc));
+		len[f] = seg_norm(ph->c->seg, f, it->doc);
+	}
+	return bm25f(ph->c->stats, ph->p->idf, tf, len, ph->p->fields);
+}
+
+/* A phrase's frequency in a field is at most its first term's: bound it
+ * by that term's block impacts. */
+static double phrase_block_max(struct it *it, uint32_t target,
+			       uint32_t *upto)
+{
+	struct phrase_it *ph = (struct phrase_it *)it;
+	uint32_t tf[FLD_NTEXT] = { 0 };
+	uint8_t len[FLD_NTEXT] = { 0 };
+
+	*upto = DOC_END;
+	for (int i = 0; i < ph->npf; i++) {
+		uint32_t last, max_tf;
+		uint8_t min_norm;
+
+		postings_block_impact(ph->pf[i].pc[0], target, &last, &max_tf,
+				      &min_norm);
+		if (last < *upto)
+			*upto = last;
+		tf[ph->pf[i].field] = max_tf;
+		len[ph->pf[i].field] = min_norm;
 	}
 	return bm25f(ph->c->stats, ph->p->idf, tf, len, ph->p->fields);
 }
@@ -966,6 +1028,7 @@ static struct it *phrase_open(struct ctx *c, const struct pnode *p)
 	ph->it.next = phrase_next;
 	ph->it.advance = phrase_advance;
 	ph->it.score = phrase_score;
+	ph->it.block_max = phrase_block_max;
 	ph->it.release = phrase_release;
 	phrase_min(ph);
 	return &ph->it;
@@ -1081,6 +1144,24 @@ static double bool_score(struct it *it)
 	return s;
 }
 
+static double bool_block_max(struct it *it, uint32_t target, uint32_t *upto)
+{
+	struct bool_it *b = (struct bool_it *)it;
+	double s = 0.0;
+
+	*upto = DOC_END;
+	for (size_t i = 0; i < b->nkids; i++) {
+		uint32_t u;
+
+		if (b->occur[i] == TRAWL_MUST_NOT)
+			continue;
+		s += b->kids[i]->block_max(b->kids[i], target, &u);
+		if (u < *upto)
+			*upto = u;
+	}
+	return s;
+}
+
 static void bool_release(struct it *it)
 {
 	struct bool_it *b = (struct bool_it *)it;
@@ -1110,6 +1191,7 @@ static struct it *bool_open(struct ctx *c, const struct pnode *p)
 	b->it.next = bool_next;
 	b->it.advance = bool_advance;
 	b->it.score = bool_score;
+	b->it.block_max = bool_block_max;
 	b->it.release = bool_release;
 	for (size_t i = 0; i < p->nkids; i++) {
 		if (!(b->kids[i] = it_open(c, p->kids[i]))) {
@@ -1226,6 +1308,40 @@ static int cmp_hits(const void *a, const void *b, void *hp)
 	return better(hp, b, a);
 }
 
+/* Frees the cursors of a segment's walk; the status, with corruption
+ * they met reported. */
+static trawl_status finish_ctx(trawl_searcher *s, struct ctx *c,
+			       const struct segment *seg, trawl_status st)
+{
+	for (size_t i = 0; i < c->nall; i++) {
+		if (c->all[i]->corrupt && !st)
+			st = sfail(s, TRAWL_ERR_CORRUPT,
+				   "index segment %llu: corrupt postings",
+				   (unsigned long long)seg->id);
+		free(c->all[i]);
+	}
+	free(c->all);
+	c->all = NULL;
+	c->nall = 0;
+	if (!st && c->nomem < 0)
+		st = sfail(s, TRAWL_ERR_CORRUPT,
+			   "index segment %llu: corrupt dictionary",
+			   (unsigned long long)seg->id);
+	else if (!st && c->nomem)
+		st = sfail(s, TRAWL_ERR_NOMEM, "out of memory");
+	return st;
+}
+
+/*
+ * Walks one segment.  Ranking by score, once the heap is full its worst
+ * score is the threshold: a stretch of documents whose block-max bound is
+ * below it cannot enter the top, so it is not scored, and when no exact
+ * count is wanted it is skipped without being decoded (block-max
+ * pruning, as in Ding & Suel's block-max WAND, applied to the whole
+ * query tree).  Bounds and scores use the same arithmetic in the same
+ * order, so the bound never falls below a score and pruning changes no
+ * result.
+ */
 static trawl_status run_segment(trawl_searcher *s, const struct pnode *root,
 				const struct segment *seg, const uint8_t *del,
 				struct heap *hp, uint64_t *total)
@@ -1234,41 +1350,52 @@ static trawl_status run_segment(trawl_searcher *s, const struct pnode *root,
 	struct it *it = it_open(&c, root);
 	trawl_status st = TRAWL_OK;
 	int scored = hp->sort == TRAWL_SORT_RELEVANCE && hp->k;
+	uint32_t upto = 0;
+	double bound = 0.0;
+	int have_bound = 0;
 
 	if (!it) {
 		st = sfail(s, TRAWL_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	for (uint32_t d = it->doc; d != DOC_END; d = it->next(it)) {
+	for (uint32_t d = it->doc; d != DOC_END;) {
 		trawl_hit h;
 
-		if (del && (del[d >> 3] >> (d & 7)) & 1)
+		if (scored && hp->n == hp->k) {
+			if (!have_bound || d > upto) {
+				bound = it->block_max(it, d, &upto);
+				have_bound = 1;
+			}
+			if (bound < hp->h[0].score) {
+				if (!total) {
+					d = upto == DOC_END
+						    ? DOC_END
+						    : it->advance(it, upto + 1);
+					continue;
+				}
+				if (!del || !((del[d >> 3] >> (d & 7)) & 1))
+					(*total)++;
+				d = it->next(it);
+				continue;
+			}
+		}
+		if (del && (del[d >> 3] >> (d & 7)) & 1) {
+			d = it->next(it);
 			continue;
-		(*total)++;
-		if (!hp->k)
-			continue;
-		h.item = seg_item(seg, d);
-		h.date = seg_date(seg, d);
-		h.score = scored ? it->score(it) : 0.0;
-		heap_push(hp, &h);
+		}
+		if (total)
+			(*total)++;
+		if (hp->k) {
+			h.item = seg_item(seg, d);
+			h.date = seg_date(seg, d);
+			h.score = scored ? it->score(it) : 0.0;
+			heap_push(hp, &h);
+		}
+		d = it->next(it);
 	}
 	it->release(it);
 out:
-	for (size_t i = 0; i < c.nall; i++) {
-		if (c.all[i]->corrupt && !st)
-			st = sfail(s, TRAWL_ERR_CORRUPT,
-				   "index segment %llu: corrupt postings",
-				   (unsigned long long)seg->id);
-		free(c.all[i]);
-	}
-	free(c.all);
-	if (!st && c.nomem < 0)
-		st = sfail(s, TRAWL_ERR_CORRUPT,
-			   "index segment %llu: corrupt dictionary",
-			   (unsigned long long)seg->id);
-	else if (!st && c.nomem)
-		st = sfail(s, TRAWL_ERR_NOMEM, "out of memory");
-	return st;
+	return finish_ctx(s, &c, seg, st);
 }
 
 trawl_status trawl_search(trawl_searcher *s, const trawl_query *q,
@@ -1281,7 +1408,8 @@ trawl_status trawl_search(trawl_searcher *s, const trawl_query *q,
 	trawl_status st = TRAWL_OK;
 
 	*nhits = 0;
-	*total = 0;
+	if (total)
+		*total = 0;
 	if (!q || sort < TRAWL_SORT_RELEVANCE || sort > TRAWL_SORT_OLDEST)
 		return sfail(s, TRAWL_ERR_INVALID, "no query or bad sort");
 	if (offset > TRAWL_MAX_RESULTS || limit > TRAWL_MAX_RESULTS - offset)
@@ -1302,6 +1430,51 @@ trawl_status trawl_search(trawl_searcher *s, const trawl_query *q,
 		memcpy(hits, hp.h + offset, *nhits * sizeof(*hits));
 	}
 	free(hp.h);
+	pnode_free(root);
+	return st;
+}
+
+const struct segment *searcher_segment(const trawl_searcher *s, size_t i)
+{
+	return &s->segs[i];
+}
+
+trawl_status searcher_match_bits(trawl_searcher *s, const trawl_query *q,
+				 uint64_t ***bits, size_t *n)
+{
+	struct prep pr = { .s = s };
+	struct pnode *root;
+	trawl_status st = TRAWL_OK;
+
+	*bits = NULL;
+	*n = 0;
+	if (!q)
+		return sfail(s, TRAWL_ERR_INVALID, "no query");
+	if (!(root = prepare(&pr, q, 0)))
+		return pr.st ? pr.st : sfail(s, TRAWL_ERR_NOMEM, "out of memory");
+	if (!(*bits = calloc(s->nsegs + 1, sizeof(**bits)))) {
+		pnode_free(root);
+		return sfail(s, TRAWL_ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < s->nsegs && !st; i++) {
+		const struct segment *seg = &s->segs[i];
+		const uint8_t *del = s->del[i];
+		struct ctx c = { .seg = seg, .stats = &s->stats };
+		uint64_t *b = calloc(seg->ndocs / 64 + 1, sizeof(*b));
+		struct it *it = b ? it_open(&c, root) : NULL;
+
+		(*bits)[(*n)++] = b;
+		if (!it) {
+			st = sfail(s, TRAWL_ERR_NOMEM, "out of memory");
+		} else {
+			for (uint32_t d = it->doc; d != DOC_END;
+			     d = it->next(it))
+				if (!del || !((del[d >> 3] >> (d & 7)) & 1))
+					b[d >> 6] |= (uint64_t)1 << (d & 63);
+			it->release(it);
+		}
+		st = finish_ctx(s, &c, seg, st);
+	}
 	pnode_free(root);
 	return st;
 }

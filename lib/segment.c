@@ -377,6 +377,18 @@ void seg_dict_iter_init(struct seg_dict_iter *it, const struct segment *s)
 		dict_seek_block(it, 0);
 }
 
+static uint32_t find_block(const struct segment *s, const uint8_t *key,
+			   size_t klen);
+
+void seg_dict_iter_seek(struct seg_dict_iter *it, const struct segment *s,
+			const uint8_t *key, size_t klen)
+{
+	memset(it, 0, sizeof(*it));
+	it->s = s;
+	if (s->nblocks)
+		dict_seek_block(it, find_block(s, key, klen));
+}
+
 int seg_dict_iter_next(struct seg_dict_iter *it, struct term_info *ti)
 {
 	if (!it->s->nblocks)

@@ -183,6 +183,10 @@ struct seg_dict_iter {
 	size_t klen;
 };
 void seg_dict_iter_init(struct seg_dict_iter *it, const struct segment *s);
+/* Starts at the dictionary block where key would be: the keys that
+ * follow include every key >= key (and some smaller ones first). */
+void seg_dict_iter_seek(struct seg_dict_iter *it, const struct segment *s,
+			const uint8_t *key, size_t klen);
 /* 1 = the next key in it->key with its info; 0 = end; -1 = corrupt. */
 int seg_dict_iter_next(struct seg_dict_iter *it, struct term_info *ti);
 

@@ -355,6 +355,8 @@ typedef enum trawl_keyword {
 	TRAWL_KW_EXT = 23,   /* file name extension, lower-cased */
 	TRAWL_KW_HAS = 24,   /* "attachment" */
 	TRAWL_KW_DATE = 25,  /* "guessed" */
+	TRAWL_KW_ATTTYPE = 26, /* attachment MIME types, lower-cased (an
+				* email's attachments'; an attachment's own) */
 } trawl_keyword;
 
 typedef enum trawl_column {
@@ -417,11 +419,35 @@ typedef struct trawl_hit {
 /*
  * Runs q: fills hits with at most `limit` hits after skipping `offset`
  * (offset + limit <= TRAWL_MAX_RESULTS), *nhits with how many, and *total
- * with the exact number of matching documents.
+ * with the exact number of matching documents.  total may be NULL when
+ * the count is not needed: ranking by relevance then skips the blocks of
+ * documents that cannot enter the top (much faster for common words).
  */
 trawl_status trawl_search(trawl_searcher *s, const trawl_query *q,
 			  trawl_sort sort, size_t offset, size_t limit,
 			  trawl_hit *hits, size_t *nhits, uint64_t *total);
+
+/* Facets: exact counts of documents per value over a query's matches. */
+typedef enum trawl_facet {
+	TRAWL_FACET_KIND = 0,   /* "email", "attachment", "document" */
+	TRAWL_FACET_MONTH = 1,  /* "YYYY-MM" of the date (UTC), by value */
+	TRAWL_FACET_FROM = 2,   /* sender addresses */
+	TRAWL_FACET_TO = 3,     /* recipient addresses (To, Cc, Bcc) */
+	TRAWL_FACET_DOMAIN = 4, /* domains of senders and recipients */
+	TRAWL_FACET_TYPE = 5,   /* attachment MIME types */
+	TRAWL_FACET_EXT = 6,    /* attachment file name extensions */
+} trawl_facet;
+
+typedef struct trawl_facets trawl_facets;
+
+/* Counts f over the matches of q: the `top` values with most documents
+ * (0: all), most first and then by value; months in calendar order. */
+trawl_status trawl_search_facet(trawl_searcher *s, const trawl_query *q,
+				trawl_facet f, size_t top, trawl_facets **out);
+size_t trawl_facets_size(const trawl_facets *f);
+const char *trawl_facets_value(const trawl_facets *f, size_t i);
+uint64_t trawl_facets_docs(const trawl_facets *f, size_t i);
+void trawl_facets_free(trawl_facets *f);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* search-internal.h - what facet.c needs of the searcher (search.c). */
+#ifndef TRAWL_SEARCH_INTERNAL_H
+#define TRAWL_SEARCH_INTERNAL_H
+
+#include <stdint.h>
+
+#include "segment.h"
+#include "trawl.h"
+
+trawl_status searcher_fail(trawl_searcher *s, trawl_status st,
+			   const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+const struct segment *searcher_segment(const trawl_searcher *s, size_t i);
+/* The docs of every live segment that match q, deleted ones left out:
+ * (*bits)[i] is segment i's bitmap (bit d of word d / 64), *n the number
+ * of segments.  Free each bitmap and the array. */
+trawl_status searcher_match_bits(trawl_searcher *s, const trawl_query *q,
+				 uint64_t ***bits, size_t *n);
+
+#endif
