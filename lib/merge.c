@@ -12,7 +12,9 @@
  * The policy (merge_pick) is tiered like Lucene's log merge policy over
  * adjacent segments: a segment's tier is its size in documents on a scale
  * of MERGE_FACTOR; the first run of MERGE_FACTOR adjacent segments of
- * tier t or lower merges, trying t = 0, 1, 2...  A segment with more than a fifth of its
+ * tier t merges, trying t = 0, 1, 2...  New segments come at the end (the
+ * newest items), so small ones gather there; a small one left between
+ * big ones by a rewrite waits for the next optimize.  A segment with more than a fifth of its
  * documents deleted is rewritten on its own.  So an ingest of N documents
  * in batches keeps O(log N) segments, and each document is rewritten
  * O(log N) times.
@@ -313,10 +315,11 @@ int merge_pick(const struct merge_cand *c, size_t n, size_t *first,
 		if (tier(c[i].ndocs) > high)
 			high = tier(c[i].ndocs);
 	/* from the lowest tier up: the first run of MERGE_FACTOR adjacent
-	 * segments of that tier or lower */
+	 * segments of that tier (a big segment is not rewritten to absorb
+	 * small ones) */
 	for (int t = 0; t <= high; t++) {
 		for (size_t i = 0, run = 0; i < n; i++) {
-			run = tier(c[i].ndocs) <= t ? run + 1 : 0;
+			run = tier(c[i].ndocs) == t ? run + 1 : 0;
 			if (run == MERGE_FACTOR) {
 				*first = i + 1 - run;
 				*count = run;

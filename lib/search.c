@@ -187,6 +187,14 @@ static trawl_status load_segments(trawl_searcher *s)
 
 	for (int tries = 0; tries < 5 && st == TRAWL_ERR_NOT_FOUND; tries++)
 		st = try_load(s);
+	/* still missing: not a merge's race but a damaged archive */
+	if (st == TRAWL_ERR_NOT_FOUND) {
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg), "%s", trawl_searcher_errmsg(s));
+		st = sfail(s, TRAWL_ERR_CORRUPT, "%s (a live segment's file is "
+			   "missing; `trawl reindex` rebuilds the index)", msg);
+	}
 	return st;
 }
 

@@ -246,6 +246,7 @@ trawl_status segment_open(struct segment *s, int dirfd, uint64_t id,
 	struct seg_map m[SEG_NFILES] = { 0 };
 	trawl_status st = TRAWL_OK;
 
+	memset(s, 0, sizeof(*s));
 	for (int i = 0; i < SEG_NFILES && !st; i++) {
 		char name[32];
 		struct stat sb;

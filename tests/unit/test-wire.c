@@ -536,6 +536,16 @@ static const struct mcase mcases[] = {
 	  NULL, 0, 0 },
 	{ "W_WARN with empty code and detail", 0,
 	  { ROOT, SHA, BLOBZ, F(W_WARN, P0), END }, NULL, 0, 0 },
+	{ "W_TERMS for items 0 and 1, after both", 0,
+	  { ROOT, SHA, BLOBZ, F(W_ITEM, "\x02" P0), SHA, BLOBZ,
+	    F(W_TERMS, P0 "ab"), F(W_TERMS, P1 "cd"), END }, NULL, 0, 0 },
+	{ "W_TERMS: an item index not yet seen", -1,
+	  { ROOT, SHA, BLOBZ, F(W_TERMS, P1 "ab"), END }, NULL, 0, 0 },
+	{ "W_TERMS: the same item twice", -1,
+	  { ROOT, SHA, BLOBZ, F(W_TERMS, P0 "ab"), F(W_TERMS, P0 "cd"), END },
+	  NULL, 0, 0 },
+	{ "W_TERMS: shorter than its index", -1,
+	  { ROOT, SHA, BLOBZ, F(W_TERMS, "\x00\x00"), END }, NULL, 0, 0 },
 
 	/* framing */
 	{ "empty payload", -1, { END }, NULL, 0, 0 },

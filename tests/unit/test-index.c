@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * test-index.c - the doc terms record (docterms.c), the inverter's
+ * validation, the merge policy and the scoring function's monotonicity.
+ * The index as a whole is tested end to end against a naive evaluator
+ * (tests/tools/oracle.c) and by the shell tests.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "index.h"
+#include "merge.h"
+#include "score.h"
+#include "segment.h"
+#include "tap.h"
+#include "banned.h"
+
+/* ---- doc terms: build, then read back ---- */
+
+struct seen {
+	int found;
+	uint32_t freq;
+	uint32_t pos[16];
+	size_t npos;
+};
+
+static int find(const void *rec, size_t len, int field, const char *term,
+		struct seen *out)
+{
+	struct docterms_cursor c;
+	struct docterm t;
+	uint32_t lens[FLD_NTEXT];
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (docterms_open(&c, rec, len, lens))
+		return -1;
+	while ((r = docterms_next(&c, &t)) == 1) {
+		const uint8_t *p = t.pos, *end = t.pos + t.pos_len;
+		uint32_t prev = 0;
+
+		if (t.key[0] != field || t.klen != 1 + strlen(term) ||
+		    memcmp(t.key + 1, term, t.klen - 1))
+			continue;
+		out->found = 1;
+		out->freq = t.freq;
+		while (p && p < end && out->npos < 16) {
+			uint32_t d;
+
+			if (varint_get32(&p, end, &d))
+				return -1;
+			prev += d;
+			out->pos[out->npos++] = prev;
+		}
+	}
+	return r;
+}
+
+static void test_docterms(void)
+{
+	struct docterms_builder *b = docterms_builder_new();
+	const int roles[] = { TRAWL_ROLE_FROM, TRAWL_ROLE_TO, TRAWL_ROLE_TO };
+	const char *names[] = { "Jeff Dasovich", "", "Amy" };
+	const size_t name_lens[] = { 13, 0, 3 };
+	const char *addrs[] = { "jeff.dasovich@enron.com", "a@b.org",
+				"amy@sony.com" };
+	const size_t addr_lens[] = { 23, 7, 12 };
+	const char *att[] = { "Report.PDF" };
+	const size_t att_lens[] = { 10 };
+	const char *types[] = { "Application/PDF" };
+	const size_t type_lens[] = { 15 };
+	struct doc_values_in v = {
+		.subject = "Gas prices rising", .subject_len = 17,
+		.body = "prices prices and more prices", .body_len = 29,
+		.naddrs = 3, .roles = roles, .names = names,
+		.name_lens = name_lens, .addrs = addrs, .addr_lens = addr_lens,
+		.nnames = 1, .attnames = att, .attname_lens = att_lens,
+		.ntypes = 1, .atttypes = types, .atttype_lens = type_lens,
+		.msgid = "1.2@x", .msgid_len = 5, .kind = TRAWL_KIND_EMAIL,
+		.has_attachment = 1, .date_guessed = 1,
+	};
+	struct docterms_cursor c;
+	uint32_t lens[FLD_NTEXT];
+	struct buf out;
+	struct seen s;
+
+	buf_init(&out, 1 << 20);
+	ok(b != NULL, "a builder");
+	ok(docterms_build(b, &v, &out) == TRAWL_OK, "a record is built");
+	ok(docterms_open(&c, out.data, out.len, lens) == 0 &&
+	   lens[FLD_SUBJECT] == 3 && lens[FLD_BODY] == 5,
+	   "field lengths: subject 3, body 5 (got %u, %u)", lens[FLD_SUBJECT],
+	   lens[FLD_BODY]);
+	ok(find(out.data, out.len, FLD_BODY, "prices", &s) == 0 && s.found &&
+	   s.freq == 3 && s.npos == 3 && s.pos[0] == 0 && s.pos[1] == 1 &&
+	   s.pos[2] == 4, "body 'prices': tf 3 at positions 0 1 4");
+	ok(find(out.data, out.len, FLD_STEM + FLD_BODY, "price", &s) == 0 &&
+	   s.found && s.freq == 3 && s.npos == 0,
+	   "its stem 'price', tf 3, no positions");
+	ok(find(out.data, out.len, FLD_FROM, "dasovich", &s) == 0 && s.found,
+	   "from: the address's parts");
+	ok(find(out.data, out.len, FLD_TO, "amy", &s) == 0 && s.found &&
+	   s.freq == 2 && s.pos[1] - s.pos[0] > INDEX_VALUE_GAP - 1,
+	   "to: 'amy' twice (name, address), values apart (%u, %u)",
+	   s.pos[0], s.pos[1]);
+	ok(find(out.data, out.len, KW_TO, "amy@sony.com", &s) == 0 && s.found,
+	   "keyword to: the exact address");
+	ok(find(out.data, out.len, KW_FROM, "jeff.dasovich@enron.com", &s) == 0
+	   && s.found, "keyword from");
+	ok(find(out.data, out.len, KW_EXT, "pdf", &s) == 0 && s.found,
+	   "extension, lower-cased");
+	ok(find(out.data, out.len, KW_ATTTYPE, "application/pdf", &s) == 0 &&
+	   s.found, "attachment type, lower-cased");
+	ok(find(out.data, out.len, KW_HAS, "attachment", &s) == 0 && s.found &&
+	   find(out.data, out.len, KW_DATE, "guessed", &s) == 0 && s.found &&
+	   find(out.data, out.len, KW_KIND, "email", &s) == 0 && s.found &&
+	   find(out.data, out.len, KW_MSGID, "1.2@x", &s) == 0 && s.found,
+	   "has, date, kind and message-id keywords");
+
+	/* malformed records */
+	{
+		static const struct {
+			const char *what;
+			const char *rec;
+			size_t len;
+		} bad[] = {
+			{ "empty", "", 0 },
+			{ "nine field lengths", "\x09", 1 },
+			{ "a length for a keyword field", "\x01\x10\x01\x00", 4 },
+			{ "a field length twice", "\x02\x00\x01\x00\x01\x00", 6 },
+			{ "a term count past the end", "\x00\x05", 2 },
+			{ "an empty key", "\x00\x01\x00", 3 },
+			{ "a key of field 27", "\x00\x01\x02\x1b" "a", 5 },
+			{ "frequency 0", "\x00\x01\x02\x01" "a\x00", 6 },
+			{ "positions cut short", "\x00\x01\x02\x00" "a\x02\x01", 7 },
+			{ "trailing bytes", "\x00\x00\x00", 3 },
+			{ "a key longer than the cap",
+			  "\x00\x01\xff\x01", 4 },
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			int r = find(bad[i].rec, bad[i].len, 0, "a", &s);
+
+			ok(r < 0, "malformed record rejected: %s", bad[i].what);
+		}
+	}
+
+	/* the inverter takes a bad record as a document without terms */
+	{
+		struct inverter *iv = inverter_new();
+		struct doc_meta m = { .item = 7, .kind = 1 };
+
+		ok(inverter_add(iv, &m, "\x09", 1) == TRAWL_ERR_CORRUPT &&
+		   inverter_docs(iv) == 1,
+		   "inverter: a bad record is refused, its document kept");
+		m.item = 8;
+		ok(inverter_add(iv, &m, out.data, out.len) == TRAWL_OK &&
+		   inverter_docs(iv) == 2, "inverter: a good record after it");
+		inverter_free(iv);
+	}
+	buf_release(&out);
+	docterms_builder_free(b);
+}
+
+/* ---- merge policy ---- */
+
+static void test_policy(void)
+{
+	struct merge_cand c[40];
+	size_t first, count;
+
+	memset(c, 0, sizeof(c));
+	for (int i = 0; i < 40; i++)
+		c[i] = (struct merge_cand){ .id = (uint64_t)i + 1, .ndocs = 100 };
+	ok(!merge_pick(c, 9, &first, &count), "9 small segments: no merge");
+	ok(merge_pick(c, 10, &first, &count) && first == 0 && count == 10,
+	   "10 small segments merge");
+	c[0].ndocs = 500000;
+	c[1].ndocs = 20000;
+	ok(merge_pick(c, 12, &first, &count) && first == 2 && count == 10,
+	   "the small run after two big segments merges (%zu, %zu)", first,
+	   count);
+	ok(!merge_pick(c, 11, &first, &count),
+	   "two big and nine small: no merge");
+	c[5].ndeleted = 30;
+	ok(merge_pick(c, 11, &first, &count) && first == 5 && count == 1,
+	   "a segment with a third deleted is rewritten alone");
+	c[5].ndeleted = 0;
+	for (int i = 2; i < 12; i++)
+		c[i].ndocs = 5000 + (uint64_t)i;
+	c[12].ndocs = 10;
+	ok(merge_pick(c, 13, &first, &count) && count == 10 && first == 2,
+	   "ten of one tier merge past a smaller one at the end");
+}
+
+/* ---- scoring ---- */
+
+static void test_score(void)
+{
+	uint64_t sum[FLD_NTEXT] = { 300, 20000, 400, 600, 100, 10, 50, 0 };
+	struct bm25_stats st;
+	uint32_t tf[FLD_NTEXT] = { 0 };
+	uint8_t norm[FLD_NTEXT] = { 0 };
+	int mono = 1;
+	double idf, prev;
+
+	bm25_stats_init(&st, 100, sum);
+	idf = bm25_idf(&st, 10);
+	ok(idf > 0 && bm25_idf(&st, 1) > idf && bm25_idf(&st, 100) > 0,
+	   "idf: positive, falls with df");
+	for (int f = 0; f < FLD_NTEXT; f++) {
+		prev = -1.0;
+		memset(tf, 0, sizeof(tf));
+		for (uint32_t t = 0; t < 300; t += 7) {
+			double s;
+
+			tf[f] = t;
+			norm[f] = 30;
+			s = bm25f(&st, idf, tf, norm, 0xff);
+			if (s < prev)
+				mono = 0;
+			prev = s;
+		}
+		prev = 1e300;
+		tf[f] = 5;
+		for (int n = 0; n < 256; n++) {
+			double s;
+
+			norm[f] = (uint8_t)n;
+			s = bm25f(&st, idf, tf, norm, 0xff);
+			if (s > prev)
+				mono = 0;
+			prev = s;
+		}
+	}
+	ok(mono, "bm25f rises with tf and falls with the norm, every field");
+	memset(tf, 0, sizeof(tf));
+	tf[FLD_BODY] = 3;
+	norm[FLD_BODY] = 20;
+	ok(bm25f(&st, idf, tf, norm, 1u << FLD_SUBJECT) == 0.0,
+	   "fields outside the mask do not count");
+}
+
+int main(void)
+{
+	test_docterms();
+	test_policy();
+	test_score();
+	return tap_done();
+}
