@@ -108,6 +108,34 @@ static uint8_t *copy_bitmap(sqlite3_stmt *q, int col, uint32_t ndocs,
 	return b;
 }
 
+/* A segment the searcher has open already is taken over as it is
+ * (segments never change): a refresh only opens and checks new ones.
+ * The old slot is emptied; give_back undoes it when the load fails. */
+static trawl_status reuse_or_open(trawl_searcher *s, struct segment *out,
+				  uint64_t id, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < s->nsegs; i++) {
+		if (s->segs[i].id == id && s->segs[i].f[0].p) {
+			*out = s->segs[i];
+			memset(&s->segs[i], 0, sizeof(s->segs[i]));
+			return TRAWL_OK;
+		}
+	}
+	return segment_open(out, s->dirfd, id, 1, err, errlen);
+}
+
+static void give_back(trawl_searcher *s, struct segment *segs, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		for (size_t i = 0; i < s->nsegs; i++)
+			if (!s->segs[i].f[0].p && s->segs[i].id == 0 &&
+			    segs[k].f[0].p) {
+				s->segs[i] = segs[k];
+				memset(&segs[k], 0, sizeof(segs[k]));
+				break;
+			}
+}
+
 /* Opens the live segments as the database lists them now (one read
  * transaction: a consistent commit).  TRAWL_ERR_NOT_FOUND when a file
  * went away meanwhile (a merge committed): the caller reads again. */
@@ -144,7 +172,7 @@ static trawl_status try_load(trawl_searcher *s)
 			}
 			cap = nc;
 		}
-		st = segment_open(&segs[n], s->dirfd, id, 1, err, sizeof(err));
+		st = reuse_or_open(s, &segs[n], id, err, sizeof(err));
 		if (st) {
 			sfail(s, st, "%s/index: %s", s->a->dir, err);
 			break;
@@ -164,6 +192,7 @@ static trawl_status try_load(trawl_searcher *s)
 			   sqlite3_errmsg(s->a->db));
 	sqlite3_finalize(q);
 	if (st) {
+		give_back(s, segs, n);
 		free_segments(segs, del, n);
 		return st;
 	}
