@@ -23,6 +23,7 @@
 #include "internal.h"
 #include "pack.h"
 #include "segment.h"
+#include "threadmap.h"
 #include "bounds.h"
 #include "banned.h"
 
@@ -114,11 +115,14 @@ static trawl_status take_lock(trawl_archive *a)
 	return st;
 }
 
-/* Removes index/ files that no live segment owns: a flush or merge that
- * a crash interrupted before its commit, or segments merged away. */
+/* Removes index/ files that no live segment owns (a flush or merge that
+ * a crash interrupted before its commit, or segments merged away) and
+ * thread maps but the current one. */
 trawl_status archive_sweep_index(trawl_archive *a)
 {
 	sqlite3_stmt *q = NULL;
+	int64_t gen = 0;
+	uint64_t map_gen;
 	trawl_status st;
 	struct dirent *e;
 	DIR *d;
@@ -126,6 +130,9 @@ trawl_status archive_sweep_index(trawl_archive *a)
 
 	if ((st = db_prepare(a, "SELECT 1 FROM segments WHERE id = ?", &q)))
 		return st;
+	if (db_get_meta_int(a, "threads_map", &gen))
+		gen = 0; /* no map yet */
+	map_gen = (uint64_t)gen;
 	fd = open(a->indexdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
@@ -148,6 +155,8 @@ trawl_status archive_sweep_index(trawl_archive *a)
 			if (live)
 				continue;
 		}
+		if (threadmap_parse_name(e->d_name, &id) && id == map_gen)
+			continue;
 		if (unlinkat(dirfd(d), e->d_name, 0) && errno != ENOENT) {
 			st = archive_fail(a, TRAWL_ERR_IO, "%s/%s: %s",
 					  a->indexdir, e->d_name,

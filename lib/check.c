@@ -24,6 +24,7 @@
 #include "blob.h"
 #include "pack.h"
 #include "segment.h"
+#include "threadmap.h"
 #include "bounds.h"
 #include "banned.h"
 
@@ -334,6 +335,28 @@ static trawl_status match_items(struct check *c, uint64_t *items, size_t n,
 	return TRAWL_OK;
 }
 
+/* The thread map the database names opens and passes its checksum. */
+static void check_threadmap(struct check *c, int dirfd)
+{
+	sqlite3_stmt *q = NULL;
+	struct threadmap m;
+	char err[512];
+	int64_t gen = 0;
+
+	if (db_prepare(c->a, "SELECT CAST(value AS INTEGER) FROM meta WHERE "
+		       "key = 'threads_map'", &q))
+		return;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		gen = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	if (gen <= 0)
+		return;
+	if (threadmap_open(&m, dirfd, (uint64_t)gen, err, sizeof(err)))
+		problem(c, "index: %s", err);
+	else
+		threadmap_close(&m);
+}
+
 static trawl_status check_index(struct check *c)
 {
 	sqlite3_stmt *q = NULL;
@@ -355,6 +378,8 @@ static trawl_status check_index(struct check *c)
 		st = check_segment(c, dirfd, q, &items, &n, &cap);
 	if (!st)
 		st = match_items(c, items, n, below);
+	if (!st)
+		check_threadmap(c, dirfd);
 out:
 	sqlite3_finalize(q);
 	close(dirfd);

@@ -29,6 +29,7 @@
 #include "bounds.h"
 #include "wire.h"
 #include "thread.h"
+#include "threadmap.h"
 #include "worker.h"
 #include "writer.h"
 #include "banned.h"
@@ -549,6 +550,8 @@ trawl_status trawl_ingest(trawl_archive *a, const char *const *paths,
 	if (!st) {
 		writer_failpoint(&g.w, "before-threads");
 		st = threads_update(a);
+		if (!st)
+			st = threadmap_write(a);
 	}
 out:
 	for (unsigned i = 0; g.workers && i < g.nworkers; i++) {

@@ -106,6 +106,16 @@ trawl_query *trawl_query_range(trawl_column col, int64_t lo, int64_t hi)
 	return q;
 }
 
+trawl_query *trawl_query_thread(int64_t thread)
+{
+	trawl_query *q;
+
+	if (thread <= 0 || !(q = node(Q_THREAD)))
+		return NULL;
+	q->lo = thread;
+	return q;
+}
+
 trawl_query *trawl_query_all(void)
 {
 	return node(Q_ALL);

@@ -9,7 +9,7 @@
 #include "trawl.h"
 
 enum qtype { Q_TERM = 1, Q_PHRASE, Q_PREFIX, Q_KEYWORD, Q_RANGE, Q_ALL,
-	     Q_BOOL };
+	     Q_BOOL, Q_THREAD };
 
 struct qchild {
 	int occur; /* trawl_occur */
@@ -26,7 +26,7 @@ struct trawl_query {
 	unsigned slop;     /* PHRASE */
 	int kw;            /* KEYWORD: field */
 	int col;           /* RANGE */
-	int64_t lo, hi;
+	int64_t lo, hi;    /* RANGE; THREAD: lo is the thread ID */
 	struct qchild *kids; /* BOOL */
 	size_t nkids;
 };

@@ -22,6 +22,7 @@
 #include "blob.h"
 #include "bounds.h"
 #include "index.h"
+#include "indexdb.h"
 #include "internal.h"
 #include "segment.h"
 #include "banned.h"
@@ -306,9 +307,8 @@ static trawl_status publish(struct rx *x)
 			bytes += s.f[f].n;
 		sqlite3_bind_int64(q, 1, (sqlite3_int64)s.id);
 		sqlite3_bind_int64(q, 2, s.ndocs);
-		sqlite3_bind_int64(q, 3, (sqlite3_int64)seg_item(&s, 0));
-		sqlite3_bind_int64(q, 4,
-				   (sqlite3_int64)seg_item(&s, s.ndocs - 1));
+		sqlite3_bind_int64(q, 3, (sqlite3_int64)s.min_item);
+		sqlite3_bind_int64(q, 4, (sqlite3_int64)s.max_item);
 		sqlite3_bind_int64(q, 5, (sqlite3_int64)bytes);
 		sqlite3_bind_int64(q, 6, (sqlite3_int64)time(NULL));
 		if (sqlite3_step(q) != SQLITE_DONE)
@@ -354,34 +354,68 @@ static trawl_status run(struct rx *x, const trawl_reindex_options *opt,
 	return st;
 }
 
+static void rx_release(struct rx *x)
+{
+	sqlite3_finalize(x->items);
+	sqlite3_finalize(x->addrs);
+	sqlite3_finalize(x->kids);
+	docterms_builder_free(x->dt);
+	inverter_free(x->inv);
+	if (x->dirfd >= 0)
+		close(x->dirfd);
+	buf_release(&x->body);
+	buf_release(&x->terms);
+	free(x->new_ids);
+	free(x->roles);
+	free(x->names);
+	free(x->addrs_v);
+	free(x->name_lens);
+	free(x->addr_lens);
+	free(x->att);
+	free(x->att_lens);
+	free(x->types);
+	free(x->type_lens);
+	memset(x, 0, sizeof(*x));
+	x->dirfd = -1;
+}
+
+/* Sets x up to read items with `sql` (the columns of items_sql). */
+static trawl_status rx_init(struct rx *x, trawl_archive *a, const char *sql)
+{
+	trawl_status st;
+
+	memset(x, 0, sizeof(*x));
+	x->a = a;
+	x->dirfd = -1;
+	buf_init(&x->body, TRAWL_MAX_BODY_TEXT + 1);
+	buf_init(&x->terms, TRAWL_MAX_FRAME);
+	x->dt = docterms_builder_new();
+	x->inv = inverter_new();
+	if (!x->dt || !x->inv)
+		return archive_fail(a, TRAWL_ERR_NOMEM, "out of memory");
+	x->dirfd = open(a->indexdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (x->dirfd < 0)
+		return archive_fail(a, TRAWL_ERR_IO, "%s: cannot open",
+				    a->indexdir);
+	if ((st = db_prepare(a, sql, &x->items)) ||
+	    (st = db_prepare(a, addrs_sql, &x->addrs)) ||
+	    (st = db_prepare(a, kids_sql, &x->kids)))
+		return st;
+	return TRAWL_OK;
+}
+
 trawl_status trawl_reindex(trawl_archive *a, const trawl_reindex_options *opt,
 			   uint64_t *docs)
 {
-	struct rx x = { .a = a, .dirfd = -1 };
+	struct rx x;
 	trawl_status st;
 
 	*docs = 0;
 	if (!(a->flags & TRAWL_OPEN_WRITE))
 		return archive_fail(a, TRAWL_ERR_INVALID,
 				    "reindex needs the archive open for writing");
-	buf_init(&x.body, TRAWL_MAX_BODY_TEXT + 1);
-	buf_init(&x.terms, TRAWL_MAX_FRAME);
-	x.dt = docterms_builder_new();
-	x.inv = inverter_new();
-	x.dirfd = open(a->indexdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (!x.dt || !x.inv) {
-		st = archive_fail(a, TRAWL_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if (x.dirfd < 0) {
-		st = archive_fail(a, TRAWL_ERR_IO, "%s: cannot open",
-				  a->indexdir);
-		goto out;
-	}
-	if ((st = db_get_meta_int(a, "next_segment", &x.next_segment)) ||
-	    (st = db_prepare(a, items_sql, &x.items)) ||
-	    (st = db_prepare(a, addrs_sql, &x.addrs)) ||
-	    (st = db_prepare(a, kids_sql, &x.kids)))
+	if ((st = rx_init(&x, a, items_sql)) ||
+	    (st = db_get_meta_int(a, "next_segment", &x.next_segment)))
 		goto out;
 	/* one read transaction: a consistent view of the items */
 	if ((st = db_exec(a, "BEGIN")))
@@ -393,24 +427,39 @@ trawl_status trawl_reindex(trawl_archive *a, const trawl_reindex_options *opt,
 	if (!st)
 		st = archive_sweep_index(a);
 out:
-	sqlite3_finalize(x.items);
-	sqlite3_finalize(x.addrs);
-	sqlite3_finalize(x.kids);
-	docterms_builder_free(x.dt);
-	inverter_free(x.inv);
-	if (x.dirfd >= 0)
-		close(x.dirfd);
-	buf_release(&x.body);
-	buf_release(&x.terms);
-	free(x.new_ids);
-	free(x.roles);
-	free(x.names);
-	free(x.addrs_v);
-	free(x.name_lens);
-	free(x.addr_lens);
-	free(x.att);
-	free(x.att_lens);
-	free(x.types);
-	free(x.type_lens);
+	rx_release(&x);
+	return st;
+}
+
+/* ---- re-indexing some items into one new segment (remove.c) ---- */
+
+static const char one_sql[] =
+	"SELECT id, kind, subject, body, body_len, message_id, mime_type, "
+	"name, date, date_source, size FROM items WHERE id = ?";
+
+trawl_status reindex_items(trawl_archive *a, const int64_t *ids, size_t n,
+			   int64_t segment_id, struct seg_info *info)
+{
+	struct rx x;
+	char err[512];
+	trawl_status st;
+
+	memset(info, 0, sizeof(*info));
+	if ((st = rx_init(&x, a, one_sql)))
+		goto out;
+	for (size_t i = 0; i < n && !st; i++) {
+		sqlite3_bind_int64(x.items, 1, ids[i]);
+		if (sqlite3_step(x.items) == SQLITE_ROW)
+			st = index_row(&x);
+		sqlite3_reset(x.items);
+	}
+	if (!st && inverter_docs(x.inv)) {
+		st = inverter_flush(x.inv, x.dirfd, (uint64_t)segment_id, info,
+				    err, sizeof(err));
+		if (st)
+			st = archive_fail(a, st, "%s: %s", a->indexdir, err);
+	}
+out:
+	rx_release(&x);
 	return st;
 }

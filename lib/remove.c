@@ -11,6 +11,11 @@
  * purging unless another item or a failure record still uses it.  SQLite
  * runs with secure_delete, so the deleted rows are overwritten.
  *
+ * An item removed alone from a parent that stays (an attachment) changes
+ * the parent's document (its attachment names and types): the parent is
+ * re-indexed into a new segment in the same transaction, its old document
+ * marked deleted.
+ *
  * After the commit, queued blob ranges are punched out of their packs
  * (a crash before that leaves them queued in purge_pending; the next
  * writer finishes the job), and, unless TRAWL_REMOVE_KEEP_INDEX, every
@@ -28,6 +33,7 @@
 #include "internal.h"
 #include "pack.h"
 #include "segment.h"
+#include "threadmap.h"
 #include "banned.h"
 
 struct seg_mark {
@@ -39,6 +45,8 @@ struct seg_mark {
 
 struct rm {
 	trawl_archive *a;
+	int64_t *parents;      /* of the items named, to re-index */
+	size_t nparents;
 	int dirfd;
 	struct seg_mark *marks;
 	size_t nmarks;
@@ -47,85 +55,73 @@ struct rm {
 	uint64_t removed;
 };
 
-/* The segment holding item id, opened and with its bitmap. */
-static trawl_status mark_for(struct rm *r, int64_t item, struct seg_mark **out)
+/* Segment sid, opened and with its bitmap (once per removal). */
+static trawl_status get_mark(struct rm *r, int64_t sid, uint64_t ndeleted,
+			     const void *bits, size_t nbits,
+			     struct seg_mark **out)
 {
-	sqlite3_stmt *q = NULL;
-	struct seg_mark *m = NULL, *p;
-	trawl_status st;
+	struct seg_mark *m, *p;
 	char err[512];
-	int64_t sid;
+	trawl_status st;
 
-	*out = NULL;
-	if ((st = db_prepare(r->a, "SELECT id, ndeleted, deleted FROM segments "
-			     "WHERE min_item <= ?1 AND max_item >= ?1", &q)))
-		return st;
-	sqlite3_bind_int64(q, 1, item);
-	if (sqlite3_step(q) != SQLITE_ROW) {
-		sqlite3_finalize(q);
-		return TRAWL_OK; /* not indexed (older than the index) */
+	for (size_t i = 0; i < r->nmarks; i++) {
+		if (r->marks[i].id == sid) {
+			*out = &r->marks[i];
+			return TRAWL_OK;
+		}
 	}
-	sid = sqlite3_column_int64(q, 0);
-	for (size_t i = 0; i < r->nmarks; i++)
-		if (r->marks[i].id == sid)
-			m = &r->marks[i];
-	if (m)
-		goto found;
 	p = realloc(r->marks, (r->nmarks + 1) * sizeof(*p));
-	if (!p) {
-		st = archive_fail(r->a, TRAWL_ERR_NOMEM, "out of memory");
-		goto out;
-	}
+	if (!p)
+		return archive_fail(r->a, TRAWL_ERR_NOMEM, "out of memory");
 	r->marks = p;
 	m = &r->marks[r->nmarks];
 	memset(m, 0, sizeof(*m));
 	m->id = sid;
 	if ((st = segment_open(&m->seg, r->dirfd, (uint64_t)sid, 1, err,
-			       sizeof(err)))) {
-		st = archive_fail(r->a, st, "%s: %s", r->a->indexdir, err);
-		goto out;
-	}
+			       sizeof(err))))
+		return archive_fail(r->a, st, "%s: %s", r->a->indexdir, err);
 	r->nmarks++;
-	m->ndeleted = (uint64_t)sqlite3_column_int64(q, 1);
+	m->ndeleted = ndeleted;
 	m->bits = calloc((m->seg.ndocs + 7) / 8 + 1, 1);
-	if (!m->bits) {
-		st = archive_fail(r->a, TRAWL_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if (sqlite3_column_bytes(q, 2) == (int)((m->seg.ndocs + 7) / 8))
-		memcpy(m->bits, sqlite3_column_blob(q, 2),
-		       (m->seg.ndocs + 7) / 8);
-found:
+	if (!m->bits)
+		return archive_fail(r->a, TRAWL_ERR_NOMEM, "out of memory");
+	if (bits && nbits == (m->seg.ndocs + 7) / 8)
+		memcpy(m->bits, bits, nbits);
 	*out = m;
-out:
-	sqlite3_finalize(q);
-	return st;
+	return TRAWL_OK;
 }
 
+/* Marks the live document of item id deleted, in whichever segment holds
+ * it (a re-indexed item has an older, deleted document elsewhere). */
 static trawl_status mark_deleted(struct rm *r, int64_t item)
 {
-	struct seg_mark *m;
-	trawl_status st = mark_for(r, item, &m);
-	uint32_t lo = 0, hi;
+	sqlite3_stmt *q = NULL;
+	trawl_status st;
+	int done = 0;
 
-	if (st || !m)
+	if ((st = db_prepare(r->a, "SELECT id, ndeleted, deleted FROM segments "
+			     "WHERE min_item <= ?1 AND max_item >= ?1", &q)))
 		return st;
-	hi = m->seg.ndocs;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
+	sqlite3_bind_int64(q, 1, item);
+	while (!st && !done && sqlite3_step(q) == SQLITE_ROW) {
+		struct seg_mark *m;
 
-		if (seg_item(&m->seg, mid) < (uint64_t)item)
-			lo = mid + 1;
-		else
-			hi = mid;
+		st = get_mark(r, sqlite3_column_int64(q, 0),
+			      (uint64_t)sqlite3_column_int64(q, 1),
+			      sqlite3_column_blob(q, 2),
+			      (size_t)sqlite3_column_bytes(q, 2), &m);
+		for (uint32_t d = 0; !st && d < m->seg.ndocs; d++) {
+			if (seg_item(&m->seg, d) != (uint64_t)item ||
+			    (m->bits[d >> 3] >> (d & 7)) & 1)
+				continue;
+			m->bits[d >> 3] |= (uint8_t)(1u << (d & 7));
+			m->ndeleted++;
+			done = 1;
+			break;
+		}
 	}
-	if (lo == m->seg.ndocs || seg_item(&m->seg, lo) != (uint64_t)item)
-		return TRAWL_OK; /* in no segment: nothing to hide */
-	if (!((m->bits[lo >> 3] >> (lo & 7)) & 1)) {
-		m->bits[lo >> 3] |= (uint8_t)(1u << (lo & 7));
-		m->ndeleted++;
-	}
-	return TRAWL_OK;
+	sqlite3_finalize(q);
+	return st; /* in no segment (older than the index): nothing to hide */
 }
 
 static trawl_status exec_id(struct rm *r, const char *sql, int64_t id)
@@ -252,6 +248,81 @@ static trawl_status remove_tree(struct rm *r, int64_t id)
 	return st;
 }
 
+/* The parents of the items named: an email whose attachment alone goes
+ * must be re-indexed without that attachment's name and type. */
+static trawl_status note_parents(struct rm *r, const int64_t *ids, size_t n)
+{
+	sqlite3_stmt *q = NULL;
+	trawl_status st;
+
+	if (!(r->parents = calloc(n + 1, sizeof(*r->parents))))
+		return archive_fail(r->a, TRAWL_ERR_NOMEM, "out of memory");
+	if ((st = db_prepare(r->a, "SELECT parent FROM items WHERE id = ? AND "
+			     "parent IS NOT NULL", &q)))
+		return st;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_int64(q, 1, ids[i]);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			r->parents[r->nparents++] = sqlite3_column_int64(q, 0);
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	return TRAWL_OK;
+}
+
+/* Re-indexes the parents still there into one new segment, their old
+ * documents marked deleted, in the removal's transaction. */
+static trawl_status refresh_parents(struct rm *r)
+{
+	sqlite3_stmt *q = NULL;
+	struct seg_info si;
+	int64_t next, *keep;
+	size_t n = 0;
+	trawl_status st = TRAWL_OK;
+
+	if (!r->nparents)
+		return TRAWL_OK;
+	if (!(keep = calloc(r->nparents, sizeof(*keep))))
+		return archive_fail(r->a, TRAWL_ERR_NOMEM, "out of memory");
+	if ((st = db_prepare(r->a, "SELECT 1 FROM items WHERE id = ?", &q)))
+		goto out;
+	for (size_t i = 0; i < r->nparents && !st; i++) {
+		int dup = 0;
+
+		for (size_t k = 0; k < n; k++)
+			dup |= keep[k] == r->parents[i];
+		sqlite3_bind_int64(q, 1, r->parents[i]);
+		if (!dup && sqlite3_step(q) == SQLITE_ROW) {
+			keep[n++] = r->parents[i];
+			st = mark_deleted(r, r->parents[i]);
+		}
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (st || !n || (st = db_get_meta_int(r->a, "next_segment", &next)) ||
+	    (st = reindex_items(r->a, keep, n, next, &si)) || !si.ndocs)
+		goto out;
+	if ((st = db_prepare(r->a, "INSERT INTO segments(id, ndocs, min_item, "
+			     "max_item, bytes, created) VALUES(?, ?, ?, ?, ?, "
+			     "?)", &q)))
+		goto out;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)si.id);
+	sqlite3_bind_int64(q, 2, si.ndocs);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)si.min_item);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)si.max_item);
+	sqlite3_bind_int64(q, 5, (sqlite3_int64)si.bytes);
+	sqlite3_bind_int64(q, 6, r->now);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		st = archive_db_fail(r->a, "recording a segment");
+	sqlite3_finalize(q);
+	if (!st)
+		st = db_set_meta_int(r->a, "next_segment", next + 1);
+out:
+	free(keep);
+	return st;
+}
+
 static trawl_status save_marks(struct rm *r)
 {
 	sqlite3_stmt *q = NULL;
@@ -357,6 +428,8 @@ trawl_status trawl_remove(trawl_archive *a, const int64_t *ids, size_t n,
 	if ((st = db_exec(a, "PRAGMA secure_delete = ON; BEGIN IMMEDIATE")))
 		goto out;
 	st = check_ids(&r, ids, n);
+	if (!st)
+		st = note_parents(&r, ids, n);
 	for (size_t i = 0; i < n && !st; i++) {
 		sqlite3_stmt *q = NULL;
 		int present;
@@ -371,6 +444,8 @@ trawl_status trawl_remove(trawl_archive *a, const int64_t *ids, size_t n,
 			st = remove_tree(&r, ids[i]);
 	}
 	if (!st)
+		st = refresh_parents(&r);
+	if (!st)
 		st = save_marks(&r);
 	if (!st)
 		st = db_exec(a, "COMMIT");
@@ -379,7 +454,7 @@ trawl_status trawl_remove(trawl_archive *a, const int64_t *ids, size_t n,
 	if (st)
 		goto out;
 	*removed = r.removed;
-	if ((st = archive_purge_pending(a)))
+	if ((st = archive_purge_pending(a)) || (st = threadmap_write(a)))
 		goto out;
 	if (!(flags & TRAWL_REMOVE_KEEP_INDEX))
 		st = index_merge(a, r.dirfd, INDEX_MERGE_EXPUNGE, NULL);
@@ -394,6 +469,7 @@ out:
 		free(r.marks[i].bits);
 	}
 	free(r.marks);
+	free(r.parents);
 	close(r.dirfd);
 	return st;
 }

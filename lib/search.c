@@ -12,6 +12,7 @@
  * the chosen order are kept in a heap.
  */
 #include <fcntl.h>
+#include <glib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +26,13 @@
 #include "score.h"
 #include "search-internal.h"
 #include "segment.h"
+#include "threadmap.h"
 #include "banned.h"
 
 struct trawl_searcher {
 	trawl_archive *a;
 	int dirfd;
+	struct threadmap threads; /* item -> thread, as of the last commit */
 	struct segment *segs;
 	uint8_t **del;  /* per segment: deletion bitmap, or NULL */
 	size_t nsegs;
@@ -106,6 +109,32 @@ static uint8_t *copy_bitmap(sqlite3_stmt *q, int col, uint32_t ndocs,
 	else
 		*bad = 2;
 	return b;
+}
+
+/* Maps the thread map the database names now, unless it is mapped
+ * already.  No map yet (an archive still being ingested): none. */
+static trawl_status load_threads(trawl_searcher *s)
+{
+	sqlite3_stmt *q = NULL;
+	struct threadmap m;
+	char err[512];
+	int64_t gen = 0;
+	trawl_status st;
+
+	if ((st = db_prepare(s->a, "SELECT CAST(value AS INTEGER) FROM meta "
+			     "WHERE key = 'threads_map'", &q)))
+		return sfail(s, st, "%s", trawl_archive_errmsg(s->a));
+	if (sqlite3_step(q) == SQLITE_ROW)
+		gen = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	if (gen <= 0 || (uint64_t)gen == s->threads.gen)
+		return TRAWL_OK;
+	if ((st = threadmap_open(&m, s->dirfd, (uint64_t)gen, err,
+				 sizeof(err))))
+		return sfail(s, st, "%s/index: %s", s->a->dir, err);
+	threadmap_close(&s->threads);
+	s->threads = m;
+	return TRAWL_OK;
 }
 
 /* A segment the searcher has open already is taken over as it is
@@ -191,6 +220,8 @@ static trawl_status try_load(trawl_searcher *s)
 		st = sfail(s, TRAWL_ERR_DB, "reading the segment list: %s",
 			   sqlite3_errmsg(s->a->db));
 	sqlite3_finalize(q);
+	if (!st)
+		st = load_threads(s);
 	if (st) {
 		give_back(s, segs, n);
 		free_segments(segs, del, n);
@@ -214,8 +245,17 @@ static trawl_status load_segments(trawl_searcher *s)
 {
 	trawl_status st = TRAWL_ERR_NOT_FOUND;
 
-	for (int tries = 0; tries < 5 && st == TRAWL_ERR_NOT_FOUND; tries++)
+	for (int tries = 0; tries < 5 && st == TRAWL_ERR_NOT_FOUND; tries++) {
+		/* one read transaction: the segments and the thread map of
+		 * one commit */
+		int txn = sqlite3_get_autocommit(s->a->db) &&
+			  sqlite3_exec(s->a->db, "BEGIN", NULL, NULL, NULL) ==
+				  SQLITE_OK;
+
 		st = try_load(s);
+		if (txn)
+			sqlite3_exec(s->a->db, "COMMIT", NULL, NULL, NULL);
+	}
 	/* still missing: not a merge's race but a damaged archive */
 	if (st == TRAWL_ERR_NOT_FOUND) {
 		char msg[1024];
@@ -253,6 +293,7 @@ void trawl_searcher_close(trawl_searcher *s)
 	if (!s)
 		return;
 	close_segments(s);
+	threadmap_close(&s->threads);
 	if (s->dirfd >= 0)
 		close(s->dirfd);
 	buf_release(&s->err);
@@ -361,7 +402,8 @@ struct expand {
 	struct prep *pr;
 	char **terms;
 	size_t n, cap;
-	int too_many;
+	GHashTable *seen;  /* the terms, to keep each once */
+	int too_many, oom;
 };
 
 static int cmp_str(const void *a, const void *b)
@@ -376,11 +418,16 @@ static int on_prefix_term(void *ctx, const uint8_t *key, size_t klen,
 	char *t;
 
 	(void)ti;
-	for (size_t i = 0; i < e->n; i++)
-		if (strlen(e->terms[i]) == klen - 1 &&
-		    !memcmp(e->terms[i], key + 1, klen - 1))
-			return 0;
+	if (!(t = strndup((const char *)key + 1, klen - 1))) {
+		e->oom = 1;
+		return 1;
+	}
+	if (g_hash_table_contains(e->seen, t)) {
+		free(t);
+		return 0;
+	}
 	if (e->n == TRAWL_MAX_PREFIX_TERMS) {
+		free(t);
 		e->too_many = 1;
 		return 1;
 	}
@@ -388,21 +435,24 @@ static int on_prefix_term(void *ctx, const uint8_t *key, size_t klen,
 		char **p = realloc(e->terms, (e->cap ? e->cap * 2 : 16) *
 						     sizeof(*p));
 
-		if (!p)
+		if (!p) {
+			free(t);
+			e->oom = 1;
 			return 1;
+		}
 		e->terms = p;
 		e->cap = e->cap ? e->cap * 2 : 16;
 	}
-	if (!(t = strndup((const char *)key + 1, klen - 1)))
-		return 1;
 	e->terms[e->n++] = t;
+	g_hash_table_add(e->seen, t);
 	return 0;
 }
 
 /* A prefix becomes the disjunction of the exact forms it expands to. */
 static struct pnode *prepare_prefix(struct prep *pr, const trawl_query *q)
 {
-	struct expand e = { .pr = pr };
+	struct expand e = { .pr = pr,
+			    .seen = g_hash_table_new(g_str_hash, g_str_equal) };
 	struct pnode *b = calloc(1, sizeof(*b));
 	uint8_t key[DOCTERMS_MAX_KEY];
 	size_t plen = strlen(q->text);
@@ -424,6 +474,8 @@ static struct pnode *prepare_prefix(struct prep *pr, const trawl_query *q)
 					       (unsigned long long)
 						       pr->s->segs[i].id);
 	}
+	if (e.oom)
+		goto nomem;
 	if (e.too_many) {
 		pr->st = sfail(pr->s, TRAWL_ERR_TOO_LARGE,
 			       "the prefix '%s*' matches more than %d words; "
@@ -431,12 +483,16 @@ static struct pnode *prepare_prefix(struct prep *pr, const trawl_query *q)
 			       TRAWL_MAX_PREFIX_TERMS);
 		goto out;
 	}
-	qsort(e.terms, e.n, sizeof(*e.terms), cmp_str);
+	if (e.n)
+		qsort(e.terms, e.n, sizeof(*e.terms), cmp_str);
 	for (size_t i = 0; i < e.n && !pr->st; i++) {
 		trawl_query t = { .type = Q_TERM, .fields = q->fields,
 				  .text = e.terms[i] };
-		struct pnode *k = prepare(pr, &t, 1);
+		struct pnode *k;
 
+		/* expansions are bounded on their own, not as query nodes */
+		pr->nodes--;
+		k = prepare(pr, &t, 1);
 		if (!k || add_kid(b, k, TRAWL_SHOULD)) {
 			pnode_free(k);
 			goto nomem;
@@ -450,6 +506,7 @@ out:
 	for (size_t i = 0; i < e.n; i++)
 		free(e.terms[i]);
 	free(e.terms);
+	g_hash_table_destroy(e.seen);
 	if (pr->st) {
 		pnode_free(b);
 		return NULL;
@@ -522,6 +579,7 @@ static struct pnode *prepare(struct prep *pr, const trawl_query *q, int depth)
 			goto nomem;
 		break;
 	case Q_RANGE:
+	case Q_THREAD:
 		p->col = q->col;
 		p->lo = q->lo;
 		p->hi = q->hi;
@@ -563,6 +621,7 @@ nomem:
 struct ctx {
 	const struct segment *seg;
 	const struct bm25_stats *stats;
+	const struct threadmap *threads;
 	struct postings **all; /* every postings cursor, for corruption */
 	size_t nall, call;
 	int nomem;
@@ -788,12 +847,18 @@ static struct it *kw_open(struct ctx *c, const struct pnode *p)
 struct scan_it {
 	struct it it;
 	const struct segment *seg;
+	const struct threadmap *threads;
 	int col;
 	int64_t lo, hi;
 };
 
+#define COL_THREAD 100 /* a scan by thread: lo is the thread ID */
+
 static int in_range(const struct scan_it *s, uint32_t d)
 {
+	if (s->col == COL_THREAD)
+		return threadmap_get(s->threads, seg_item(s->seg, d)) ==
+		       (uint64_t)s->lo;
 	if (s->col == TRAWL_COL_DATE) {
 		int64_t v = seg_date(s->seg, d);
 
@@ -832,7 +897,8 @@ static struct it *scan_open(struct ctx *c, const struct pnode *p)
 		return NULL;
 	}
 	s->seg = c->seg;
-	s->col = p ? p->col : 0;
+	s->threads = c->threads;
+	s->col = p ? (p->type == Q_THREAD ? COL_THREAD : p->col) : 0;
 	s->lo = p ? p->lo : 0;
 	s->hi = p ? p->hi : 0;
 	s->it.next = scan_next;
@@ -1257,6 +1323,7 @@ static struct it *it_open(struct ctx *c, const struct pnode *p)
 	case Q_KEYWORD: return kw_open(c, p);
 	case Q_PHRASE: return phrase_open(c, p);
 	case Q_RANGE: return scan_open(c, p);
+	case Q_THREAD: return scan_open(c, p);
 	case Q_ALL: return scan_open(c, NULL);
 	case Q_BOOL: return bool_open(c, p);
 	}
@@ -1383,7 +1450,8 @@ static trawl_status run_segment(trawl_searcher *s, const struct pnode *root,
 				const struct segment *seg, const uint8_t *del,
 				struct heap *hp, uint64_t *total)
 {
-	struct ctx c = { .seg = seg, .stats = &s->stats };
+	struct ctx c = { .seg = seg, .stats = &s->stats,
+			 .threads = &s->threads };
 	struct it *it = it_open(&c, root);
 	trawl_status st = TRAWL_OK;
 	int scored = hp->sort == TRAWL_SORT_RELEVANCE && hp->k;
@@ -1496,7 +1564,8 @@ trawl_status searcher_match_bits(trawl_searcher *s, const trawl_query *q,
 	for (size_t i = 0; i < s->nsegs && !st; i++) {
 		const struct segment *seg = &s->segs[i];
 		const uint8_t *del = s->del[i];
-		struct ctx c = { .seg = seg, .stats = &s->stats };
+		struct ctx c = { .seg = seg, .stats = &s->stats,
+			 .threads = &s->threads };
 		uint64_t *b = calloc(seg->ndocs / 64 + 1, sizeof(*b));
 		struct it *it = b ? it_open(&c, root) : NULL;
 

@@ -186,6 +186,8 @@ static trawl_status load_dict(struct segment *s, char *err, size_t errlen)
 	sparse_off = wire_get_u64(t + 16);
 	for (int f = 0; f < FLD_NTEXT; f++)
 		s->sum_len[f] = wire_get_u64(t + 24 + 8 * f);
+	s->min_item = wire_get_u64(t + 24 + 8 * FLD_NTEXT);
+	s->max_item = wire_get_u64(t + 32 + 8 * FLD_NTEXT);
 	if (s->ndocs >= DOC_END || sparse_off < SEG_HEADER ||
 	    sparse_off > end - TRAILER_DIC ||
 	    s->nblocks > (end - TRAILER_DIC - sparse_off) / 26 ||

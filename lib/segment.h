@@ -127,6 +127,7 @@ struct segment {
 	uint32_t ndocs;
 	uint64_t nterms;
 	uint64_t sum_len[FLD_NTEXT];
+	uint64_t min_item, max_item;
 	struct seg_map f[SEG_NFILES];
 	uint32_t nblocks;
 	const uint8_t **sparse; /* nblocks entries into f[SEG_DIC] */

@@ -180,6 +180,7 @@ struct seg_writer {
 	size_t prev_len;
 	struct buf sparse;       /* sparse index entries */
 	uint32_t nblocks;
+	uint64_t min_item, max_item;
 	trawl_status st;
 };
 
@@ -402,8 +403,21 @@ static void write_dict_trailer(struct seg_writer *w)
 	out_u64(d, sparse_off);
 	for (int i = 0; i < FLD_NTEXT; i++)
 		out_u64(d, sd->sum_len[i]);
-	out_u64(d, sd->ndocs ? sd->item[0] : 0);
-	out_u64(d, sd->ndocs ? sd->item[sd->ndocs - 1] : 0);
+	out_u64(d, w->min_item);
+	out_u64(d, w->max_item);
+}
+
+/* Documents are in item order except in a segment that re-indexes items
+ * (remove.c) merged with others: take the real extremes. */
+static void item_range(const struct seg_docs *sd, uint64_t *lo, uint64_t *hi)
+{
+	*lo = *hi = 0;
+	for (uint32_t d = 0; d < sd->ndocs; d++) {
+		if (!d || sd->item[d] < *lo)
+			*lo = sd->item[d];
+		if (!d || sd->item[d] > *hi)
+			*hi = sd->item[d];
+	}
 }
 
 static void report(char *err, size_t errlen, uint64_t id, trawl_status st,
@@ -465,10 +479,9 @@ trawl_status seg_writer_finish(struct seg_writer *w, int dirfd,
 	memset(info, 0, sizeof(*info));
 	info->id = w->id;
 	info->ndocs = w->docs->ndocs;
-	if (w->docs->ndocs) {
-		info->min_item = w->docs->item[0];
-		info->max_item = w->docs->item[w->docs->ndocs - 1];
-	}
+	item_range(w->docs, &w->min_item, &w->max_item);
+	info->min_item = w->min_item;
+	info->max_item = w->max_item;
 	if (!st) {
 		write_dict_trailer(w);
 		write_dv(w);

@@ -386,6 +386,9 @@ trawl_query *trawl_query_prefix(const char *prefix, unsigned fields);
 trawl_query *trawl_query_keyword(trawl_keyword field, const char *value);
 /* lo..hi inclusive */
 trawl_query *trawl_query_range(trawl_column col, int64_t lo, int64_t hi);
+/* Items of thread `thread` (an email's thread, or its attachments' and
+ * embedded messages'), as of the last threading pass. */
+trawl_query *trawl_query_thread(int64_t thread);
 trawl_query *trawl_query_all(void);
 trawl_query *trawl_query_bool(void);
 trawl_status trawl_query_add(trawl_query *bool_query, trawl_occur occur,

@@ -17,7 +17,7 @@ import sqlite3
 import sys
 
 SKIP = {"ingests", "sqlite_sequence", "segments"}
-SKIP_META = {"next_segment"}
+SKIP_META = {"next_segment", "threads_map"}
 
 
 def fmt(v):

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sqlite3.h>
+
 #include "trawl.h"
 
 static int n, failed;
@@ -229,6 +231,48 @@ static void check(trawl_searcher *s, const char *word)
 	}
 }
 
+/* thread:T counts, against trawl.db: the items whose top-level email
+ * is in thread T. */
+static void check_threads(trawl_searcher *s, const char *archive)
+{
+	static const char sql[] =
+		"WITH RECURSIVE r(id, root) AS (SELECT id, id FROM items WHERE "
+		"parent IS NULL UNION ALL SELECT i.id, r.root FROM items i JOIN "
+		"r ON i.parent = r.id) SELECT t.thread, count(*) FROM r JOIN "
+		"threads t ON t.item = r.root GROUP BY t.thread";
+	char path[4096];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int threads = 0, bad = 0;
+
+	snprintf(path, sizeof(path), "%s/trawl.db", archive);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ||
+	    sqlite3_prepare_v2(db, sql, -1, &q, NULL)) {
+		ok(0, "threads: cannot read %s%s", path, "", 0, 0);
+		sqlite3_close(db);
+		return;
+	}
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		int64_t t = sqlite3_column_int64(q, 0);
+		uint64_t want = (uint64_t)sqlite3_column_int64(q, 1);
+		uint64_t got = count(s, trawl_query_thread(t));
+
+		threads++;
+		if (got != want && !bad++)
+			printf("# thread %lld: query %llu, trawl.db %llu\n",
+			       (long long)t, (unsigned long long)got,
+			       (unsigned long long)want);
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	n++;
+	if (bad || !threads)
+		failed++;
+	printf("%s %d - thread:T counts equal trawl.db's for %d threads "
+	       "(%d differ)\n", bad || !threads ? "not ok" : "ok", n, threads,
+	       bad);
+}
+
 int main(int argc, char **argv)
 {
 	trawl_archive *a = NULL;
@@ -245,6 +289,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	check(s, NULL);
+	check_threads(s, argv[1]);
 	for (int i = 2; i < argc; i++)
 		check(s, argv[i]);
 	printf("1..%d\n", n);
