@@ -42,6 +42,6 @@ double bm25f(const struct bm25_stats *st, double idf, const uint32_t *tf,
 
 	for (int f = 0; f < FLD_NTEXT; f++)
 		if ((mask & (1u << f)) && tf[f])
-			t += (double)tf[f] * st->k[f][norm[f]];
-	return idf * (BM25_K1 + 1.0) * t / (BM25_K1 + t);
+			t += bm25f_part(st, f, tf[f], norm[f]);
+	return bm25f_final(idf, t);
 }

@@ -46,4 +46,18 @@ double bm25_idf(const struct bm25_stats *st, uint64_t df);
 double bm25f(const struct bm25_stats *st, double idf, const uint32_t *tf,
 	     const uint8_t *norm, unsigned mask);
 
+/* bm25f in pieces, for callers that hold one field at a time: summing
+ * bm25f_part over the fields with tf > 0 in field order, then
+ * bm25f_final, is bm25f to the last bit. */
+static inline double bm25f_part(const struct bm25_stats *st, int f,
+				uint32_t tf, uint8_t norm)
+{
+	return (double)tf * st->k[f][norm];
+}
+
+static inline double bm25f_final(double idf, double t)
+{
+	return idf * (BM25_K1 + 1.0) * t / (BM25_K1 + t);
+}
+
 #endif

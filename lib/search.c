@@ -704,12 +704,18 @@ static uint32_t term_min(struct term_it *t)
 static uint32_t term_next(struct it *it)
 {
 	struct term_it *t = (struct term_it *)it;
-	uint32_t cur = it->doc;
+	uint32_t cur = it->doc, min = DOC_END;
 
-	for (int i = 0; i < t->nf; i++)
-		if (t->pc[i]->doc == cur)
-			postings_next(t->pc[i]);
-	return term_min(t);
+	if (t->nf == 1)
+		return it->doc = postings_next(t->pc[0]);
+	for (int i = 0; i < t->nf; i++) {
+		struct postings *pc = t->pc[i];
+		uint32_t d = pc->doc == cur ? postings_next(pc) : pc->doc;
+
+		if (d < min)
+			min = d;
+	}
+	return it->doc = min;
 }
 
 static uint32_t term_advance(struct it *it, uint32_t target)
@@ -722,21 +728,24 @@ static uint32_t term_advance(struct it *it, uint32_t target)
 	return term_min(t);
 }
 
+/* The term's fields are opened in field order, so summing here is
+ * bm25f's sum (score.h). */
 static double term_score(struct it *it)
 {
 	struct term_it *t = (struct term_it *)it;
-	uint32_t tf[FLD_NTEXT] = { 0 };
-	uint8_t len[FLD_NTEXT] = { 0 };
+	const struct segment *seg = t->c->seg;
+	double sum = 0.0;
 
 	for (int i = 0; i < t->nf; i++) {
 		int f = t->field[i];
+		uint32_t tf;
 
-		if (t->pc[i]->doc != it->doc)
+		if (t->pc[i]->doc != it->doc || !(tf = postings_tf(t->pc[i])))
 			continue;
-		tf[f] = postings_tf(t->pc[i]);
-		len[f] = seg_norm(t->c->seg, f, it->doc);
+		sum += bm25f_part(t->c->stats, f, tf,
+				  seg_norm(seg, f, it->doc));
 	}
-	return bm25f(t->c->stats, t->p->idf, tf, len, t->p->fields);
+	return bm25f_final(t->p->idf, sum);
 }
 
 static double term_block_max(struct it *it, uint32_t target, uint32_t *upto)
@@ -1490,10 +1499,19 @@ static trawl_status run_segment(trawl_searcher *s, const struct pnode *root,
 		}
 		if (total)
 			(*total)++;
+		if (scored) {
+			h.score = it->score(it);
+			/* below the worst kept: out, without the heap */
+			if (hp->n == hp->k && h.score < hp->h[0].score) {
+				d = it->next(it);
+				continue;
+			}
+		}
 		if (hp->k) {
 			h.item = seg_item(seg, d);
 			h.date = seg_date(seg, d);
-			h.score = scored ? it->score(it) : 0.0;
+			if (!scored)
+				h.score = 0.0;
 			heap_push(hp, &h);
 		}
 		d = it->next(it);

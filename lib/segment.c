@@ -594,7 +594,14 @@ static int load_block(struct postings *pc, uint32_t b)
 	return 0;
 }
 
-uint32_t postings_next(struct postings *pc)
+/* Past the last doc: n = 0 keeps the inline postings_next off. */
+static uint32_t at_end(struct postings *pc)
+{
+	pc->n = pc->i = 0;
+	return pc->doc = DOC_END;
+}
+
+uint32_t postings_next_block(struct postings *pc)
 {
 	if (pc->corrupt)
 		return DOC_END;
@@ -605,7 +612,7 @@ uint32_t postings_next(struct postings *pc)
 	if (pc->block != UINT32_MAX && pc->doc == DOC_END)
 		return DOC_END;
 	if (load_block(pc, pc->block == UINT32_MAX ? 0 : pc->block + 1))
-		return pc->doc = DOC_END;
+		return at_end(pc);
 	return pc->doc = pc->docs[0];
 }
 
@@ -632,12 +639,12 @@ uint32_t postings_advance(struct postings *pc, uint32_t target)
 		}
 		b = lo;
 		if (load_block(pc, b))
-			return pc->doc = DOC_END;
+			return at_end(pc);
 	}
 	while (pc->docs[pc->i] < target) {
 		if (++pc->i == pc->n) {
 			if (load_block(pc, pc->block + 1))
-				return pc->doc = DOC_END;
+				return at_end(pc);
 		}
 	}
 	return pc->doc = pc->docs[pc->i];

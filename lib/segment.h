@@ -220,8 +220,17 @@ struct postings {
 /* Positions the cursor before the first doc (call postings_next). */
 void postings_init(struct postings *pc, const struct segment *s, int field,
 		   const struct term_info *ti);
-/* Moves to the next doc; returns it or DOC_END. */
-uint32_t postings_next(struct postings *pc);
+/* Moves to the next doc; returns it or DOC_END.  The common case (the
+ * next doc of the loaded block) is inline. */
+uint32_t postings_next_block(struct postings *pc);
+static inline uint32_t postings_next(struct postings *pc)
+{
+	if (pc->block != UINT32_MAX && pc->i + 1 < pc->n) {
+		pc->i++;
+		return pc->doc = pc->docs[pc->i];
+	}
+	return postings_next_block(pc);
+}
 /* Moves to the first doc >= target (target > current). */
 uint32_t postings_advance(struct postings *pc, uint32_t target);
 static inline uint32_t postings_tf(const struct postings *pc)
