@@ -64,15 +64,6 @@ struct docterms_builder {
 	struct buf body;     /* decompressed body */
 };
 
-static uint32_t key_hash(const uint8_t *k, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ k[i]) * 16777619u;
-	return h;
-}
-
 static int grow(void **p, size_t *cap, size_t need, size_t size)
 {
 	size_t n = *cap ? *cap : 64;

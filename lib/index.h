@@ -44,6 +44,31 @@ enum index_field {
 	FLD_MAX = 27,
 };
 
+/* Hash of a term key, for the in-memory tables (8 bytes at a time). */
+static inline uint32_t key_hash(const uint8_t *k, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+
+	while (n >= 8) {
+		uint64_t v;
+
+		__builtin_memcpy(&v, k, 8);
+		h = (h ^ v) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 29;
+		k += 8;
+		n -= 8;
+	}
+	if (n) {
+		uint64_t v = 0;
+
+		__builtin_memcpy(&v, k, n);
+		h = (h ^ v) * 0x94d049bb133111ebull;
+		h ^= h >> 31;
+	}
+	h *= 0xbf58476d1ce4e5b9ull;
+	return (uint32_t)(h >> 32);
+}
+
 static inline int field_is_text(int f) { return f >= 0 && f < FLD_NTEXT; }
 static inline int field_has_freq(int f) { return f >= 0 && f < 2 * FLD_NTEXT; }
 static inline int field_has_pos(int f) { return field_is_text(f); }

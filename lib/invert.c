@@ -66,6 +66,8 @@ struct inverter {
 	uint8_t *kind, *flags, *norm[FLD_NTEXT];
 	uint64_t sum_len[FLD_NTEXT];
 	uint32_t ndocs, cdocs;
+	struct docterm *dt;     /* the record being added, validated */
+	size_t ndt, cdt;
 };
 
 /* ------------------------------------------------------------------ */
@@ -100,6 +102,16 @@ static uint32_t slice_alloc(struct inverter *iv, uint32_t n)
 static int stream_write(struct inverter *iv, struct stream *s,
 			const uint8_t *d, size_t n)
 {
+	/* the common case: a few bytes that fit the current slice */
+	if (s->len && n <= s->end - s->cur && n <= 16) {
+		uint8_t *p = at(iv, s->cur);
+
+		for (size_t i = 0; i < n; i++)
+			p[i] = d[i];
+		s->cur += (uint32_t)n;
+		s->len += (uint32_t)n;
+		return 0;
+	}
 	while (n) {
 		size_t room;
 
@@ -160,15 +172,6 @@ static void stream_read(const struct inverter *iv, const struct stream *s,
 
 /* ------------------------------------------------------------------ */
 /* terms */
-
-static uint32_t key_hash(const uint8_t *k, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ k[i]) * 16777619u;
-	return h;
-}
 
 static int rehash(struct inverter *iv, size_t nslot)
 {
@@ -251,18 +254,31 @@ static int grow_docs(struct inverter *iv)
 	return 0;
 }
 
-static int validate(const void *terms, size_t len)
+/* Validates a record whole, keeping its terms in iv->dt: nothing is
+ * added unless every term is sound. */
+static int validate(struct inverter *iv, const void *terms, size_t len,
+		    uint32_t lens[FLD_NTEXT])
 {
 	struct docterms_cursor c;
-	struct docterm t;
-	uint32_t lens[FLD_NTEXT];
 	int r;
 
+	iv->ndt = 0;
 	if (docterms_open(&c, terms, len, lens))
 		return -1;
-	while ((r = docterms_next(&c, &t)) == 1)
-		;
-	return r;
+	for (;;) {
+		if (iv->ndt == iv->cdt) {
+			size_t n = iv->cdt ? iv->cdt * 2 : 1024;
+			struct docterm *p = realloc(iv->dt, n * sizeof(*p));
+
+			if (!p)
+				return -2;
+			iv->dt = p;
+			iv->cdt = n;
+		}
+		if ((r = docterms_next(&c, &iv->dt[iv->ndt])) != 1)
+			return r;
+		iv->ndt++;
+	}
 }
 
 static int add_term(struct inverter *iv, uint32_t doc, const uint8_t *norms,
@@ -296,13 +312,13 @@ static int add_term(struct inverter *iv, uint32_t doc, const uint8_t *norms,
 trawl_status inverter_add(struct inverter *iv, const struct doc_meta *m,
 			  const void *terms, size_t len)
 {
-	struct docterms_cursor c;
-	struct docterm t;
-	uint32_t lens[FLD_NTEXT];
+	uint32_t lens[FLD_NTEXT] = { 0 };
 	uint8_t norms[FLD_NTEXT];
 	uint32_t doc = iv->ndocs;
-	int bad = !terms || validate(terms, len);
+	int bad = terms ? validate(iv, terms, len, lens) : -1;
 
+	if (bad == -2)
+		return TRAWL_ERR_NOMEM;
 	if (doc == UINT32_MAX - 1)
 		return TRAWL_ERR_TOO_LARGE;
 	if (doc == iv->cdocs && grow_docs(iv))
@@ -313,9 +329,8 @@ trawl_status inverter_add(struct inverter *iv, const struct doc_meta *m,
 	iv->from[doc] = m->from_addr;
 	iv->kind[doc] = m->kind;
 	iv->flags[doc] = m->flags;
-	memset(lens, 0, sizeof(lens));
-	if (!bad)
-		docterms_open(&c, terms, len, lens);
+	if (bad)
+		memset(lens, 0, sizeof(lens));
 	for (int f = 0; f < FLD_NTEXT; f++) {
 		norms[f] = norm_encode(lens[f]);
 		iv->norm[f][doc] = norms[f];
@@ -324,8 +339,8 @@ trawl_status inverter_add(struct inverter *iv, const struct doc_meta *m,
 	iv->ndocs++;
 	if (bad)
 		return TRAWL_ERR_CORRUPT;
-	while (docterms_next(&c, &t) == 1)
-		if (add_term(iv, doc, norms, &t))
+	for (size_t i = 0; i < iv->ndt; i++)
+		if (add_term(iv, doc, norms, &iv->dt[i]))
 			return TRAWL_ERR_NOMEM;
 	return TRAWL_OK;
 }
@@ -373,6 +388,7 @@ void inverter_free(struct inverter *iv)
 	inverter_reset(iv);
 	free(iv->t);
 	free(iv->slot);
+	free(iv->dt);
 	buf_release(&iv->keys);
 	free(iv->item);
 	free(iv->size);

@@ -748,25 +748,40 @@ static double term_score(struct it *it)
 	return bm25f_final(t->p->idf, sum);
 }
 
+/* The largest part (score.h) a field's block can give: the best of its
+ * impact pairs. */
+static double best_part(const struct bm25_stats *st, int f,
+			const struct block_impacts *bi)
+{
+	double best = 0.0;
+
+	for (int k = 0; k < bi->n; k++) {
+		double v;
+
+		if (!bi->tf[k])
+			continue;
+		v = bm25f_part(st, f, bi->tf[k], bi->norm[k]);
+		if (v > best)
+			best = v;
+	}
+	return best;
+}
+
 static double term_block_max(struct it *it, uint32_t target, uint32_t *upto)
 {
 	struct term_it *t = (struct term_it *)it;
-	uint32_t tf[FLD_NTEXT] = { 0 };
-	uint8_t len[FLD_NTEXT] = { 0 };
+	double sum = 0.0;
 
 	*upto = DOC_END;
 	for (int i = 0; i < t->nf; i++) {
-		uint32_t last, max_tf;
-		uint8_t min_norm;
+		struct block_impacts bi;
 
-		postings_block_impact(t->pc[i], target, &last, &max_tf,
-				      &min_norm);
-		if (last < *upto)
-			*upto = last;
-		tf[t->field[i]] = max_tf;
-		len[t->field[i]] = min_norm;
+		postings_block_impacts(t->pc[i], target, &bi);
+		if (bi.last < *upto)
+			*upto = bi.last;
+		sum += best_part(t->c->stats, t->field[i], &bi);
 	}
-	return bm25f(t->c->stats, t->p->idf, tf, len, t->p->fields);
+	return bm25f_final(t->p->idf, sum);
 }
 
 static double zero_score(struct it *it)
@@ -1072,22 +1087,18 @@ static double phrase_block_max(struct it *it, uint32_t target,
 			       uint32_t *upto)
 {
 	struct phrase_it *ph = (struct phrase_it *)it;
-	uint32_t tf[FLD_NTEXT] = { 0 };
-	uint8_t len[FLD_NTEXT] = { 0 };
+	double sum = 0.0;
 
 	*upto = DOC_END;
 	for (int i = 0; i < ph->npf; i++) {
-		uint32_t last, max_tf;
-		uint8_t min_norm;
+		struct block_impacts bi;
 
-		postings_block_impact(ph->pf[i].pc[0], target, &last, &max_tf,
-				      &min_norm);
-		if (last < *upto)
-			*upto = last;
-		tf[ph->pf[i].field] = max_tf;
-		len[ph->pf[i].field] = min_norm;
+		postings_block_impacts(ph->pf[i].pc[0], target, &bi);
+		if (bi.last < *upto)
+			*upto = bi.last;
+		sum += best_part(ph->c->stats, ph->pf[i].field, &bi);
 	}
-	return bm25f(ph->c->stats, ph->p->idf, tf, len, ph->p->fields);
+	return bm25f_final(ph->p->idf, sum);
 }
 
 static void phrase_release(struct it *it)
@@ -1480,7 +1491,9 @@ static trawl_status run_segment(trawl_searcher *s, const struct pnode *root,
 				bound = it->block_max(it, d, &upto);
 				have_bound = 1;
 			}
-			if (bound < hp->h[0].score) {
+			/* a hair of margin: the bound's rounding may differ
+			 * from the score's by an ulp */
+			if (bound * (1.0 + 1e-9) < hp->h[0].score) {
 				if (!total) {
 					d = upto == DOC_END
 						    ? DOC_END

@@ -29,11 +29,14 @@
  *
  * seg-N.pst, postings.  One list per key, of df documents (segment-local
  * doc numbers, ascending):
- *     skip table: one 20-byte entry per full block of 128 documents:
+ *     skip table: one 32-byte entry per full block of 128 documents:
  *       u32 last doc, u32 offset of the block from the list's start, u32
  *       offset of the positions after the block (of the next block's
- *       first doc) from the list's first positions,
- *       u32 max tf in the block, u8 min norm in the block, 3 zero bytes
+ *       first doc) from the list's first positions, then the block's
+ *       impacts: u8 norm[4], u32 tf[4] - pairs such that every document
+ *       of the block has a tf no larger and a norm no smaller than one
+ *       of them (the block's Pareto frontier of (tf, norm), cut down to
+ *       4 corners; unused pairs have tf 0)
  *     full blocks: u8 width w, [u8 width w2 when the field has
  *       frequencies], 128 doc gaps bit-packed in w bits (codec.h), [128
  *       (tf - 1) in w2 bits]
@@ -701,8 +704,8 @@ int postings_positions(struct postings *pc, uint32_t *out)
 	return 0;
 }
 
-void postings_block_impact(struct postings *pc, uint32_t d, uint32_t *last,
-			   uint32_t *max_tf, uint8_t *min_norm)
+void postings_block_impacts(struct postings *pc, uint32_t d,
+			    struct block_impacts *bi)
 {
 	uint32_t lo = 0, hi = pc->nfull;
 
@@ -717,12 +720,16 @@ void postings_block_impact(struct postings *pc, uint32_t d, uint32_t *last,
 	if (lo < pc->nfull) {
 		const uint8_t *e = pc->skip + (size_t)lo * SEG_SKIP_ENTRY;
 
-		*last = wire_get_u32(e);
-		*max_tf = wire_get_u32(e + 12);
-		*min_norm = e[16];
+		bi->last = wire_get_u32(e);
+		bi->n = SEG_IMPACTS;
+		for (int k = 0; k < SEG_IMPACTS; k++) {
+			bi->norm[k] = e[12 + k];
+			bi->tf[k] = wire_get_u32(e + 16 + 4 * k);
+		}
 	} else {
-		*last = DOC_END;
-		*max_tf = pc->ti.max_tf;
-		*min_norm = pc->ti.min_norm;
+		bi->last = DOC_END;
+		bi->n = 1;
+		bi->tf[0] = pc->ti.max_tf;
+		bi->norm[0] = pc->ti.min_norm;
 	}
 }

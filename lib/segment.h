@@ -16,7 +16,8 @@
 #define SEG_FORMAT_VERSION 1u
 #define SEG_BLOCK 128
 #define SEG_DICT_BLOCK 32     /* terms per dictionary block */
-#define SEG_SKIP_ENTRY 20     /* bytes of one skip entry */
+#define SEG_IMPACTS 4         /* (tf, norm) pairs per skip entry */
+#define SEG_SKIP_ENTRY 32     /* bytes of one skip entry */
 #define SEG_HEADER 24
 #define SEG_FOOTER 16
 #define DOC_END UINT32_MAX
@@ -239,9 +240,17 @@ static inline uint32_t postings_tf(const struct postings *pc)
 }
 /* Decodes the current doc's positions into out (room for tf). 0 or -1. */
 int postings_positions(struct postings *pc, uint32_t *out);
-/* Block-max data of the block holding doc d (>= current): the last doc of
- * that block, its max tf and min norm.  For the tail, the list's. */
-void postings_block_impact(struct postings *pc, uint32_t d, uint32_t *last,
-			   uint32_t *max_tf, uint8_t *min_norm);
+/* Block-max data of the block holding doc d: its last doc, and (tf,
+ * norm) pairs such that every doc of the block has a tf no larger and a
+ * norm no smaller than one of them.  For the tail: the list's max tf and
+ * min norm, last = DOC_END. */
+struct block_impacts {
+	uint32_t last;
+	int n;
+	uint32_t tf[SEG_IMPACTS];
+	uint8_t norm[SEG_IMPACTS];
+};
+void postings_block_impacts(struct postings *pc, uint32_t d,
+			    struct block_impacts *bi);
 
 #endif

@@ -204,6 +204,47 @@ static void gaps(const uint32_t *d, uint32_t b, uint32_t *v)
 		       (i || b ? 1 : 0);
 }
 
+/*
+ * A block's impacts: the Pareto frontier of its (tf, norm) pairs (a doc
+ * with a larger tf and a smaller norm scores higher, whatever the
+ * statistics), then, if longer than SEG_IMPACTS, cut into SEG_IMPACTS
+ * consecutive groups each replaced by its corner (the group's largest tf
+ * with its smallest norm), which still bounds every doc.  Norms are
+ * bytes: the largest tf per norm, then one pass in norm order.
+ */
+static void block_impacts(const uint32_t *tf, const uint32_t *docs,
+			  const uint8_t *norms, uint32_t out_tf[SEG_IMPACTS],
+			  uint8_t out_norm[SEG_IMPACTS])
+{
+	uint32_t best[256] = { 0 }, ftf[SEG_BLOCK];
+	uint8_t fnorm[SEG_BLOCK];
+	size_t nf = 0;
+
+	for (int i = 0; i < SEG_BLOCK; i++) {
+		uint8_t n = norms[docs[i]];
+
+		if (tf[i] > best[n])
+			best[n] = tf[i];
+	}
+	for (int n = 0; n < 256; n++) {
+		if (best[n] && (!nf || best[n] > ftf[nf - 1])) {
+			ftf[nf] = best[n];
+			fnorm[nf++] = (uint8_t)n;
+		}
+	}
+	memset(out_tf, 0, SEG_IMPACTS * sizeof(*out_tf));
+	memset(out_norm, 0, SEG_IMPACTS);
+	for (int g = 0; g < SEG_IMPACTS; g++) {
+		size_t a = nf * (size_t)g / SEG_IMPACTS;
+		size_t b = nf * (size_t)(g + 1) / SEG_IMPACTS;
+
+		if (a == b)
+			continue;
+		out_norm[g] = fnorm[a];   /* smallest norm of the group */
+		out_tf[g] = ftf[b - 1];   /* largest tf of the group */
+	}
+}
+
 static void write_skip(struct seg_writer *w, int field, uint32_t df,
 		       const uint32_t *docs, const uint32_t *tfs,
 		       const uint8_t *pos, size_t pos_len)
@@ -218,14 +259,16 @@ static void write_skip(struct seg_writer *w, int field, uint32_t df,
 	for (uint32_t b = 0; b < nfull; b++) {
 		const uint32_t *d = docs + b * SEG_BLOCK;
 		const uint32_t *tf = tfs + b * SEG_BLOCK;
-		uint32_t max_tf = 0, dbits, tbits = 0;
-		uint8_t min_norm = 255;
+		uint32_t imp_tf[SEG_IMPACTS], dbits, tbits = 0;
+		uint8_t imp_norm[SEG_IMPACTS];
 
-		for (int i = 0; i < SEG_BLOCK; i++) {
-			if (tf[i] > max_tf)
-				max_tf = tf[i];
-			if (freq && norms[d[i]] < min_norm)
-				min_norm = norms[d[i]];
+		if (freq) {
+			block_impacts(tf, d, norms, imp_tf, imp_norm);
+		} else {
+			memset(imp_tf, 0, sizeof(imp_tf));
+			memset(imp_norm, 0, sizeof(imp_norm));
+			imp_tf[0] = 1;
+			imp_norm[0] = 255;
 		}
 		gaps(d, b, v);
 		dbits = bits_needed(v, SEG_BLOCK);
@@ -242,9 +285,9 @@ static void write_skip(struct seg_writer *w, int field, uint32_t df,
 		out_u32(po, d[SEG_BLOCK - 1]);
 		out_u32(po, doc_off);
 		out_u32(po, pos_off); /* where the next block's start */
-		out_u32(po, max_tf);
-		out_u8(po, min_norm);
-		out_put(po, "\0\0\0", 3);
+		out_put(po, imp_norm, SEG_IMPACTS);
+		for (int k = 0; k < SEG_IMPACTS; k++)
+			out_u32(po, imp_tf[k]);
 		doc_off += 1 + freq + dbits * 16 + tbits * 16;
 	}
 }
