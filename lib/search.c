@@ -951,6 +951,7 @@ struct phrase_it {
 	uint32_t *pos;        /* positions of every term, concatenated */
 	size_t cpos;
 	uint32_t *start, *cnt;
+	size_t *at;           /* per term: where the match scan stands */
 };
 
 /* Phrase frequency in the doc all of pf's cursors stand on: the number of
@@ -980,9 +981,8 @@ static uint32_t phrase_freq(struct phrase_it *ph, struct phrase_field *pf)
 			return 0;
 		total += ph->cnt[i];
 	}
-	at = calloc(n, sizeof(*at));
-	if (!at)
-		return 0;
+	at = ph->at;
+	memset(at, 0, n * sizeof(*at));
 	for (uint32_t k = 0; k < ph->cnt[0]; k++) {
 		uint32_t p0 = ph->pos[ph->start[0] + k], prev = p0;
 		size_t i;
@@ -999,7 +999,6 @@ static uint32_t phrase_freq(struct phrase_it *ph, struct phrase_field *pf)
 		if (i == n)
 			freq++;
 	}
-	free(at);
 	return freq;
 }
 
@@ -1111,6 +1110,7 @@ static void phrase_release(struct it *it)
 	free(ph->pos);
 	free(ph->start);
 	free(ph->cnt);
+	free(ph->at);
 	free(ph);
 }
 
@@ -1121,7 +1121,8 @@ static struct it *phrase_open(struct ctx *c, const struct pnode *p)
 
 	if (!ph || !(ph->pf = calloc(FLD_NTEXT, sizeof(*ph->pf))) ||
 	    !(ph->start = calloc(p->nterms, sizeof(uint32_t))) ||
-	    !(ph->cnt = calloc(p->nterms, sizeof(uint32_t))))
+	    !(ph->cnt = calloc(p->nterms, sizeof(uint32_t))) ||
+	    !(ph->at = calloc(p->nterms, sizeof(size_t))))
 		goto nomem;
 	ph->c = c;
 	ph->p = p;

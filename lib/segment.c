@@ -682,21 +682,28 @@ int postings_positions(struct postings *pc, uint32_t *out)
 		pc->pos_cur = pc->pos_block;
 		pc->pos_i = 0;
 	}
+	/* skip the docs before: count varint ends (bytes below 0x80) */
 	while (pc->pos_i < pc->i) {
-		for (uint32_t k = 0; k < pc->tfs[pc->pos_i]; k++) {
-			uint32_t v;
+		const uint8_t *p = pc->pos_cur;
 
-			if (varint_get32(&pc->pos_cur, end, &v))
+		for (uint32_t k = pc->tfs[pc->pos_i]; k;) {
+			if (p >= end)
 				return corrupt(pc);
+			k -= !(*p++ & 0x80);
 		}
+		pc->pos_cur = p;
 		pc->pos_i++;
 	}
 	q = pc->pos_cur;
 	for (uint32_t k = 0; k < pc->tfs[pc->i]; k++) {
 		uint32_t v;
 
-		if (varint_get32(&q, end, &v) || v > UINT32_MAX - prev ||
-		    (k && v == 0))
+		if (q < end && !(*q & 0x80)) {
+			v = *q++; /* the common case: one byte */
+		} else if (varint_get32(&q, end, &v)) {
+			return corrupt(pc);
+		}
+		if (v > UINT32_MAX - prev || (k && v == 0))
 			return corrupt(pc);
 		prev += v;
 		out[k] = prev;
