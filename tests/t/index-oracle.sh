@@ -13,6 +13,10 @@
 #  2. the first 3,000 files of the Enron corpus ingested with --batch 180,
 #     which leaves several segments: one merged from ten batches, and the
 #     batches after it (ten batches of 300 would merge into one);
+#  2b. that archive after `remove --keep-index` of 25 emails: deleted
+#     documents that still count in the statistics (the model is the
+#     archive before the removal, told which items went);
+#  2c. then after `trawl optimize`: one segment, deletions gone;
 #  3. the same files in one batch: one segment.
 # TRAWL_ORACLE_SEED=N runs other queries (the default seeds are fixed).
 . "$(dirname "$0")/lib.sh"
@@ -119,6 +123,31 @@ oracle many "$TMP/many" "$((SEED + 1))" "$nmany"
 ok "the slice in batches is several segments (got ${segments:-?})" \
 	test "${segments:-0}" -ge 3
 lap oracle-many
+
+# 2b. many segments with deletions: items removed with --keep-index stay
+# in their segments, marked deleted, and still count in the statistics;
+# the model is the archive before the removal, told which items went.
+cp -a "$TMP/many" "$TMP/deleted"
+del_ids=$(python3 -c 'import sqlite3,sys
+c=sqlite3.connect(sys.argv[1])
+ids=[r[0] for r in c.execute("select id from items where parent is null and kind = 1 order by id")]
+print(" ".join(str(i) for i in ids[::97][:25]))' "$TMP/deleted/trawl.db")
+"$TRAWL" -A "$TMP/deleted" remove --keep-index --reason "oracle test" \
+	$del_ids 2>/dev/null
+is "$?" 0 "trawl remove --keep-index of 25 emails across the segments"
+nd=$(python3 -c 'import sqlite3,sys
+print(sqlite3.connect(sys.argv[1]).execute("select sum(ndeleted) from segments").fetchone()[0])' "$TMP/deleted/trawl.db")
+ok "their documents are marked deleted ($nd)" test "${nd:-0}" -ge 25
+oracle deleted "$TMP/deleted" "$((SEED + 3))" "$((nmany / 2))" "$TMP/many"
+lap oracle-deleted
+
+# 2c. after merging all of it: the deleted documents are gone, from the
+# statistics too, and the model is the archive as it now is.
+"$TRAWL" -A "$TMP/deleted" optimize
+is "$?" 0 "optimize merges the segments, dropping deleted documents"
+oracle merged "$TMP/deleted" "$((SEED + 4))" "$none"
+is "$segments" 1 "after optimize, one segment"
+lap oracle-merged
 
 ingest "the slice in one batch" -A "$TMP/one" --batch 100000 "$TMP/maildir"
 lap ingest-one

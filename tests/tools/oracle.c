@@ -215,6 +215,7 @@ struct doc {
 	int64_t item, date;
 	uint64_t size;
 	int kind;
+	int deleted;        /* removed from the archive, still in the index */
 	struct dfield f[FLD_NTEXT];
 	uint32_t *kw;       /* ids in oracle.kws: field byte + value */
 	size_t nkw;
@@ -1762,8 +1763,11 @@ static trawl_hit *model_hits(struct oracle *o, const struct mq *q,
 
 	*n = 0;
 	for (size_t i = 0; i < o->ndocs; i++) {
-		struct res r = eval(o, q, i);
+		struct res r;
 
+		if (o->docs[i].deleted)
+			continue;
+		r = eval(o, q, i);
 		if (r.match)
 			h[(*n)++] = (trawl_hit){ (uint64_t)o->docs[i].item,
 						 r.score, o->docs[i].date };
@@ -1887,6 +1891,55 @@ static void print_counts(const struct counts *c, unsigned nq)
 	       c->prefix_s, c->slowest_s, c->slowest_q);
 }
 
+static int64_t count_segments(const char *archive)
+{
+	char path[4096];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int64_t n = -1;
+
+	snprintf(path, sizeof(path), "%s/trawl.db", archive);
+	if (!sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) &&
+	    !sqlite3_prepare_v2(db, "SELECT count(*) FROM segments", -1, &q,
+				NULL) &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+/* With a model from an earlier copy of the archive: its items that the
+ * archive no longer has were removed with --keep-index.  They still count
+ * in the statistics (until a merge) but match nothing.  Returns how many,
+ * or -1. */
+static long mark_removed(struct oracle *o, const char *archive)
+{
+	char path[4096];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	long n = 0;
+
+	snprintf(path, sizeof(path), "%s/trawl.db", archive);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ||
+	    sqlite3_prepare_v2(db, "SELECT 1 FROM items WHERE id = ?", -1, &q,
+			       NULL)) {
+		sqlite3_close(db);
+		return -1;
+	}
+	for (size_t i = 0; i < o->ndocs; i++) {
+		sqlite3_bind_int64(q, 1, o->docs[i].item);
+		if (sqlite3_step(q) != SQLITE_ROW) {
+			o->docs[i].deleted = 1;
+			n++;
+		}
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	struct oracle o = { 0 };
@@ -1899,13 +1952,27 @@ int main(int argc, char **argv)
 	trawl_status st;
 	clock_t t0 = clock();
 
-	if (argc != 4 || parse_u64(argv[2], &seed) || parse_u64(argv[3], &nq)) {
-		fprintf(stderr, "usage: oracle ARCHIVE SEED NQUERIES\n");
+	if ((argc != 4 && argc != 5) || parse_u64(argv[2], &seed) ||
+	    parse_u64(argv[3], &nq)) {
+		fprintf(stderr, "usage: oracle ARCHIVE SEED NQUERIES "
+			"[MODEL_ARCHIVE]\n");
 		return 2;
 	}
-	if (!(o.an = analyzer_new()) || model_load(&o, argv[1], &nsegs)) {
-		ok(0, "the model is built from %s/trawl.db", argv[1]);
+	if (!(o.an = analyzer_new()) ||
+	    model_load(&o, argc == 5 ? argv[4] : argv[1], &nsegs)) {
+		ok(0, "the model is built from %s/trawl.db",
+		   argc == 5 ? argv[4] : argv[1]);
 		goto out;
+	}
+	if (argc == 5) {
+		long removed = mark_removed(&o, argv[1]);
+
+		if (!ok(removed > 0, "the model knows %ld items removed since "
+			"(deleted in the index, counted in its statistics)",
+			removed))
+			goto out;
+		/* the live archive's segment count */
+		nsegs = count_segments(argv[1]);
 	}
 	printf("# model: %zu documents, %zu terms, %zu keyword values, "
 	       "%" PRId64 " segments, built in %.2f s\n", o.ndocs, o.terms.n,
