@@ -306,7 +306,8 @@ static trawl_status match_items(struct check *c, uint64_t *items, size_t n,
 	trawl_status st;
 	size_t i = 0;
 
-	qsort(items, n, sizeof(*items), cmp_u64);
+	if (n)
+		qsort(items, n, sizeof(*items), cmp_u64);
 	for (size_t k = 1; k < n; k++)
 		if (items[k] == items[k - 1])
 			problem(c, "index: item %llu is in two segments",

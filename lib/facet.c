@@ -235,7 +235,8 @@ static void count_domains(struct fctx *c, const int *fields, int nf)
 		if (w.live < 0)
 			c->oom = -1;
 	}
-	qsort(refs, n, sizeof(*refs), cmp_ref);
+	if (n)
+		qsort(refs, n, sizeof(*refs), cmp_ref);
 	for (size_t i = 0; i < n && !c->oom;) {
 		size_t j = i;
 		uint64_t k = 0;
