@@ -12,6 +12,7 @@
  * the chosen order are kept in a heap.
  */
 #include <fcntl.h>
+#include <math.h>
 #include <glib.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,6 +33,9 @@
 struct trawl_searcher {
 	trawl_archive *a;
 	int dirfd;
+	double *acc;    /* run_term's accumulators and marks, reused */
+	uint64_t *mark;
+	size_t cacc;
 	struct threadmap threads; /* item -> thread, as of the last commit */
 	struct segment *segs;
 	uint8_t **del;  /* per segment: deletion bitmap, or NULL */
@@ -294,6 +298,8 @@ void trawl_searcher_close(trawl_searcher *s)
 		return;
 	close_segments(s);
 	threadmap_close(&s->threads);
+	free(s->acc);
+	free(s->mark);
 	if (s->dirfd >= 0)
 		close(s->dirfd);
 	buf_release(&s->err);
@@ -1535,6 +1541,137 @@ out:
 	return finish_ctx(s, &c, seg, st);
 }
 
+/*
+ * A query of one term, term at a time: each field's postings in turn add
+ * their part (score.h) into a per-document accumulator, then the touched
+ * documents are scored and ranked in one pass.  Fields go in field order,
+ * so each accumulator sums its parts exactly as bm25f does; no cursor
+ * juggling, no per-document calls.  This is the common-word case, where
+ * saturation leaves block-max pruning little to skip.
+ */
+static trawl_status run_term(trawl_searcher *s, const struct pnode *p,
+			     const struct segment *seg, const uint8_t *del,
+			     struct heap *hp, uint64_t *total)
+{
+	size_t words = seg->ndocs / 64 + 1;
+	uint8_t key[DOCTERMS_MAX_KEY];
+	int scored = hp->sort == TRAWL_SORT_RELEVANCE && hp->k;
+	uint64_t *mark;
+	double *acc;
+
+	if (s->cacc < seg->ndocs + 1) {
+		double *a = realloc(s->acc, (seg->ndocs + 1) * sizeof(*a));
+		uint64_t *m = a ? realloc(s->mark, words * sizeof(*m)) : NULL;
+
+		if (a)
+			s->acc = a;
+		if (m)
+			s->mark = m;
+		if (!a || !m)
+			return sfail(s, TRAWL_ERR_NOMEM, "out of memory");
+		s->cacc = seg->ndocs + 1;
+	}
+	acc = s->acc;
+	mark = s->mark;
+	memset(mark, 0, words * sizeof(*mark));
+	memcpy(key, p->key, p->klen);
+	for (int f = 0; f < FLD_NTEXT; f++) {
+		const uint8_t *norms = seg->col[COL_NORM0 + f];
+		const double *k = s->stats.k[f];
+		struct term_info ti;
+		struct postings pc;
+		int r;
+
+		if (!(p->fields & (1u << f)))
+			continue;
+		key[0] = (uint8_t)(f + (p->stem ? FLD_STEM : 0));
+		if ((r = segment_lookup(seg, key, p->klen, &ti)) < 0)
+			return sfail(s, TRAWL_ERR_CORRUPT, "index segment %llu: "
+				     "corrupt dictionary",
+				     (unsigned long long)seg->id);
+		if (!r)
+			continue;
+		postings_init(&pc, seg, key[0], &ti);
+		/* a block at a time, from the cursor's arrays */
+		for (uint32_t d = postings_next(&pc); d != DOC_END;
+		     d = postings_next(&pc)) {
+			const uint32_t *docs = pc.docs, *tfs = pc.tfs;
+			uint32_t n = pc.n;
+
+			if (!hp->k) {
+				/* a count: which documents, nothing more */
+				for (uint32_t i = pc.i; i < n; i++)
+					mark[docs[i] >> 6] |= (uint64_t)1
+							      << (docs[i] & 63);
+				pc.i = n - 1;
+				continue;
+			}
+			for (uint32_t i = pc.i; i < n; i++) {
+				uint32_t x = docs[i];
+				double part = (double)tfs[i] * k[norms[x]];
+				uint64_t bit = (uint64_t)1 << (x & 63);
+
+				if (mark[x >> 6] & bit) {
+					acc[x] += part;
+				} else {
+					acc[x] = part;
+					mark[x >> 6] |= bit;
+				}
+			}
+			pc.i = n - 1;
+		}
+		if (pc.corrupt)
+			return sfail(s, TRAWL_ERR_CORRUPT, "index segment %llu: "
+				     "corrupt postings",
+				     (unsigned long long)seg->id);
+	}
+	double c = p->idf * (BM25_K1 + 1.0), t_min = -1.0, theta = -1.0;
+
+	for (size_t w = 0; w < words; w++) {
+		uint64_t m = mark[w];
+
+		if (!hp->k && !del) {
+			if (total)
+				*total += (uint64_t)__builtin_popcountll(m);
+			continue;
+		}
+		while (m) {
+			uint32_t d = (uint32_t)(w * 64) +
+				     (uint32_t)__builtin_ctzll(m);
+			trawl_hit h;
+
+			m &= m - 1;
+			if (del && (del[d >> 3] >> (d & 7)) & 1)
+				continue;
+			if (total)
+				(*total)++;
+			if (!hp->k)
+				continue;
+			/* the accumulator a score needs to beat the heap's
+			 * worst (final is increasing; 1e-9 margin for
+			 * rounding): most documents stop here */
+			if (scored && hp->n == hp->k) {
+				if (hp->h[0].score != theta) {
+					theta = hp->h[0].score;
+					t_min = theta < c ? theta * BM25_K1 /
+								    (c - theta) *
+								    (1.0 - 1e-9)
+							  : INFINITY;
+				}
+				if (acc[d] < t_min)
+					continue;
+			}
+			h.score = scored ? bm25f_final(p->idf, acc[d]) : 0.0;
+			if (scored && hp->n == hp->k && h.score < hp->h[0].score)
+				continue;
+			h.item = seg_item(seg, d);
+			h.date = seg_date(seg, d);
+			heap_push(hp, &h);
+		}
+	}
+	return TRAWL_OK;
+}
+
 trawl_status trawl_search(trawl_searcher *s, const trawl_query *q,
 			  trawl_sort sort, size_t offset, size_t limit,
 			  trawl_hit *hits, size_t *nhits, uint64_t *total)
@@ -1560,7 +1697,11 @@ trawl_status trawl_search(trawl_searcher *s, const trawl_query *q,
 		return sfail(s, TRAWL_ERR_NOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < s->nsegs && !st; i++)
-		st = run_segment(s, root, &s->segs[i], s->del[i], &hp, total);
+		st = root->type == Q_TERM
+			     ? run_term(s, root, &s->segs[i], s->del[i], &hp,
+					total)
+			     : run_segment(s, root, &s->segs[i], s->del[i],
+					   &hp, total);
 	if (!st && hp.n > offset) {
 		qsort_r(hp.h, hp.n, sizeof(*hp.h), cmp_hits, &hp);
 		*nhits = hp.n - offset;
