@@ -315,6 +315,10 @@ struct pnode {
 	int stem;
 	uint8_t key[DOCTERMS_MAX_KEY]; /* TERM, KEYWORD: [field] + text */
 	size_t klen;
+	/* TERM: what the dictionaries said, per segment and field (looked
+	 * up once, for the statistics, and used again to open cursors) */
+	struct term_info *tis;
+	uint8_t *have;         /* 1 found, 0 absent */
 	double idf;            /* TERM: its idf; PHRASE: the sum */
 	uint8_t **pkeys;       /* PHRASE: [0] + term, per term */
 	size_t *pklens, nterms;
@@ -336,6 +340,8 @@ static void pnode_free(struct pnode *p)
 {
 	if (!p)
 		return;
+	free(p->tis);
+	free(p->have);
 	for (size_t i = 0; i < p->nterms; i++)
 		free(p->pkeys[i]);
 	free(p->pkeys);
@@ -379,6 +385,47 @@ static uint64_t term_df(struct prep *pr, uint8_t *key, size_t klen,
 			continue;
 		key[0] = (uint8_t)(f + (stem ? FLD_STEM : 0));
 		df = doc_freq(pr, key, klen);
+		if (df > best)
+			best = df;
+	}
+	return best;
+}
+
+/* term_df for a TERM node, keeping each segment's answer in p. */
+static uint64_t term_df_cached(struct prep *pr, struct pnode *p)
+{
+	size_t nsegs = pr->s->nsegs;
+	uint64_t best = 0;
+	uint8_t key[DOCTERMS_MAX_KEY];
+
+	p->tis = calloc(nsegs * FLD_NTEXT + 1, sizeof(*p->tis));
+	p->have = calloc(nsegs * FLD_NTEXT + 1, 1);
+	if (!p->tis || !p->have) {
+		pr->st = sfail(pr->s, TRAWL_ERR_NOMEM, "out of memory");
+		return 0;
+	}
+	memcpy(key, p->key, p->klen);
+	for (int f = 0; f < FLD_NTEXT; f++) {
+		uint64_t df = 0;
+
+		if (!(p->fields & (1u << f)))
+			continue;
+		key[0] = (uint8_t)(f + (p->stem ? FLD_STEM : 0));
+		for (size_t i = 0; i < nsegs; i++) {
+			struct term_info *ti = &p->tis[i * FLD_NTEXT + f];
+			int r = segment_lookup(&pr->s->segs[i], key, p->klen,
+					       ti);
+
+			if (r < 0)
+				pr->st = sfail(pr->s, TRAWL_ERR_CORRUPT,
+					       "index segment %llu: corrupt "
+					       "dictionary",
+					       (unsigned long long)
+						       pr->s->segs[i].id);
+			else if (r)
+				df += ti->df;
+			p->have[i * FLD_NTEXT + f] = r > 0;
+		}
 		if (df > best)
 			best = df;
 	}
@@ -570,9 +617,7 @@ static struct pnode *prepare(struct prep *pr, const trawl_query *q, int depth)
 		n = strlen(q->text);
 		memcpy(p->key + 1, q->text, n);
 		p->klen = n + 1;
-		p->idf = bm25_idf(&pr->s->stats,
-				  term_df(pr, p->key, p->klen, q->fields,
-					  q->stem));
+		p->idf = bm25_idf(&pr->s->stats, term_df_cached(pr, p));
 		break;
 	case Q_KEYWORD:
 		n = strlen(q->text);
@@ -626,6 +671,7 @@ nomem:
 
 struct ctx {
 	const struct segment *seg;
+	size_t segi;            /* its index in the searcher */
 	const struct bm25_stats *stats;
 	const struct threadmap *threads;
 	struct postings **all; /* every postings cursor, for corruption */
@@ -681,6 +727,33 @@ static struct postings *open_postings(struct ctx *c, const uint8_t *key,
 		return NULL;
 	}
 	postings_init(pc, c->seg, key[0], &ti);
+	postings_next(pc);
+	c->all[c->nall++] = pc;
+	return pc;
+}
+
+/* A cursor on a list the preparation looked up already. */
+static struct postings *open_cached(struct ctx *c, int field,
+				    const struct term_info *ti)
+{
+	struct postings *pc;
+
+	if (c->nall == c->call) {
+		size_t n = c->call ? c->call * 2 : 16;
+		struct postings **p = realloc(c->all, n * sizeof(*p));
+
+		if (!p) {
+			c->nomem = 1;
+			return NULL;
+		}
+		c->all = p;
+		c->call = n;
+	}
+	if (!(pc = malloc(sizeof(*pc)))) {
+		c->nomem = 1;
+		return NULL;
+	}
+	postings_init(pc, c->seg, field, ti);
 	postings_next(pc);
 	c->all[c->nall++] = pc;
 	return pc;
@@ -817,7 +890,9 @@ static struct it *term_open(struct ctx *c, const struct pnode *p)
 		if (!(p->fields & (1u << f)))
 			continue;
 		key[0] = (uint8_t)(f + (p->stem ? FLD_STEM : 0));
-		if (!(pc = open_postings(c, key, p->klen)))
+		if (!p->have[c->segi * FLD_NTEXT + f] ||
+		    !(pc = open_cached(c, key[0],
+				       &p->tis[c->segi * FLD_NTEXT + f])))
 			continue;
 		t->field[t->nf] = f;
 		t->pc[t->nf++] = pc;
@@ -1477,8 +1552,8 @@ static trawl_status run_segment(trawl_searcher *s, const struct pnode *root,
 				const struct segment *seg, const uint8_t *del,
 				struct heap *hp, uint64_t *total)
 {
-	struct ctx c = { .seg = seg, .stats = &s->stats,
-			 .threads = &s->threads };
+	struct ctx c = { .seg = seg, .segi = (size_t)(seg - s->segs),
+			 .stats = &s->stats, .threads = &s->threads };
 	struct it *it = it_open(&c, root);
 	trawl_status st = TRAWL_OK;
 	int scored = hp->sort == TRAWL_SORT_RELEVANCE && hp->k;
@@ -1585,12 +1660,10 @@ static trawl_status run_term(trawl_searcher *s, const struct pnode *p,
 		if (!(p->fields & (1u << f)))
 			continue;
 		key[0] = (uint8_t)(f + (p->stem ? FLD_STEM : 0));
-		if ((r = segment_lookup(seg, key, p->klen, &ti)) < 0)
-			return sfail(s, TRAWL_ERR_CORRUPT, "index segment %llu: "
-				     "corrupt dictionary",
-				     (unsigned long long)seg->id);
+		r = p->have[(size_t)(seg - s->segs) * FLD_NTEXT + f];
 		if (!r)
 			continue;
+		ti = p->tis[(size_t)(seg - s->segs) * FLD_NTEXT + f];
 		postings_init(&pc, seg, key[0], &ti);
 		/* a block at a time, from the cursor's arrays */
 		for (uint32_t d = postings_next(&pc); d != DOC_END;
@@ -1737,8 +1810,8 @@ trawl_status searcher_match_bits(trawl_searcher *s, const trawl_query *q,
 	for (size_t i = 0; i < s->nsegs && !st; i++) {
 		const struct segment *seg = &s->segs[i];
 		const uint8_t *del = s->del[i];
-		struct ctx c = { .seg = seg, .stats = &s->stats,
-			 .threads = &s->threads };
+		struct ctx c = { .seg = seg, .segi = (size_t)(seg - s->segs),
+			 .stats = &s->stats, .threads = &s->threads };
 		uint64_t *b = calloc(seg->ndocs / 64 + 1, sizeof(*b));
 		struct it *it = b ? it_open(&c, root) : NULL;
 
