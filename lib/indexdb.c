@@ -97,6 +97,27 @@ static void unlink_segment(int dirfd, uint64_t id)
 	}
 }
 
+trawl_status index_record_segment(trawl_archive *a, const struct seg_info *si)
+{
+	sqlite3_stmt *q = NULL;
+	trawl_status st;
+
+	if ((st = db_prepare(a, "INSERT INTO segments(id, ndocs, min_item, "
+			     "max_item, bytes, created) VALUES(?, ?, ?, ?, ?, "
+			     "?)", &q)))
+		return st;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)si->id);
+	sqlite3_bind_int64(q, 2, si->ndocs);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)si->min_item);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)si->max_item);
+	sqlite3_bind_int64(q, 5, (sqlite3_int64)si->bytes);
+	sqlite3_bind_int64(q, 6, (sqlite3_int64)time(NULL));
+	if (sqlite3_step(q) != SQLITE_DONE)
+		st = archive_db_fail(a, "recording a segment");
+	sqlite3_finalize(q);
+	return st;
+}
+
 /* Swaps rows old[0..n) for the new segment (none when it is empty). */
 static trawl_status commit_merge(trawl_archive *a, const struct merge_cand *old,
 				 size_t n, const struct seg_info *si,
@@ -117,21 +138,8 @@ static trawl_status commit_merge(trawl_archive *a, const struct merge_cand *old,
 	}
 	sqlite3_finalize(q);
 	q = NULL;
-	if (!st && si->ndocs) {
-		if ((st = db_prepare(a, "INSERT INTO segments(id, ndocs, "
-				     "min_item, max_item, bytes, created) "
-				     "VALUES(?, ?, ?, ?, ?, ?)", &q)))
-			goto fail;
-		sqlite3_bind_int64(q, 1, (sqlite3_int64)si->id);
-		sqlite3_bind_int64(q, 2, si->ndocs);
-		sqlite3_bind_int64(q, 3, (sqlite3_int64)si->min_item);
-		sqlite3_bind_int64(q, 4, (sqlite3_int64)si->max_item);
-		sqlite3_bind_int64(q, 5, (sqlite3_int64)si->bytes);
-		sqlite3_bind_int64(q, 6, (sqlite3_int64)time(NULL));
-		if (sqlite3_step(q) != SQLITE_DONE)
-			st = archive_db_fail(a, "recording a merged segment");
-		sqlite3_finalize(q);
-	}
+	if (!st && si->ndocs)
+		st = index_record_segment(a, si);
 	if (!st)
 		st = db_set_meta_int(a, "next_segment", next_segment);
 	if (!st)

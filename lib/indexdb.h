@@ -25,12 +25,16 @@ enum index_merge_mode {
 trawl_status index_merge(trawl_archive *a, int dirfd, int mode,
 			 const struct index_hooks *h);
 
+/* Records segment si as live (a row of `segments`), in the caller's
+ * transaction. */
+struct seg_info;
+trawl_status index_record_segment(trawl_archive *a, const struct seg_info *si);
+
 /*
  * Builds the documents of items ids[0..n) from trawl.db (as reindex
  * does) into a new segment `segment_id` (written and fsynced; the caller
  * records it).  info->ndocs is 0 when none of them exists.
  */
-struct seg_info;
 trawl_status reindex_items(trawl_archive *a, const int64_t *ids, size_t n,
 			   int64_t segment_id, struct seg_info *info);
 

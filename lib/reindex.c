@@ -35,7 +35,7 @@ struct rx {
 	struct buf body, terms;
 	int dirfd;
 	int64_t next_segment;
-	uint64_t *new_ids;
+	struct seg_info *news;  /* the segments written, to publish */
 	size_t nnew;
 	/* one item's values, reused */
 	int *roles;
@@ -262,20 +262,20 @@ static trawl_status flush(struct rx *x)
 {
 	struct seg_info si;
 	char err[512];
-	uint64_t *p;
+	struct seg_info *p;
 	trawl_status st;
 
 	if (!inverter_docs(x->inv))
 		return TRAWL_OK;
-	p = realloc(x->new_ids, (x->nnew + 1) * sizeof(*p));
+	p = realloc(x->news, (x->nnew + 1) * sizeof(*p));
 	if (!p)
 		return archive_fail(x->a, TRAWL_ERR_NOMEM, "out of memory");
-	x->new_ids = p;
+	x->news = p;
 	st = inverter_flush(x->inv, x->dirfd, (uint64_t)x->next_segment, &si,
 			    err, sizeof(err));
 	if (st)
 		return archive_fail(x->a, st, "%s: %s", x->a->indexdir, err);
-	x->new_ids[x->nnew++] = si.id;
+	x->news[x->nnew++] = si;
 	x->next_segment++;
 	return TRAWL_OK;
 }
@@ -283,40 +283,12 @@ static trawl_status flush(struct rx *x)
 /* Replaces the live segments with the new ones, in one transaction. */
 static trawl_status publish(struct rx *x)
 {
-	sqlite3_stmt *q = NULL;
 	trawl_status st;
 
 	if ((st = db_exec(x->a, "BEGIN IMMEDIATE; DELETE FROM segments")))
 		return st;
-	if ((st = db_prepare(x->a, "INSERT INTO segments(id, ndocs, min_item, "
-			     "max_item, bytes, created) VALUES(?, ?, ?, ?, ?, "
-			     "?)", &q)))
-		goto fail;
-	for (size_t i = 0; i < x->nnew && !st; i++) {
-		struct segment s;
-		char err[512];
-		uint64_t bytes = 0;
-
-		if ((st = segment_open(&s, x->dirfd, x->new_ids[i], 1, err,
-				       sizeof(err)))) {
-			st = archive_fail(x->a, st, "%s: %s", x->a->indexdir,
-					  err);
-			break;
-		}
-		for (int f = 0; f < SEG_NFILES; f++)
-			bytes += s.f[f].n;
-		sqlite3_bind_int64(q, 1, (sqlite3_int64)s.id);
-		sqlite3_bind_int64(q, 2, s.ndocs);
-		sqlite3_bind_int64(q, 3, (sqlite3_int64)s.min_item);
-		sqlite3_bind_int64(q, 4, (sqlite3_int64)s.max_item);
-		sqlite3_bind_int64(q, 5, (sqlite3_int64)bytes);
-		sqlite3_bind_int64(q, 6, (sqlite3_int64)time(NULL));
-		if (sqlite3_step(q) != SQLITE_DONE)
-			st = archive_db_fail(x->a, "recording a segment");
-		sqlite3_reset(q);
-		segment_close(&s);
-	}
-	sqlite3_finalize(q);
+	for (size_t i = 0; i < x->nnew && !st; i++)
+		st = index_record_segment(x->a, &x->news[i]);
 	if (!st)
 		st = db_set_meta_int(x->a, "next_segment", x->next_segment);
 	if (!st)
@@ -325,7 +297,6 @@ static trawl_status publish(struct rx *x)
 		st = db_exec(x->a, "COMMIT");
 	if (!st)
 		return TRAWL_OK;
-fail:
 	sqlite3_exec(x->a->db, "ROLLBACK", NULL, NULL, NULL);
 	return st;
 }
@@ -365,7 +336,7 @@ static void rx_release(struct rx *x)
 		close(x->dirfd);
 	buf_release(&x->body);
 	buf_release(&x->terms);
-	free(x->new_ids);
+	free(x->news);
 	free(x->roles);
 	free(x->names);
 	free(x->addrs_v);

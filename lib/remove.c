@@ -303,19 +303,7 @@ static trawl_status refresh_parents(struct rm *r)
 	if (st || !n || (st = db_get_meta_int(r->a, "next_segment", &next)) ||
 	    (st = reindex_items(r->a, keep, n, next, &si)) || !si.ndocs)
 		goto out;
-	if ((st = db_prepare(r->a, "INSERT INTO segments(id, ndocs, min_item, "
-			     "max_item, bytes, created) VALUES(?, ?, ?, ?, ?, "
-			     "?)", &q)))
-		goto out;
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)si.id);
-	sqlite3_bind_int64(q, 2, si.ndocs);
-	sqlite3_bind_int64(q, 3, (sqlite3_int64)si.min_item);
-	sqlite3_bind_int64(q, 4, (sqlite3_int64)si.max_item);
-	sqlite3_bind_int64(q, 5, (sqlite3_int64)si.bytes);
-	sqlite3_bind_int64(q, 6, r->now);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		st = archive_db_fail(r->a, "recording a segment");
-	sqlite3_finalize(q);
+	st = index_record_segment(r->a, &si);
 	if (!st)
 		st = db_set_meta_int(r->a, "next_segment", next + 1);
 out:

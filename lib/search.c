@@ -699,40 +699,8 @@ static double no_max(struct it *it, uint32_t target, uint32_t *upto)
 	return 0.0;
 }
 
-static struct postings *open_postings(struct ctx *c, const uint8_t *key,
-				      size_t klen)
-{
-	struct term_info ti;
-	struct postings *pc;
-	int r = segment_lookup(c->seg, key, klen, &ti);
-
-	if (r <= 0) {
-		if (r < 0)
-			c->nomem = -1;
-		return NULL;
-	}
-	if (c->nall == c->call) {
-		size_t n = c->call ? c->call * 2 : 16;
-		struct postings **p = realloc(c->all, n * sizeof(*p));
-
-		if (!p) {
-			c->nomem = 1;
-			return NULL;
-		}
-		c->all = p;
-		c->call = n;
-	}
-	if (!(pc = malloc(sizeof(*pc)))) {
-		c->nomem = 1;
-		return NULL;
-	}
-	postings_init(pc, c->seg, key[0], &ti);
-	postings_next(pc);
-	c->all[c->nall++] = pc;
-	return pc;
-}
-
-/* A cursor on a list the preparation looked up already. */
+/* A cursor on a list whose dictionary entry is known, positioned on its
+ * first doc; every cursor is kept in c->all, to be checked and freed. */
 static struct postings *open_cached(struct ctx *c, int field,
 				    const struct term_info *ti)
 {
@@ -757,6 +725,18 @@ static struct postings *open_cached(struct ctx *c, int field,
 	postings_next(pc);
 	c->all[c->nall++] = pc;
 	return pc;
+}
+
+/* The same after looking key up; NULL when absent (or corrupt). */
+static struct postings *open_postings(struct ctx *c, const uint8_t *key,
+				      size_t klen)
+{
+	struct term_info ti;
+	int r = segment_lookup(c->seg, key, klen, &ti);
+
+	if (r < 0)
+		c->nomem = -1;
+	return r > 0 ? open_cached(c, key[0], &ti) : NULL;
 }
 
 /* ---- term (BM25F over several fields) ---- */

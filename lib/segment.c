@@ -619,6 +619,24 @@ uint32_t postings_next_block(struct postings *pc)
 	return pc->doc = pc->docs[0];
 }
 
+/* The first full block from lo whose last doc is >= target (nfull: the
+ * tail), by binary search over the skip entries. */
+static uint32_t first_block_to(const struct postings *pc, uint32_t lo,
+			       uint32_t target)
+{
+	uint32_t hi = pc->nfull;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (skip_u32(pc, mid, 0) < target)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 uint32_t postings_advance(struct postings *pc, uint32_t target)
 {
 	uint32_t b;
@@ -629,18 +647,9 @@ uint32_t postings_advance(struct postings *pc, uint32_t target)
 		return DOC_END;
 	if (pc->block == UINT32_MAX || pc->docs[pc->n - 1] < target) {
 		/* find the first block whose last doc >= target */
-		uint32_t lo = pc->block == UINT32_MAX ? 0 : pc->block + 1;
-		uint32_t hi = pc->nfull;
-
-		while (lo < hi) {
-			uint32_t mid = lo + (hi - lo) / 2;
-
-			if (skip_u32(pc, mid, 0) < target)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		b = lo;
+		b = first_block_to(pc, pc->block == UINT32_MAX ? 0
+							       : pc->block + 1,
+				   target);
 		if (load_block(pc, b))
 			return at_end(pc);
 	}
@@ -714,16 +723,8 @@ int postings_positions(struct postings *pc, uint32_t *out)
 void postings_block_impacts(struct postings *pc, uint32_t d,
 			    struct block_impacts *bi)
 {
-	uint32_t lo = 0, hi = pc->nfull;
+	uint32_t lo = first_block_to(pc, 0, d);
 
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (skip_u32(pc, mid, 0) < d)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (lo < pc->nfull) {
 		const uint8_t *e = pc->skip + (size_t)lo * SEG_SKIP_ENTRY;
 

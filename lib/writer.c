@@ -582,7 +582,6 @@ static trawl_status flush_segment(struct writer *w)
 {
 	struct seg_info si;
 	char err[512];
-	sqlite3_stmt *q = NULL;
 	trawl_status st;
 
 	if (!inverter_docs(w->inv))
@@ -595,18 +594,7 @@ static trawl_status flush_segment(struct writer *w)
 	if (st)
 		return archive_fail(w->a, st, "%s/index: %s", w->a->dir, err);
 	writer_failpoint(w, "after-segment-flush");
-	if ((st = db_prepare(w->a, "INSERT INTO segments(id, ndocs, min_item, "
-			     "max_item, bytes, created) VALUES(?, ?, ?, ?, ?, "
-			     "?)", &q)))
-		return st;
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)si.id);
-	sqlite3_bind_int64(q, 2, si.ndocs);
-	sqlite3_bind_int64(q, 3, (sqlite3_int64)si.min_item);
-	sqlite3_bind_int64(q, 4, (sqlite3_int64)si.max_item);
-	sqlite3_bind_int64(q, 5, (sqlite3_int64)si.bytes);
-	sqlite3_bind_int64(q, 6, (sqlite3_int64)time(NULL));
-	st = step_done(w, q, "recording a segment");
-	sqlite3_finalize(q);
+	st = index_record_segment(w->a, &si);
 	w->next_segment++;
 	if (!st)
 		st = db_set_meta_int(w->a, "next_segment", w->next_segment);
