@@ -93,5 +93,10 @@
 #define TRAWL_MAX_QUERY_NODES 1024
 #define TRAWL_MAX_QUERY_DEPTH 32
 #define TRAWL_MAX_PHRASE_TERMS 64
+/* Bytes of query text; words (terms, phrases, prefixes, fields) in one
+ * query; items one path: prefix may stand for. */
+#define TRAWL_MAX_QUERY_LEN 4096
+#define TRAWL_MAX_QUERY_WORDS 256
+#define TRAWL_MAX_PATH_ITEMS 10000000
 
 #endif

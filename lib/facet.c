@@ -364,43 +364,68 @@ nomem:
 	return TRAWL_ERR_NOMEM;
 }
 
-trawl_status trawl_search_facet(trawl_searcher *s, const trawl_query *q,
-				trawl_facet f, size_t top, trawl_facets **out)
+trawl_status trawl_search_facets(trawl_searcher *s, const trawl_query *q,
+				 const trawl_search_options *o,
+				 const trawl_facet *fs, size_t nf, size_t top,
+				 trawl_facets **out)
 {
-	GHashTable *counts;
+	GHashTable *counts = NULL;
+	uint64_t **bits = NULL;
+	uint32_t *stamp = NULL;
+	size_t nsegs = 0;
 	trawl_status st;
 
-	*out = NULL;
-	if (f < TRAWL_FACET_KIND || f > TRAWL_FACET_EXT)
-		return searcher_fail(s, TRAWL_ERR_INVALID, "unknown facet");
-	counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	uint64_t **bits = NULL;
-	size_t nsegs = 0;
+	for (size_t k = 0; k < nf; k++) {
+		out[k] = NULL;
+		if (fs[k] < TRAWL_FACET_KIND || fs[k] > TRAWL_FACET_EXT)
+			return searcher_fail(s, TRAWL_ERR_INVALID,
+					     "unknown facet");
+	}
+	st = searcher_match_bits(s, q, o, &bits, &nsegs);
+	for (size_t k = 0; k < nf && !st; k++) {
+		counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					       g_free);
+		for (size_t i = 0; i < nsegs && !st; i++) {
+			struct fctx c = { .counts = counts };
 
-	st = searcher_match_bits(s, q, &bits, &nsegs);
-	for (size_t i = 0; i < nsegs && !st; i++) {
-		struct fctx c = { .counts = counts };
-
-		c.seg = searcher_segment(s, i);
-		c.bits = bits[i];
-		c.stamp = calloc(c.seg->ndocs + 1, sizeof(*c.stamp));
-		if (!c.stamp)
+			c.seg = searcher_segment(s, i);
+			c.bits = bits[i];
+			c.stamp = stamp = calloc(c.seg->ndocs + 1,
+						 sizeof(*c.stamp));
+			if (!c.stamp)
+				st = searcher_fail(s, TRAWL_ERR_NOMEM,
+						   "out of memory");
+			else
+				count_segment(&c, fs[k]);
+			if (!st && c.oom)
+				st = searcher_fail(s, c.oom < 0
+							   ? TRAWL_ERR_CORRUPT
+							   : TRAWL_ERR_NOMEM,
+						   "facet counts: %s",
+						   c.oom < 0
+							   ? "corrupt index "
+							     "segment"
+							   : "out of memory");
+			free(stamp);
+			stamp = NULL;
+		}
+		if (!st && collect(counts, fs[k], top, &out[k]))
 			st = searcher_fail(s, TRAWL_ERR_NOMEM, "out of memory");
-		else
-			count_segment(&c, f);
-		if (!st && c.oom)
-			st = searcher_fail(s, c.oom < 0 ? TRAWL_ERR_CORRUPT
-							: TRAWL_ERR_NOMEM,
-					   "facet counts: %s",
-					   c.oom < 0 ? "corrupt index segment"
-						     : "out of memory");
-		free(c.stamp);
+		g_hash_table_destroy(counts);
 	}
 	for (size_t i = 0; i < nsegs; i++)
 		free(bits[i]);
 	free(bits);
-	if (!st)
-		st = collect(counts, f, top, out);
-	g_hash_table_destroy(counts);
+	if (st)
+		for (size_t k = 0; k < nf; k++) {
+			trawl_facets_free(out[k]);
+			out[k] = NULL;
+		}
 	return st;
+}
+
+trawl_status trawl_search_facet(trawl_searcher *s, const trawl_query *q,
+				trawl_facet f, size_t top, trawl_facets **out)
+{
+	return trawl_search_facets(s, q, NULL, &f, 1, top, out);
 }

@@ -97,7 +97,8 @@ trawl_query *trawl_query_range(trawl_column col, int64_t lo, int64_t hi)
 {
 	trawl_query *q;
 
-	if ((col != TRAWL_COL_DATE && col != TRAWL_COL_SIZE) ||
+	if ((col != TRAWL_COL_DATE && col != TRAWL_COL_SIZE &&
+	     col != TRAWL_COL_ITEM) ||
 	    !(q = node(Q_RANGE)))
 		return NULL;
 	q->col = col;
@@ -113,6 +114,20 @@ trawl_query *trawl_query_thread(int64_t thread)
 	if (thread <= 0 || !(q = node(Q_THREAD)))
 		return NULL;
 	q->lo = thread;
+	return q;
+}
+
+trawl_query *trawl_query_path(const char *prefix)
+{
+	trawl_query *q;
+
+	if (!prefix || !*prefix || strlen(prefix) > TRAWL_MAX_QUERY_LEN ||
+	    !(q = node(Q_PATH)))
+		return NULL;
+	if (!(q->text = strdup(prefix))) {
+		free(q);
+		return NULL;
+	}
 	return q;
 }
 

@@ -9,7 +9,7 @@
 #include "trawl.h"
 
 enum qtype { Q_TERM = 1, Q_PHRASE, Q_PREFIX, Q_KEYWORD, Q_RANGE, Q_ALL,
-	     Q_BOOL, Q_THREAD };
+	     Q_BOOL, Q_THREAD, Q_PATH };
 
 struct qchild {
 	int occur; /* trawl_occur */
@@ -20,7 +20,7 @@ struct trawl_query {
 	int type;
 	unsigned fields;   /* TERM, PHRASE, PREFIX: mask of text fields */
 	int stem;          /* TERM */
-	char *text;        /* TERM, PREFIX, KEYWORD */
+	char *text;        /* TERM, PREFIX, KEYWORD; PATH: the path prefix */
 	char **terms;      /* PHRASE */
 	size_t nterms;
 	unsigned slop;     /* PHRASE */

@@ -12,10 +12,13 @@ trawl_status searcher_fail(trawl_searcher *s, trawl_status st,
 			   const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const struct segment *searcher_segment(const trawl_searcher *s, size_t i);
-/* The docs of every live segment that match q, deleted ones left out:
- * (*bits)[i] is segment i's bitmap (bit d of word d / 64), *n the number
- * of segments.  Free each bitmap and the array. */
+/* The docs of every live segment that match q, deleted ones left out,
+ * only o's kinds, and only the first met of each mail's copies when o
+ * collapses (o may be NULL: every match): (*bits)[i] is segment i's
+ * bitmap (bit d of word d / 64), *n the number of segments.  Free each
+ * bitmap and the array. */
 trawl_status searcher_match_bits(trawl_searcher *s, const trawl_query *q,
+				 const trawl_search_options *o,
 				 uint64_t ***bits, size_t *n);
 
 #endif

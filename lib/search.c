@@ -41,6 +41,7 @@ struct trawl_searcher {
 	uint8_t **del;  /* per segment: deletion bitmap, or NULL */
 	size_t nsegs;
 	uint64_t ndocs;
+	uint64_t max_item; /* the largest item ID in a live segment */
 	struct bm25_stats stats;
 	struct buf err;
 };
@@ -236,8 +237,11 @@ static trawl_status try_load(trawl_searcher *s)
 	s->del = del;
 	s->nsegs = n;
 	s->ndocs = 0;
+	s->max_item = 0;
 	for (size_t i = 0; i < n; i++) {
 		s->ndocs += segs[i].ndocs;
+		if (segs[i].max_item > s->max_item)
+			s->max_item = segs[i].max_item;
 		for (int f = 0; f < FLD_NTEXT; f++)
 			sum[f] += segs[i].sum_len[f];
 	}
@@ -325,6 +329,8 @@ struct pnode {
 	unsigned slop;
 	int col;
 	int64_t lo, hi;
+	uint64_t *iset;        /* PATH: bit i - ilo for item i */
+	uint64_t ilo, ihi;
 	struct pnode **kids;
 	int *occur;
 	size_t nkids;
@@ -346,6 +352,7 @@ static void pnode_free(struct pnode *p)
 		free(p->pkeys[i]);
 	free(p->pkeys);
 	free(p->pklens);
+	free(p->iset);
 	for (size_t i = 0; i < p->nkids; i++)
 		pnode_free(p->kids[i]);
 	free(p->kids);
@@ -591,6 +598,89 @@ static struct pnode *prepare_phrase(struct prep *pr, const trawl_query *q,
 	return p;
 }
 
+/* The items found under a path prefix, and what is inside them, as a
+ * bitmap over their ID range (empty: ilo > ihi). */
+static int prepare_path(struct prep *pr, const trawl_query *q,
+			struct pnode *p)
+{
+	static const char sql[] =
+		"WITH RECURSIVE s(id) AS (SELECT item FROM sources WHERE "
+		"path >= ?1 AND path < ?2 UNION SELECT i.id FROM items i, s "
+		"WHERE i.parent = s.id) SELECT id FROM s LIMIT ?3";
+	trawl_searcher *s = pr->s;
+	size_t n = strlen(q->text), cap = 0, cnt = 0;
+	uint64_t *ids = NULL;
+	sqlite3_stmt *st = NULL;
+	char *hi = malloc(n + 2);
+	int rc, ok = 0;
+
+	if (!hi)
+		goto out;
+	memcpy(hi, q->text, n);
+	hi[n] = (char)0xff; /* above every UTF-8 byte */
+	hi[n + 1] = 0;
+	if (db_prepare(s->a, sql, &st)) {
+		pr->st = sfail(s, TRAWL_ERR_DB, "path: %s",
+			       trawl_archive_errmsg(s->a));
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, q->text, (int)n, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, hi, (int)n + 1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, TRAWL_MAX_PATH_ITEMS + 1);
+	p->ilo = UINT64_MAX;
+	p->ihi = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		if (id <= 0)
+			continue;
+		if (cnt == TRAWL_MAX_PATH_ITEMS) {
+			pr->st = sfail(s, TRAWL_ERR_TOO_LARGE,
+				       "path:%s stands for more than %d items; "
+				       "give a longer path", q->text,
+				       TRAWL_MAX_PATH_ITEMS);
+			goto out;
+		}
+		if (cnt == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			uint64_t *x = realloc(ids, nc * sizeof(*x));
+
+			if (!x)
+				goto out;
+			ids = x;
+			cap = nc;
+		}
+		ids[cnt++] = (uint64_t)id;
+		if ((uint64_t)id < p->ilo)
+			p->ilo = (uint64_t)id;
+		if ((uint64_t)id > p->ihi)
+			p->ihi = (uint64_t)id;
+	}
+	if (rc != SQLITE_DONE) {
+		pr->st = sfail(s, TRAWL_ERR_DB, "path: %s",
+			       sqlite3_errmsg(s->a->db));
+		goto out;
+	}
+	if (!cnt) {
+		p->ilo = 1;
+		p->ihi = 0;
+		ok = 1;
+		goto out;
+	}
+	if (!(p->iset = calloc((p->ihi - p->ilo) / 64 + 1, sizeof(*p->iset))))
+		goto out;
+	for (size_t i = 0; i < cnt; i++)
+		p->iset[(ids[i] - p->ilo) >> 6] |= (uint64_t)1
+						   << ((ids[i] - p->ilo) & 63);
+	ok = 1;
+out:
+	if (st)
+		sqlite3_finalize(st);
+	free(ids);
+	free(hi);
+	return ok || pr->st;
+}
+
 static struct pnode *prepare(struct prep *pr, const trawl_query *q, int depth)
 {
 	struct pnode *p;
@@ -634,6 +724,10 @@ static struct pnode *prepare(struct prep *pr, const trawl_query *q, int depth)
 		p->col = q->col;
 		p->lo = q->lo;
 		p->hi = q->hi;
+		break;
+	case Q_PATH:
+		if (!prepare_path(pr, q, p))
+			goto nomem;
 		break;
 	case Q_ALL:
 		break;
@@ -935,12 +1029,27 @@ struct scan_it {
 	const struct threadmap *threads;
 	int col;
 	int64_t lo, hi;
+	const uint64_t *iset; /* COL_ISET: the set, from ilo to ihi */
+	uint64_t ilo, ihi;
 };
 
 #define COL_THREAD 100 /* a scan by thread: lo is the thread ID */
+#define COL_ISET 101   /* a scan for a set of items (path:) */
 
 static int in_range(const struct scan_it *s, uint32_t d)
 {
+	if (s->col == COL_ISET) {
+		uint64_t v = seg_item(s->seg, d);
+
+		return v >= s->ilo && v <= s->ihi &&
+		       ((s->iset[(v - s->ilo) >> 6] >> ((v - s->ilo) & 63)) & 1);
+	}
+	if (s->col == TRAWL_COL_ITEM) {
+		uint64_t v = seg_item(s->seg, d);
+
+		return s->hi >= 0 && v <= (uint64_t)s->hi &&
+		       (s->lo < 0 || v >= (uint64_t)s->lo);
+	}
 	if (s->col == COL_THREAD)
 		return threadmap_get(s->threads, seg_item(s->seg, d)) ==
 		       (uint64_t)s->lo;
@@ -963,6 +1072,8 @@ static uint32_t scan_advance(struct it *it, uint32_t target)
 	struct scan_it *s = (struct scan_it *)it;
 	uint32_t d = target;
 
+	if (s->col < 0)
+		return it->doc = DOC_END;
 	while (d < s->seg->ndocs && !in_range(s, d))
 		d++;
 	return it->doc = d < s->seg->ndocs ? d : DOC_END;
@@ -983,15 +1094,28 @@ static struct it *scan_open(struct ctx *c, const struct pnode *p)
 	}
 	s->seg = c->seg;
 	s->threads = c->threads;
-	s->col = p ? (p->type == Q_THREAD ? COL_THREAD : p->col) : 0;
+	s->col = !p ? 0 : p->type == Q_THREAD ? COL_THREAD
+			 : p->type == Q_PATH ? COL_ISET : p->col;
 	s->lo = p ? p->lo : 0;
 	s->hi = p ? p->hi : 0;
+	if (s->col == COL_ISET) {
+		s->iset = p->iset;
+		s->ilo = p->ilo;
+		s->ihi = p->ihi;
+		/* nothing of the set in this segment: no scan */
+		if (!p->iset || p->ilo > c->seg->max_item ||
+		    p->ihi < c->seg->min_item) {
+			s->it.doc = DOC_END;
+			s->col = -1;
+		}
+	}
 	s->it.next = scan_next;
 	s->it.advance = scan_advance;
 	s->it.score = zero_score;
 	s->it.block_max = no_max;
 	s->it.release = plain_release;
-	scan_advance(&s->it, 0);
+	if (s->col >= 0)
+		scan_advance(&s->it, 0);
 	return &s->it;
 }
 
@@ -1406,6 +1530,7 @@ static struct it *it_open(struct ctx *c, const struct pnode *p)
 	case Q_PHRASE: return phrase_open(c, p);
 	case Q_RANGE: return scan_open(c, p);
 	case Q_THREAD: return scan_open(c, p);
+	case Q_PATH: return scan_open(c, p);
 	case Q_ALL: return scan_open(c, NULL);
 	case Q_BOOL: return bool_open(c, p);
 	}
@@ -1415,10 +1540,31 @@ static struct it *it_open(struct ctx *c, const struct pnode *p)
 /* ------------------------------------------------------------------ */
 /* collecting */
 
+/*
+ * The hits kept: a heap whose top is the worst of the best k.  With
+ * collapsing, each group (thread, or mail and its copies) has at most one
+ * entry, its best hit so far, found through an open-addressing table from
+ * group to heap position.  That keeps the best k groups exactly: a group
+ * pushed out of the heap had every hit below the heap's worst, which only
+ * rises, so a later hit that gets in is the group's best.  Every filtered
+ * match is counted, once per group when collapsing (a bitmap of groups).
+ */
+struct gslot {
+	uint64_t group; /* 0: empty */
+	size_t at;
+};
+
 struct heap {
 	trawl_hit *h;
 	size_t n, k;
 	trawl_sort sort;
+	unsigned kinds;          /* 0: all */
+	unsigned collapse;
+	const struct threadmap *tm;
+	struct gslot *map;       /* collapse: capacity mapmask + 1 */
+	size_t mapmask;
+	uint64_t *seen;          /* collapse with a count: groups counted */
+	uint64_t nseen;          /* bits in seen */
 };
 
 /* 1 when a ranks before b. */
@@ -1441,50 +1587,166 @@ static int better(const struct heap *hp, const trawl_hit *a,
 	return a->item < b->item;
 }
 
-/* A heap whose top is the worst hit kept. */
+static size_t gslot_of(const struct heap *hp, uint64_t g)
+{
+	size_t i = (size_t)((g * 0x9e3779b97f4a7c15ull) >> 20) & hp->mapmask;
+
+	while (hp->map[i].group && hp->map[i].group != g)
+		i = (i + 1) & hp->mapmask;
+	return i;
+}
+
+/* Linear probing's deletion: later entries of the run move back. */
+static void gslot_del(struct heap *hp, uint64_t g)
+{
+	size_t i = gslot_of(hp, g), j = i;
+
+	if (!hp->map[i].group)
+		return;
+	for (;;) {
+		size_t home;
+
+		hp->map[i].group = 0;
+		for (;;) {
+			j = (j + 1) & hp->mapmask;
+			if (!hp->map[j].group)
+				return;
+			home = (size_t)((hp->map[j].group *
+					 0x9e3779b97f4a7c15ull) >> 20) &
+			       hp->mapmask;
+			/* j may fill i when its home is not in (i, j] */
+			if (i <= j ? (home <= i || home > j)
+				   : (home <= i && home > j))
+				break;
+		}
+		hp->map[i] = hp->map[j];
+		i = j;
+	}
+}
+
+static void heap_set(struct heap *hp, size_t i, const trawl_hit *x)
+{
+	hp->h[i] = *x;
+	if (hp->map)
+		hp->map[gslot_of(hp, x->group)].at = i;
+}
+
+/* Moves entry i down while a child ranks below it. */
 static void sift_down(struct heap *hp, size_t i)
 {
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, w = i;
-		trawl_hit t;
+	trawl_hit x = hp->h[i];
 
-		if (l < hp->n && better(hp, &hp->h[w], &hp->h[l]))
-			w = l;
-		if (r < hp->n && better(hp, &hp->h[w], &hp->h[r]))
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, w = l;
+
+		if (l >= hp->n)
+			break;
+		if (r < hp->n && better(hp, &hp->h[l], &hp->h[r]))
 			w = r;
-		if (w == i)
-			return;
-		t = hp->h[i];
-		hp->h[i] = hp->h[w];
-		hp->h[w] = t;
+		if (!better(hp, &x, &hp->h[w]))
+			break;
+		heap_set(hp, i, &hp->h[w]);
 		i = w;
 	}
+	heap_set(hp, i, &x);
+}
+
+static void sift_up(struct heap *hp, size_t i)
+{
+	trawl_hit x = hp->h[i];
+
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+
+		if (!better(hp, &hp->h[parent], &x))
+			break;
+		heap_set(hp, i, &hp->h[parent]);
+		i = parent;
+	}
+	heap_set(hp, i, &x);
 }
 
 static void heap_push(struct heap *hp, const trawl_hit *x)
 {
-	size_t i;
+	if (hp->map) {
+		size_t g = gslot_of(hp, x->group);
 
+		if (hp->map[g].group) {
+			/* the group is in: keep its better hit */
+			size_t at = hp->map[g].at;
+
+			if (better(hp, x, &hp->h[at])) {
+				hp->h[at] = *x;
+				sift_down(hp, at);
+			}
+			return;
+		}
+	}
 	if (hp->n == hp->k) {
 		if (!hp->k || !better(hp, x, &hp->h[0]))
 			return;
-		hp->h[0] = *x;
+		if (hp->map) {
+			gslot_del(hp, hp->h[0].group);
+			hp->map[gslot_of(hp, x->group)].group = x->group;
+		}
+		heap_set(hp, 0, x);
 		sift_down(hp, 0);
 		return;
 	}
-	i = hp->n++;
-	hp->h[i] = *x;
-	while (i > 0) {
-		size_t parent = (i - 1) / 2;
-		trawl_hit t;
+	if (hp->map)
+		hp->map[gslot_of(hp, x->group)].group = x->group;
+	heap_set(hp, hp->n++, x);
+	sift_up(hp, hp->n - 1);
+}
 
-		if (!better(hp, &hp->h[parent], &hp->h[i]))
-			break;
-		t = hp->h[i];
-		hp->h[i] = hp->h[parent];
-		hp->h[parent] = t;
-		i = parent;
+/* The group a document's item stands in. */
+static uint64_t group_of(const struct heap *hp, uint64_t item)
+{
+	uint64_t first;
+
+	if (!hp->collapse)
+		return item;
+	first = threadmap_copy_of(hp->tm, item);
+	if (hp->collapse == TRAWL_COLLAPSE_THREADS) {
+		uint64_t t = threadmap_get(hp->tm, first);
+
+		return t ? t : first;
 	}
+	return first;
+}
+
+/*
+ * Whether document d of seg is in the result (not deleted, of a kept
+ * kind); counts it in *total (once per group when collapsing) and sets
+ * *group.  The caller has checked the deletion bitmap unless del is
+ * given.
+ */
+static inline int admit(const struct heap *hp, const struct segment *seg,
+			uint32_t d, uint64_t *total, uint64_t *group)
+{
+	if (hp->kinds &&
+	    !((hp->kinds >> ((const uint8_t *)seg->col[COL_KIND])[d]) & 1))
+		return 0;
+	if (!hp->collapse) {
+		*group = 0;
+		if (total)
+			(*total)++;
+		return 1;
+	}
+	*group = group_of(hp, seg_item(seg, d));
+	if (!total)
+		return 1;
+	if (*group < hp->nseen) {
+		uint64_t bit = (uint64_t)1 << (*group & 63);
+
+		if (!(hp->seen[*group >> 6] & bit)) {
+			hp->seen[*group >> 6] |= bit;
+			(*total)++;
+		}
+	} else {
+		(*total)++; /* not in the bitmap (cannot happen) */
+	}
+	return 1;
 }
 
 static int cmp_hits(const void *a, const void *b, void *hp)
@@ -1547,6 +1809,7 @@ static trawl_status run_segment(trawl_searcher *s, const struct pnode *root,
 	}
 	for (uint32_t d = it->doc; d != DOC_END;) {
 		trawl_hit h;
+		uint64_t g;
 
 		if (scored && hp->n == hp->k) {
 			if (!have_bound || d > upto) {
@@ -1563,7 +1826,7 @@ static trawl_status run_segment(trawl_searcher *s, const struct pnode *root,
 					continue;
 				}
 				if (!del || !((del[d >> 3] >> (d & 7)) & 1))
-					(*total)++;
+					admit(hp, seg, d, total, &g);
 				d = it->next(it);
 				continue;
 			}
@@ -1572,8 +1835,10 @@ static trawl_status run_segment(trawl_searcher *s, const struct pnode *root,
 			d = it->next(it);
 			continue;
 		}
-		if (total)
-			(*total)++;
+		if (!admit(hp, seg, d, total, &g)) {
+			d = it->next(it);
+			continue;
+		}
 		if (scored) {
 			h.score = it->score(it);
 			/* below the worst kept: out, without the heap */
@@ -1585,6 +1850,7 @@ static trawl_status run_segment(trawl_searcher *s, const struct pnode *root,
 		if (hp->k) {
 			h.item = seg_item(seg, d);
 			h.date = seg_date(seg, d);
+			h.group = hp->collapse ? g : h.item;
 			if (!scored)
 				h.score = 0.0;
 			heap_push(hp, &h);
@@ -1683,7 +1949,7 @@ static trawl_status run_term(trawl_searcher *s, const struct pnode *p,
 	for (size_t w = 0; w < words; w++) {
 		uint64_t m = mark[w];
 
-		if (!hp->k && !del) {
+		if (!hp->k && !del && !hp->kinds && !hp->collapse) {
 			if (total)
 				*total += (uint64_t)__builtin_popcountll(m);
 			continue;
@@ -1692,13 +1958,12 @@ static trawl_status run_term(trawl_searcher *s, const struct pnode *p,
 			uint32_t d = (uint32_t)(w * 64) +
 				     (uint32_t)__builtin_ctzll(m);
 			trawl_hit h;
+			uint64_t g;
 
 			m &= m - 1;
 			if (del && (del[d >> 3] >> (d & 7)) & 1)
 				continue;
-			if (total)
-				(*total)++;
-			if (!hp->k)
+			if (!admit(hp, seg, d, total, &g) || !hp->k)
 				continue;
 			/* the accumulator a score needs to beat the heap's
 			 * worst (final is increasing; 1e-9 margin for
@@ -1719,6 +1984,7 @@ static trawl_status run_term(trawl_searcher *s, const struct pnode *p,
 				continue;
 			h.item = seg_item(seg, d);
 			h.date = seg_date(seg, d);
+			h.group = hp->collapse ? g : h.item;
 			heap_push(hp, &h);
 		}
 	}
@@ -1729,25 +1995,56 @@ trawl_status trawl_search(trawl_searcher *s, const trawl_query *q,
 			  trawl_sort sort, size_t offset, size_t limit,
 			  trawl_hit *hits, size_t *nhits, uint64_t *total)
 {
+	trawl_search_options o = { .sort = sort, .offset = offset,
+				   .limit = limit };
+
+	return trawl_search_run(s, q, &o, hits, nhits, total);
+}
+
+trawl_status trawl_search_run(trawl_searcher *s, const trawl_query *q,
+			      const trawl_search_options *o, trawl_hit *hits,
+			      size_t *nhits, uint64_t *total)
+{
 	struct prep pr = { .s = s };
-	struct heap hp = { .sort = sort };
-	struct pnode *root;
+	struct heap hp = { 0 };
+	struct pnode *root = NULL;
 	trawl_status st = TRAWL_OK;
+	size_t offset, limit;
 
 	*nhits = 0;
 	if (total)
 		*total = 0;
-	if (!q || sort < TRAWL_SORT_RELEVANCE || sort > TRAWL_SORT_OLDEST)
-		return sfail(s, TRAWL_ERR_INVALID, "no query or bad sort");
+	if (!q || !o || o->sort < TRAWL_SORT_RELEVANCE ||
+	    o->sort > TRAWL_SORT_OLDEST || o->collapse > TRAWL_COLLAPSE_THREADS)
+		return sfail(s, TRAWL_ERR_INVALID, "no query, or bad options");
+	offset = o->offset;
+	limit = o->limit;
 	if (offset > TRAWL_MAX_RESULTS || limit > TRAWL_MAX_RESULTS - offset)
 		return sfail(s, TRAWL_ERR_TOO_LARGE,
 			     "offset + limit is over %d", TRAWL_MAX_RESULTS);
+	hp.sort = o->sort;
+	hp.kinds = o->kinds;
+	hp.collapse = o->collapse;
+	hp.tm = &s->threads;
 	if (!(root = prepare(&pr, q, 0)))
 		return pr.st ? pr.st : sfail(s, TRAWL_ERR_NOMEM, "out of memory");
 	hp.k = limit ? offset + limit : 0;
-	if (hp.k && !(hp.h = malloc(hp.k * sizeof(*hp.h)))) {
-		pnode_free(root);
-		return sfail(s, TRAWL_ERR_NOMEM, "out of memory");
+	if (hp.k && !(hp.h = malloc(hp.k * sizeof(*hp.h))))
+		goto nomem;
+	if (hp.collapse && hp.k) {
+		size_t cap = 16;
+
+		while (cap < 2 * hp.k)
+			cap *= 2;
+		if (!(hp.map = calloc(cap, sizeof(*hp.map))))
+			goto nomem;
+		hp.mapmask = cap - 1;
+	}
+	if (hp.collapse && total) {
+		hp.nseen = (s->max_item > s->threads.n ? s->max_item
+						       : s->threads.n) + 1;
+		if (!(hp.seen = calloc(hp.nseen / 64 + 1, sizeof(*hp.seen))))
+			goto nomem;
 	}
 	for (size_t i = 0; i < s->nsegs && !st; i++)
 		st = root->type == Q_TERM
@@ -1760,7 +2057,13 @@ trawl_status trawl_search(trawl_searcher *s, const trawl_query *q,
 		*nhits = hp.n - offset;
 		memcpy(hits, hp.h + offset, *nhits * sizeof(*hits));
 	}
+	goto out;
+nomem:
+	st = sfail(s, TRAWL_ERR_NOMEM, "out of memory");
+out:
 	free(hp.h);
+	free(hp.map);
+	free(hp.seen);
 	pnode_free(root);
 	return st;
 }
@@ -1771,19 +2074,33 @@ const struct segment *searcher_segment(const trawl_searcher *s, size_t i)
 }
 
 trawl_status searcher_match_bits(trawl_searcher *s, const trawl_query *q,
+				 const trawl_search_options *o,
 				 uint64_t ***bits, size_t *n)
 {
 	struct prep pr = { .s = s };
+	struct heap hp = { .tm = &s->threads };
 	struct pnode *root;
 	trawl_status st = TRAWL_OK;
+	uint64_t count = 0;
 
 	*bits = NULL;
 	*n = 0;
 	if (!q)
 		return sfail(s, TRAWL_ERR_INVALID, "no query");
+	if (o) {
+		hp.kinds = o->kinds;
+		hp.collapse = o->collapse ? TRAWL_COLLAPSE_COPIES : 0;
+	}
 	if (!(root = prepare(&pr, q, 0)))
 		return pr.st ? pr.st : sfail(s, TRAWL_ERR_NOMEM, "out of memory");
-	if (!(*bits = calloc(s->nsegs + 1, sizeof(**bits)))) {
+	if (hp.collapse) {
+		hp.nseen = (s->max_item > s->threads.n ? s->max_item
+						       : s->threads.n) + 1;
+		hp.seen = calloc(hp.nseen / 64 + 1, sizeof(*hp.seen));
+	}
+	if ((hp.collapse && !hp.seen) ||
+	    !(*bits = calloc(s->nsegs + 1, sizeof(**bits)))) {
+		free(hp.seen);
 		pnode_free(root);
 		return sfail(s, TRAWL_ERR_NOMEM, "out of memory");
 	}
@@ -1800,13 +2117,22 @@ trawl_status searcher_match_bits(trawl_searcher *s, const trawl_query *q,
 			st = sfail(s, TRAWL_ERR_NOMEM, "out of memory");
 		} else {
 			for (uint32_t d = it->doc; d != DOC_END;
-			     d = it->next(it))
-				if (!del || !((del[d >> 3] >> (d & 7)) & 1))
+			     d = it->next(it)) {
+				uint64_t before = count, g;
+
+				if (del && ((del[d >> 3] >> (d & 7)) & 1))
+					continue;
+				/* a document of a kept kind, and the first
+				 * of its copies met */
+				if (admit(&hp, seg, d, &count, &g) &&
+				    count != before)
 					b[d >> 6] |= (uint64_t)1 << (d & 63);
+			}
 			it->release(it);
 		}
 		st = finish_ctx(s, &c, seg, st);
 	}
+	free(hp.seen);
 	pnode_free(root);
 	return st;
 }

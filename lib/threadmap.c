@@ -1,17 +1,23 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * threadmap.c - the item -> thread array that queries read.
+ * threadmap.c - the item -> thread and item -> copy arrays that queries
+ * read.
  *
  * Thread membership changes as later ingests arrive, so it is not in the
  * immutable segments; it lives in trawl.db (the threads table).  For
  * queries, each threading pass also writes index/threads-G.map, one u64
  * per item ID: the thread of the item's top-level email (0 for documents
- * and for IDs with no item).  The file is written and fsynced, then the
+ * and for IDs with no item); then, for search results that show copies of
+ * one mail once, one u64 per item ID: the smallest ID of the emails that
+ * share its content hash (0 when it shares it with none).  The file is
+ * written and fsynced, then the
  * meta key threads_map = G is committed: a reader maps the file the meta
  * key names.  Older maps are swept.
  *
- *   header (32)  "TRWL" "THRD" u32 version 1, u32 0, u64 G, u64 n
- *   body         n x u64: entry i is the thread of item i (entry 0 unused)
+ *   header (32)  "TRWL" "THRD" u32 version 2, u32 0, u64 G, u64 n
+ *   threads      n x u64: entry i is the thread of item i (entry 0 unused)
+ *   copies       n x u64: entry i is the first copy of item i, or 0
+ * Version 1 (before copies) has no copies array; it is still read.
  *   footer (16)  u64 file length, "TEND", u32 CRC-32C of all before
  */
 #include <errno.h>
@@ -53,8 +59,41 @@ int threadmap_parse_name(const char *name, uint64_t *gen)
 	return 1;
 }
 
-/* Fills map[0..n) from trawl.db: top-level items from threads, children
- * from their parent (parents have smaller IDs). */
+/* Fills copy[0..n): runs of one content hash, in ID order. */
+static trawl_status fill_copies(trawl_archive *a, uint64_t *copy, uint64_t n)
+{
+	sqlite3_stmt *q = NULL;
+	uint8_t prev[32];
+	size_t prevlen = 0;
+	int64_t first = 0;
+	trawl_status st;
+
+	if ((st = db_prepare(a, "SELECT id, content_hash FROM items WHERE "
+			     "content_hash IS NOT NULL ORDER BY content_hash, "
+			     "id", &q)))
+		return st;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(q, 0);
+		const void *h = sqlite3_column_blob(q, 1);
+		size_t hl = (size_t)sqlite3_column_bytes(q, 1);
+
+		if (id <= 0 || (uint64_t)id >= n || !h || hl > sizeof(prev))
+			continue;
+		if (hl == prevlen && !memcmp(h, prev, hl)) {
+			copy[id] = (uint64_t)first;
+			copy[first] = (uint64_t)first;
+			continue;
+		}
+		memcpy(prev, h, hl);
+		prevlen = hl;
+		first = id;
+	}
+	sqlite3_finalize(q);
+	return TRAWL_OK;
+}
+
+/* Fills map[0..n) from trawl.db, top-level items from threads, children
+ * from their parent (parents have smaller IDs); then the copies after it. */
 static trawl_status fill(trawl_archive *a, uint64_t *map, uint64_t n)
 {
 	sqlite3_stmt *q = NULL;
@@ -80,7 +119,7 @@ static trawl_status fill(trawl_archive *a, uint64_t *map, uint64_t n)
 			map[id] = map[parent];
 	}
 	sqlite3_finalize(q);
-	return TRAWL_OK;
+	return fill_copies(a, map + n, n);
 }
 
 trawl_status threadmap_write(trawl_archive *a)
@@ -103,11 +142,11 @@ trawl_status threadmap_write(trawl_archive *a)
 	if (db_get_meta_int(a, "threads_map", &cur))
 		cur = 0; /* none yet */
 	gen = (uint64_t)cur + 1;
-	len = MAP_HEADER + n * 8 + MAP_FOOTER;
+	len = MAP_HEADER + 2 * n * 8 + MAP_FOOTER;
 	if (!(b = calloc(len, 1)))
 		return archive_fail(a, TRAWL_ERR_NOMEM, "out of memory");
 	memcpy(b, "TRWLTHRD", 8);
-	wire_set_u32(b + 8, 1);
+	wire_set_u32(b + 8, 2);
 	wire_set_u64(b + 16, gen);
 	wire_set_u64(b + 24, n);
 	if ((st = fill(a, (uint64_t *)(void *)(b + MAP_HEADER), n)))
@@ -150,6 +189,8 @@ trawl_status threadmap_open(struct threadmap *m, int dirfd, uint64_t gen,
 	char name[40];
 	struct stat sb;
 	const uint8_t *p;
+	uint32_t version;
+	uint64_t body;
 	int fd;
 
 	memset(m, 0, sizeof(*m));
@@ -171,10 +212,12 @@ trawl_status threadmap_open(struct threadmap *m, int dirfd, uint64_t gen,
 	close(fd);
 	m->p = p;
 	m->len = (size_t)sb.st_size;
-	if (memcmp(p, "TRWLTHRD", 8) || wire_get_u32(p + 8) != 1 ||
+	version = wire_get_u32(p + 8);
+	body = m->len - MAP_HEADER - MAP_FOOTER;
+	if (memcmp(p, "TRWLTHRD", 8) || version < 1 || version > 2 ||
 	    wire_get_u64(p + 16) != gen ||
-	    wire_get_u64(p + 24) != (m->len - MAP_HEADER - MAP_FOOTER) / 8 ||
-	    (m->len - MAP_HEADER - MAP_FOOTER) % 8 ||
+	    body % (8 * version) ||
+	    wire_get_u64(p + 24) != body / (8 * version) ||
 	    wire_get_u64(p + m->len - 16) != m->len ||
 	    memcmp(p + m->len - 8, "TEND", 4) ||
 	    crc32c(0, p, m->len - 4) != wire_get_u32(p + m->len - 4)) {
@@ -185,6 +228,8 @@ trawl_status threadmap_open(struct threadmap *m, int dirfd, uint64_t gen,
 	m->gen = gen;
 	m->n = wire_get_u64(p + 24);
 	m->thread = (const uint64_t *)(const void *)(p + MAP_HEADER);
+	if (version >= 2)
+		m->copy = m->thread + m->n;
 	return TRAWL_OK;
 }
 

@@ -362,6 +362,7 @@ typedef enum trawl_keyword {
 typedef enum trawl_column {
 	TRAWL_COL_DATE = 1,  /* UTC seconds */
 	TRAWL_COL_SIZE = 2,  /* bytes */
+	TRAWL_COL_ITEM = 3,  /* the item ID */
 } trawl_column;
 
 typedef enum trawl_occur {
@@ -389,11 +390,48 @@ trawl_query *trawl_query_range(trawl_column col, int64_t lo, int64_t hi);
 /* Items of thread `thread` (an email's thread, or its attachments' and
  * embedded messages'), as of the last threading pass. */
 trawl_query *trawl_query_thread(int64_t thread);
+/* Items found at a source path that starts with prefix (bytewise), and
+ * the attachments and embedded messages inside them. */
+trawl_query *trawl_query_path(const char *prefix);
 trawl_query *trawl_query_all(void);
 trawl_query *trawl_query_bool(void);
 trawl_status trawl_query_add(trawl_query *bool_query, trawl_occur occur,
 			     trawl_query *child);
 void trawl_query_free(trawl_query *q);
+
+/* ------------------------------------------------------------------ */
+/* The query language (docs/QUERY.md): text in, a query tree out. */
+
+typedef struct trawl_parser trawl_parser;
+
+/* One per thread (it holds an analyzer, about 1 MB).  NULL: no memory. */
+trawl_parser *trawl_parser_new(void);
+void trawl_parser_free(trawl_parser *p);
+
+typedef struct trawl_parse_error {
+	size_t pos;        /* byte offset in the query where it went wrong */
+	char message[256]; /* what went wrong */
+	char hint[256];    /* how to write it instead ("" when none) */
+} trawl_parse_error;
+
+/*
+ * Parses NUL-terminated text into *out.  A query that cannot be parsed
+ * gets TRAWL_ERR_INVALID, one over a limit (bounds.h: length, words,
+ * nesting) TRAWL_ERR_TOO_LARGE; err (may be NULL) then says where and
+ * why.  Nothing is ever silently reinterpreted: a word that holds no
+ * letter or digit is left out, everything else is searched as written
+ * or refused.
+ */
+trawl_status trawl_query_parse(trawl_parser *p, const char *text,
+			       trawl_query **out, trawl_parse_error *err);
+
+/* 1 when q has a kind: condition (callers add their default kinds only
+ * to queries without one). */
+int trawl_query_names_kind(const trawl_query *q);
+
+/* The tree as an S-expression, for tests and `trawl search --explain`
+ * (malloc'd; NULL when memory ran out).  docs/QUERY.md shows the form. */
+char *trawl_query_describe(const trawl_query *q);
 
 typedef struct trawl_searcher trawl_searcher;
 
@@ -417,7 +455,27 @@ typedef struct trawl_hit {
 	uint64_t item;
 	double score;
 	int64_t date;
+	uint64_t group; /* collapsing: the thread ID (TRAWL_COLLAPSE_THREADS)
+			 * or the first copy's item ID (_COPIES); else item */
 } trawl_hit;
+
+/* Hits that stand for others. */
+enum {
+	TRAWL_COLLAPSE_NONE = 0,    /* every matching document */
+	TRAWL_COLLAPSE_COPIES = 1,  /* the copies of one mail (the same
+				     * content hash: trawl_item_ncopies)
+				     * once, by their best hit */
+	TRAWL_COLLAPSE_THREADS = 2, /* one hit per thread (a document, or
+				     * an item with no thread yet, is its
+				     * own); copies count once */
+};
+
+typedef struct trawl_search_options {
+	trawl_sort sort;
+	size_t offset, limit;
+	unsigned kinds;    /* bits (1u << trawl_kind) to keep; 0: all */
+	unsigned collapse; /* TRAWL_COLLAPSE_* */
+} trawl_search_options;
 
 /*
  * Runs q: fills hits with at most `limit` hits after skipping `offset`
@@ -429,6 +487,11 @@ typedef struct trawl_hit {
 trawl_status trawl_search(trawl_searcher *s, const trawl_query *q,
 			  trawl_sort sort, size_t offset, size_t limit,
 			  trawl_hit *hits, size_t *nhits, uint64_t *total);
+/* The same with options: kinds to keep, collapsing (then *total counts
+ * groups: threads, or mails with their copies). */
+trawl_status trawl_search_run(trawl_searcher *s, const trawl_query *q,
+			      const trawl_search_options *o, trawl_hit *hits,
+			      size_t *nhits, uint64_t *total);
 
 /* Facets: exact counts of documents per value over a query's matches. */
 typedef enum trawl_facet {
@@ -447,10 +510,68 @@ typedef struct trawl_facets trawl_facets;
  * (0: all), most first and then by value; months in calendar order. */
 trawl_status trawl_search_facet(trawl_searcher *s, const trawl_query *q,
 				trawl_facet f, size_t top, trawl_facets **out);
+/* Several facets over one matching set: the documents of o's kinds, the
+ * copies of one mail counted once when o collapses (threads or copies),
+ * every document otherwise (o may be NULL).  out[i] gets fs[i]'s counts. */
+trawl_status trawl_search_facets(trawl_searcher *s, const trawl_query *q,
+				 const trawl_search_options *o,
+				 const trawl_facet *fs, size_t nf, size_t top,
+				 trawl_facets **out);
 size_t trawl_facets_size(const trawl_facets *f);
 const char *trawl_facets_value(const trawl_facets *f, size_t i);
 uint64_t trawl_facets_docs(const trawl_facets *f, size_t i);
 void trawl_facets_free(trawl_facets *f);
+
+/* ------------------------------------------------------------------ */
+/* Highlighting: the passages of a text that a query matched. */
+
+typedef struct trawl_highlighter trawl_highlighter;
+
+/* One per thread (it holds an analyzer, about 1 MB).  NULL: no memory. */
+trawl_highlighter *trawl_highlighter_new(void);
+void trawl_highlighter_free(trawl_highlighter *h);
+
+/* A marked range of a passage: bytes [start, end) of its text. */
+typedef struct trawl_mark {
+	size_t start, end;
+} trawl_mark;
+
+typedef struct trawl_passage {
+	const char *text;   /* the passage, UTF-8, NUL-terminated; never
+			     * cuts a character */
+	size_t len;
+	size_t offset;      /* where text starts in the input */
+	int cut_before;     /* 1: the input goes on before / after it */
+	int cut_after;
+	const trawl_mark *marks; /* in order, not overlapping */
+	size_t nmarks;
+} trawl_passage;
+
+typedef struct trawl_highlight trawl_highlight;
+
+/*
+ * The best passages (at most max_passages, each about passage_bytes long;
+ * 0 for either: 3 and 160) of text[0..len), which is field `field` of an
+ * item (one TRAWL_FIELD_* bit), for query q: the words q matched there
+ * marked, as the analyzer sees them (folded forms, stems, prefixes, and
+ * phrases only where the whole phrase matches).  Terms under MUST_NOT and
+ * terms of other fields are not marked.  At most TRAWL_HIGHLIGHT_SCAN
+ * bytes of the text are looked at.  Passages come in text order; with
+ * no match, one passage from the start of the text (no marks).  With
+ * passage_bytes >= len and max_passages 1 the whole text is one passage
+ * (for a subject).  *out lives until trawl_highlight_free.
+ */
+#define TRAWL_HIGHLIGHT_SCAN ((size_t)256 << 10)
+trawl_status trawl_highlight_text(trawl_highlighter *h, const trawl_query *q,
+				  unsigned field, const char *text, size_t len,
+				  size_t max_passages, size_t passage_bytes,
+				  trawl_highlight **out);
+size_t trawl_highlight_npassages(const trawl_highlight *hl);
+const trawl_passage *trawl_highlight_passage(const trawl_highlight *hl,
+					     size_t i);
+/* Marks over the whole scanned text (what matched, for tests). */
+size_t trawl_highlight_nmatches(const trawl_highlight *hl);
+void trawl_highlight_free(trawl_highlight *hl);
 
 #ifdef __cplusplus
 }
