@@ -11,6 +11,12 @@
  * in To and in Cc) or several keys (the addresses of one domain) counts a
  * document once: a stamp per document records the last value counted.
  * Counts add up across segments by value.
+ *
+ * With copies collapsed, a mail and its copies (same content hash) count
+ * once per value: a value counts the group if any matching copy has it
+ * (copies can differ in Bcc, Sender or attachment names).  Only documents
+ * with copies need the check: a set of (group, value) pairs, across
+ * segments.
  */
 #include <glib.h>
 #include <stdlib.h>
@@ -62,7 +68,34 @@ struct fctx {
 	uint32_t *stamp;          /* per doc: last value id + 1 counted */
 	uint32_t value_id;
 	int oom;
+	/* collapsing copies: the map, the value being counted, and the
+	 * (group, value) pairs counted */
+	const struct threadmap *tm;
+	const char *value;
+	size_t value_len;
+	GHashTable *groups;
 };
+
+/* 0 when d is a copy whose group was counted for the current value. */
+static int first_of_group(struct fctx *c, uint32_t d)
+{
+	uint64_t item, g;
+	char *key;
+
+	if (!c->groups)
+		return 1;
+	item = seg_item(c->seg, d);
+	if (!c->tm->copy || item >= c->tm->n || !(g = c->tm->copy[item]))
+		return 1;
+	key = g_strdup_printf("%llu:%.*s", (unsigned long long)g,
+			      (int)c->value_len, c->value);
+	if (g_hash_table_contains(c->groups, key)) {
+		g_free(key);
+		return 0;
+	}
+	g_hash_table_add(c->groups, key);
+	return 1;
+}
 
 static int match(const struct fctx *c, uint32_t d)
 {
@@ -102,7 +135,7 @@ static uint64_t count_list(struct fctx *c, int field,
 		if (!match(c, d) || c->stamp[d] == c->value_id)
 			continue;
 		c->stamp[d] = c->value_id;
-		k++;
+		k += first_of_group(c, d);
 	}
 	if (pc.corrupt)
 		c->oom = -1;
@@ -176,6 +209,8 @@ static void count_keywords(struct fctx *c, const int *fields, int nf)
 		vn = min->it.klen - 1;
 		memcpy(value, min->it.key + 1, vn);
 		c->value_id++;
+		c->value = value;
+		c->value_len = vn;
 		for (int i = 0; i < nf; i++) {
 			if (!w[i].live || w[i].it.klen - 1 != vn ||
 			    memcmp(w[i].it.key + 1, value, vn))
@@ -242,6 +277,8 @@ static void count_domains(struct fctx *c, const int *fields, int nf)
 		uint64_t k = 0;
 
 		c->value_id++;
+		c->value = refs[i].domain;
+		c->value_len = strlen(refs[i].domain);
 		for (; j < n && !strcmp(refs[j].domain, refs[i].domain); j++)
 			k += count_list(c, refs[j].field, &refs[j].ti);
 		if (*refs[i].domain)
@@ -277,18 +314,24 @@ static void count_columns(struct fctx *c, trawl_facet f)
 
 	for (uint32_t d = 0; d < s->ndocs; d++) {
 		char tmp[16];
+		const char *v;
 
 		if (!match(c, d))
 			continue;
 		if (f == TRAWL_FACET_KIND) {
 			uint8_t k = ((const uint8_t *)s->col[COL_KIND])[d];
 
-			if (k < ARRAY_SIZE(kind_name) && *kind_name[k])
-				add(c, kind_name[k], strlen(kind_name[k]), 1);
+			if (k >= ARRAY_SIZE(kind_name) || !*kind_name[k])
+				continue;
+			v = kind_name[k];
 		} else {
 			month_of(seg_date(s, d), tmp);
-			add(c, tmp, strlen(tmp), 1);
+			v = tmp;
 		}
+		c->value = v;
+		c->value_len = strlen(v);
+		if (first_of_group(c, d))
+			add(c, v, strlen(v), 1);
 	}
 }
 
@@ -383,10 +426,15 @@ trawl_status trawl_search_facets(trawl_searcher *s, const trawl_query *q,
 	}
 	st = searcher_match_bits(s, q, o, &bits, &nsegs);
 	for (size_t k = 0; k < nf && !st; k++) {
+		GHashTable *groups = o && o->collapse
+			? g_hash_table_new_full(g_str_hash, g_str_equal,
+						g_free, NULL) : NULL;
+
 		counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					       g_free);
 		for (size_t i = 0; i < nsegs && !st; i++) {
-			struct fctx c = { .counts = counts };
+			struct fctx c = { .counts = counts, .groups = groups,
+					  .tm = searcher_threads(s) };
 
 			c.seg = searcher_segment(s, i);
 			c.bits = bits[i];
@@ -412,6 +460,8 @@ trawl_status trawl_search_facets(trawl_searcher *s, const trawl_query *q,
 		if (!st && collect(counts, fs[k], top, &out[k]))
 			st = searcher_fail(s, TRAWL_ERR_NOMEM, "out of memory");
 		g_hash_table_destroy(counts);
+		if (groups)
+			g_hash_table_destroy(groups);
 	}
 	for (size_t i = 0; i < nsegs; i++)
 		free(bits[i]);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "segment.h"
+#include "threadmap.h"
 #include "trawl.h"
 
 trawl_status searcher_fail(trawl_searcher *s, trawl_status st,
@@ -13,12 +14,15 @@ trawl_status searcher_fail(trawl_searcher *s, trawl_status st,
 	__attribute__((format(printf, 3, 4)));
 const struct segment *searcher_segment(const trawl_searcher *s, size_t i);
 /* The docs of every live segment that match q, deleted ones left out,
- * only o's kinds, and only the first met of each mail's copies when o
- * collapses (o may be NULL: every match): (*bits)[i] is segment i's
+ * only o's kinds (o may be NULL: every match): (*bits)[i] is segment i's
  * bitmap (bit d of word d / 64), *n the number of segments.  Free each
  * bitmap and the array. */
 trawl_status searcher_match_bits(trawl_searcher *s, const trawl_query *q,
 				 const trawl_search_options *o,
 				 uint64_t ***bits, size_t *n);
+
+/* The item -> thread and item -> first copy map of the searcher's
+ * commit. */
+const struct threadmap *searcher_threads(const trawl_searcher *s);
 
 #endif

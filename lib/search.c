@@ -605,10 +605,11 @@ static int prepare_path(struct prep *pr, const trawl_query *q,
 {
 	static const char sql[] =
 		"WITH RECURSIVE s(id) AS (SELECT item FROM sources WHERE "
-		"path >= ?1 AND path < ?2 UNION SELECT i.id FROM items i, s "
-		"WHERE i.parent = s.id) SELECT id FROM s LIMIT ?3";
+		"path >= ?1 AND (?2 IS NULL OR path < ?2) UNION SELECT i.id "
+		"FROM items i, s WHERE i.parent = s.id) SELECT id FROM s "
+		"LIMIT ?3";
 	trawl_searcher *s = pr->s;
-	size_t n = strlen(q->text), cap = 0, cnt = 0;
+	size_t n = strlen(q->text), cap = 0, cnt = 0, hn;
 	uint64_t *ids = NULL;
 	sqlite3_stmt *st = NULL;
 	char *hi = malloc(n + 2);
@@ -616,16 +617,26 @@ static int prepare_path(struct prep *pr, const trawl_query *q,
 
 	if (!hi)
 		goto out;
-	memcpy(hi, q->text, n);
-	hi[n] = (char)0xff; /* above every UTF-8 byte */
-	hi[n + 1] = 0;
+	/* the upper bound: the smallest string above every string that
+	 * starts with the prefix (paths are bytes, 0xff included): the
+	 * prefix without its trailing 0xff bytes, its last byte plus one;
+	 * none when it is all 0xff */
+	memcpy(hi, q->text, n + 1);
+	hn = n;
+	while (hn && (uint8_t)hi[hn - 1] == 0xff)
+		hn--;
+	if (hn)
+		hi[hn - 1] = (char)((uint8_t)hi[hn - 1] + 1);
 	if (db_prepare(s->a, sql, &st)) {
 		pr->st = sfail(s, TRAWL_ERR_DB, "path: %s",
 			       trawl_archive_errmsg(s->a));
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, q->text, (int)n, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, hi, (int)n + 1, SQLITE_STATIC);
+	if (hn)
+		sqlite3_bind_text(st, 2, hi, (int)hn, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 2);
 	sqlite3_bind_int64(st, 3, TRAWL_MAX_PATH_ITEMS + 1);
 	p->ilo = UINT64_MAX;
 	p->ihi = 0;
@@ -2081,26 +2092,16 @@ trawl_status searcher_match_bits(trawl_searcher *s, const trawl_query *q,
 	struct heap hp = { .tm = &s->threads };
 	struct pnode *root;
 	trawl_status st = TRAWL_OK;
-	uint64_t count = 0;
 
 	*bits = NULL;
 	*n = 0;
 	if (!q)
 		return sfail(s, TRAWL_ERR_INVALID, "no query");
-	if (o) {
+	if (o)
 		hp.kinds = o->kinds;
-		hp.collapse = o->collapse ? TRAWL_COLLAPSE_COPIES : 0;
-	}
 	if (!(root = prepare(&pr, q, 0)))
 		return pr.st ? pr.st : sfail(s, TRAWL_ERR_NOMEM, "out of memory");
-	if (hp.collapse) {
-		hp.nseen = (s->max_item > s->threads.n ? s->max_item
-						       : s->threads.n) + 1;
-		hp.seen = calloc(hp.nseen / 64 + 1, sizeof(*hp.seen));
-	}
-	if ((hp.collapse && !hp.seen) ||
-	    !(*bits = calloc(s->nsegs + 1, sizeof(**bits)))) {
-		free(hp.seen);
+	if (!(*bits = calloc(s->nsegs + 1, sizeof(**bits)))) {
 		pnode_free(root);
 		return sfail(s, TRAWL_ERR_NOMEM, "out of memory");
 	}
@@ -2118,21 +2119,22 @@ trawl_status searcher_match_bits(trawl_searcher *s, const trawl_query *q,
 		} else {
 			for (uint32_t d = it->doc; d != DOC_END;
 			     d = it->next(it)) {
-				uint64_t before = count, g;
+				uint64_t g;
 
 				if (del && ((del[d >> 3] >> (d & 7)) & 1))
 					continue;
-				/* a document of a kept kind, and the first
-				 * of its copies met */
-				if (admit(&hp, seg, d, &count, &g) &&
-				    count != before)
+				if (admit(&hp, seg, d, NULL, &g))
 					b[d >> 6] |= (uint64_t)1 << (d & 63);
 			}
 			it->release(it);
 		}
 		st = finish_ctx(s, &c, seg, st);
 	}
-	free(hp.seen);
 	pnode_free(root);
 	return st;
+}
+
+const struct threadmap *searcher_threads(const trawl_searcher *s)
+{
+	return &s->threads;
 }

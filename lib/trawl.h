@@ -510,9 +510,10 @@ typedef struct trawl_facets trawl_facets;
  * (0: all), most first and then by value; months in calendar order. */
 trawl_status trawl_search_facet(trawl_searcher *s, const trawl_query *q,
 				trawl_facet f, size_t top, trawl_facets **out);
-/* Several facets over one matching set: the documents of o's kinds, the
- * copies of one mail counted once when o collapses (threads or copies),
- * every document otherwise (o may be NULL).  out[i] gets fs[i]'s counts. */
+/* Several facets over one matching set: the documents of o's kinds (o
+ * may be NULL: all).  When o collapses (threads or copies), a mail and
+ * its copies count once per value: the value counts if any matching copy
+ * has it.  out[i] gets fs[i]'s counts. */
 trawl_status trawl_search_facets(trawl_searcher *s, const trawl_query *q,
 				 const trawl_search_options *o,
 				 const trawl_facet *fs, size_t nf, size_t top,

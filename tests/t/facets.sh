@@ -22,6 +22,25 @@ grep '^not ok' -A2 "$TMP/fc.out" | head -20
 is "$?" 0 "and after removing items (deleted documents left out)"
 grep '^not ok' -A2 "$TMP/fc2.out" | head -20
 
+# two copies of one mail (one content hash) that differ in Bcc: a value
+# only the second copy has still counts the mail, once
+mkdir -p "$TMP/bccsrc"
+m='From: Alice Example <alice@example.com>
+To: Bob Example <bob@example.com>
+%sSubject: Quarterly storfjord report
+Date: Mon, 4 Mar 2024 10:00:00 +0000
+Message-ID: <copy-1@example.com>
+
+The storfjord numbers are in.
+'
+printf "$m" "" >"$TMP/bccsrc/a.eml"
+printf "$m" "Bcc: Carol Hidden <carol@hidden.example>
+" >"$TMP/bccsrc/b.eml"
+"$TRAWL" -A "$TMP/bcc" ingest -q "$TMP/bccsrc" 2>/dev/null
+"$FC" "$TMP/bcc" storfjord >"$TMP/fc-bcc.out"
+is "$?" 0 "copies that differ in Bcc: facets with copies collapsed agree"
+grep '^not ok' -A2 "$TMP/fc-bcc.out" | head -20
+
 if [ -e "$CORPORA/enron-inbox.tar.gz" ]; then
 	n=2000
 	[ "$VARIANT" = asan ] && n=600

@@ -19,15 +19,31 @@
  *    reproducible): terms of every document-frequency band, exact and
  *    stemmed, over random field masks; phrases cut from real fields (some
  *    with slop, some shuffled); prefixes (some beyond the expansion cap);
- *    keywords; date and size ranges; absent terms; and booleans of all of
- *    these to depth 3, pure negations included.
+ *    keywords; date, size and item ID ranges; source path prefixes (a
+ *    whole path, a folder, a cut, one that matches nothing); absent
+ *    terms; and booleans of all of these to depth 3, pure negations
+ *    included.
  * 4. Each query runs through trawl_search -- by relevance at offset 0
  *    with and without a total (without, the engine skips blocks that
  *    cannot enter the top), sometimes further on; newest; oldest; count
  *    only -- and through the evaluator here, which walks every document;
- *    totals, hit order, dates and scores (1e-9 relative; they are
- *    expected to be bit-identical) must agree, and a prefix over
+ *    totals, hit order, dates, scores (1e-9 relative; they are expected
+ *    to be bit-identical) and groups must agree, and a prefix over
  *    TRAWL_MAX_PREFIX_TERMS must fail the query with TRAWL_ERR_TOO_LARGE.
+ * 5. About 40% of those calls go through trawl_search_run with random
+ *    options: kinds (all, email|document, attachment, email, document)
+ *    and collapsing (none, copies, threads).  The model's relations come
+ *    from the live archive's trawl.db by SQL of their own (not through
+ *    threadmap.c): a document's copy group is the smallest ID of the
+ *    items that share its content hash (itself when none does); its
+ *    thread is the threads row of its top-level email, found through
+ *    parent after parent (0: none); collapsing by threads groups by the
+ *    thread of the first copy, or by that copy's ID when it has none.
+ *    The expected hits are the model's matches in the call's order, of
+ *    the kinds asked for, the first of each group; the total counts
+ *    groups.  Path prefixes are evaluated from the sources table the
+ *    same way: items found at a matching path and everything inside
+ *    them.
  *
  * Prints TAP: a few checks on the model, then one line per query, with
  * the query as text and the first difference on a mismatch.  Exit status
@@ -53,8 +69,10 @@
 #include "banned.h"
 
 #define NONE UINT32_MAX
+#define NO_DOC SIZE_MAX
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define TOP_K 20
+#define OPTION_SHARE 40 /* % of the calls made with search options */
 #define SCORE_TOL 1e-9
 #define MAX_KW_VALUE (DOCTERMS_MAX_KEY - 1) /* longest value a query takes */
 
@@ -219,6 +237,13 @@ struct doc {
 	struct dfield f[FLD_NTEXT];
 	uint32_t *kw;       /* ids in oracle.kws: field byte + value */
 	size_t nkw;
+	/* relations (relations_load), from the live archive's trawl.db */
+	int64_t parent_item; /* items.parent, 0 for top level */
+	size_t parent;      /* its index in docs, or NO_DOC */
+	uint64_t copy;      /* smallest ID sharing its content hash */
+	uint64_t thread;    /* thread of its top-level email, 0: none */
+	uint64_t by_thread; /* its group collapsing by threads */
+	size_t path_at, npath; /* its source paths: oracle.paths[path_at..] */
 };
 
 struct oracle {
@@ -230,6 +255,12 @@ struct oracle {
 	uint64_t sum_len[FLD_NTEXT];
 	struct bm25_stats stats;
 	struct analyzer *an;
+	char **paths;       /* sources.path of every source row, by item */
+	size_t npaths, cpaths;
+	uint32_t *gseen;    /* per group key: the stamp of the last call
+			     * that kept a hit of it */
+	uint32_t gstamp;
+	uint64_t max_group; /* the largest group key */
 	/* scratch while building a field */
 	struct tok *tok;
 	size_t ntok, ctok;
@@ -545,6 +576,9 @@ static int build_doc(struct oracle *o, struct loader *l, sqlite3_stmt *q)
 	d->kind = sqlite3_column_int(q, 1);
 	d->size = (uint64_t)sqlite3_column_int64(q, 2);
 	d->date = sqlite3_column_int64(q, 4); /* NULL reads as 0 */
+	d->parent_item = sqlite3_column_int64(q, 11);
+	d->parent = NO_DOC;
+	d->copy = (uint64_t)d->item;
 
 	pos = 0;
 	s = (const char *)sqlite3_column_text(q, 6);
@@ -616,7 +650,7 @@ static int model_load(struct oracle *o, const char *dir, int64_t *nsegs)
 {
 	static const char item_sql[] =
 		"SELECT id, kind, size, message_id, date, date_source, "
-		"subject, name, body, body_len, mime_type FROM items "
+		"subject, name, body, body_len, mime_type, parent FROM items "
 		"ORDER BY id";
 	struct loader l = { 0 };
 	sqlite3_stmt *q = NULL;
@@ -651,6 +685,157 @@ out:
 	return ret;
 }
 
+/* The index in docs of item id, or NO_DOC. */
+static size_t doc_of(const struct oracle *o, int64_t id)
+{
+	size_t lo = 0, hi = o->ndocs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (o->docs[mid].item < id)
+			lo = mid + 1;
+		else if (o->docs[mid].item > id)
+			hi = mid;
+		else
+			return mid;
+	}
+	return NO_DOC;
+}
+
+/* Runs sql (two integer columns) and calls fn on each row. */
+static int each_pair(sqlite3 *db, const char *sql,
+		     void (*fn)(struct oracle *, int64_t, int64_t),
+		     struct oracle *o)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		fn(o, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1));
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void set_copy(struct oracle *o, int64_t id, int64_t first)
+{
+	size_t i = doc_of(o, id);
+
+	if (i != NO_DOC && first > 0)
+		o->docs[i].copy = (uint64_t)first;
+}
+
+static void set_thread(struct oracle *o, int64_t id, int64_t thread)
+{
+	size_t i = doc_of(o, id);
+
+	if (i != NO_DOC && thread > 0)
+		o->docs[i].thread = (uint64_t)thread;
+}
+
+/* The source paths, one per row of sources, grouped by item. */
+static int load_paths(struct oracle *o, sqlite3 *db)
+{
+	static const char sql[] =
+		"SELECT item, path FROM sources ORDER BY item, path";
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		size_t i = doc_of(o, sqlite3_column_int64(q, 0)), n;
+		char *path = col_text(q, 1, &n);
+
+		if (i == NO_DOC || !path) {
+			free(path);
+			continue;
+		}
+		grow(&o->paths, &o->cpaths, o->npaths + 1, sizeof(*o->paths));
+		if (!o->docs[i].npath)
+			o->docs[i].path_at = o->npaths;
+		o->docs[i].npath++;
+		o->paths[o->npaths++] = path;
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * The relations of the documents, from dir/trawl.db (the live archive:
+ * after a removal, the copies and threads it now has): parents, copy
+ * groups, threads, source paths, and each document's group by threads.
+ * Written from the schema, not from threadmap.c.  0, or -1.
+ */
+static int relations_load(struct oracle *o, const char *dir)
+{
+	static const char copies_sql[] =
+		"SELECT i.id, (SELECT min(c.id) FROM items c WHERE "
+		"c.content_hash = i.content_hash) FROM items i WHERE "
+		"i.content_hash IS NOT NULL";
+	static const char threads_sql[] =
+		"WITH RECURSIVE r(id, root) AS (SELECT id, id FROM items WHERE "
+		"parent IS NULL UNION ALL SELECT i.id, r.root FROM items i "
+		"JOIN r ON i.parent = r.id) SELECT r.id, t.thread FROM r JOIN "
+		"threads t ON t.item = r.root";
+	char path[4096];
+	sqlite3 *db = NULL;
+	int ret = -1;
+
+	snprintf(path, sizeof(path), "%s/trawl.db", dir);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ||
+	    each_pair(db, copies_sql, set_copy, o) ||
+	    each_pair(db, threads_sql, set_thread, o) || load_paths(o, db)) {
+		printf("# %s: %s\n", path, db ? sqlite3_errmsg(db) : "?");
+		goto out;
+	}
+	o->max_group = 0;
+	for (size_t i = 0; i < o->ndocs; i++) {
+		struct doc *d = &o->docs[i];
+		size_t f = doc_of(o, (int64_t)d->copy);
+		uint64_t t = f != NO_DOC ? o->docs[f].thread : 0;
+
+		if (d->parent_item)
+			d->parent = doc_of(o, d->parent_item);
+		d->by_thread = t ? t : d->copy;
+		if (d->by_thread > o->max_group)
+			o->max_group = d->by_thread;
+		if (d->copy > o->max_group)
+			o->max_group = d->copy;
+		if ((uint64_t)d->item > o->max_group)
+			o->max_group = (uint64_t)d->item;
+	}
+	o->gseen = xcalloc(o->max_group + 1, sizeof(*o->gseen));
+	ret = 0;
+out:
+	sqlite3_close(db);
+	return ret;
+}
+
+/* Statistics of the relations, for the log: documents with copies, copy
+ * groups, threads, documents in threads, documents with a path. */
+static void relations_print(const struct oracle *o)
+{
+	size_t with_copies = 0, threaded = 0, threads = 0, children = 0;
+	size_t with_path = 0;
+
+	for (size_t i = 0; i < o->ndocs; i++) {
+		const struct doc *d = &o->docs[i];
+
+		with_copies += d->copy != (uint64_t)d->item;
+		threaded += d->thread != 0;
+		threads += d->thread == (uint64_t)d->item;
+		with_path += d->npath > 0;
+		children += d->parent != NO_DOC;
+	}
+	printf("# relations: %zu documents are copies of an earlier one, "
+	       "%zu in %zu threads, %zu inside another, %zu with a source "
+	       "path (%zu paths)\n", with_copies, threaded, threads, children,
+	       with_path, o->npaths);
+}
+
 static void model_release(struct oracle *o)
 {
 	for (size_t i = 0; i < o->ndocs; i++) {
@@ -664,6 +849,10 @@ static void model_release(struct oracle *o)
 		free(d->kw);
 	}
 	free(o->docs);
+	for (size_t i = 0; i < o->npaths; i++)
+		free(o->paths[i]);
+	free(o->paths);
+	free(o->gseen);
 	for (int f = 0; f < 2 * FLD_NTEXT; f++)
 		free(o->df[f]);
 	free(o->tok);
@@ -676,21 +865,22 @@ static void model_release(struct oracle *o)
 /* the mirror of a query tree, and its naive evaluation */
 
 enum mq_type { MQ_TERM = 1, MQ_PHRASE, MQ_PREFIX, MQ_KEYWORD, MQ_RANGE,
-	       MQ_ALL, MQ_BOOL, MQ_NTYPES };
+	       MQ_ALL, MQ_BOOL, MQ_PATH, MQ_NTYPES };
 
 static const char *const mq_type_names[MQ_NTYPES] = {
-	"", "term", "phrase", "prefix", "keyword", "range", "all", "bool" };
+	"", "term", "phrase", "prefix", "keyword", "range", "all", "bool",
+	"path" };
 
 struct mq {
 	int type;
 	unsigned fields;    /* TERM, PHRASE, PREFIX */
 	int stem;           /* TERM */
-	char *text;         /* TERM, PREFIX, KEYWORD */
+	char *text;         /* TERM, PREFIX, KEYWORD, PATH */
 	char **terms;       /* PHRASE */
 	size_t nterms;
 	unsigned slop;
 	int kw;             /* KEYWORD */
-	int col;            /* RANGE */
+	int col;            /* RANGE: TRAWL_COL_* */
 	int64_t lo, hi;
 	struct mq **kids;   /* BOOL */
 	int *occur;
@@ -705,6 +895,8 @@ struct mq {
 	int32_t *rank;      /* PREFIX: term id -> index in exp, or -1 */
 	uint32_t *seen;     /* PREFIX: per exp entry, doc stamp */
 	uint32_t *hit;      /* PREFIX: scratch */
+	uint8_t *set;       /* PATH: per document, 1 when under the prefix */
+	size_t nset;
 };
 
 static void mq_free(struct mq *q)
@@ -725,6 +917,7 @@ static void mq_free(struct mq *q)
 	free(q->rank);
 	free(q->seen);
 	free(q->hit);
+	free(q->set);
 	free(q);
 }
 
@@ -807,6 +1000,40 @@ static void prepare_prefix(struct oracle *o, struct mq *q)
 	}
 }
 
+/* 1 when one of d's own source paths starts with p[0..n). */
+static int own_path(const struct oracle *o, const struct doc *d,
+		    const char *p, size_t n)
+{
+	for (size_t i = 0; i < d->npath; i++) {
+		const char *s = o->paths[d->path_at + i];
+
+		if (!strncmp(s, p, n))
+			return 1;
+	}
+	return 0;
+}
+
+/* The documents under a path prefix: found at a path that starts with
+ * it, or inside one that is (parent after parent). */
+static void prepare_path(const struct oracle *o, struct mq *q)
+{
+	size_t n = strlen(q->text);
+
+	q->set = xcalloc(o->ndocs, 1);
+	for (size_t i = 0; i < o->ndocs; i++) {
+		size_t j = i;
+
+		for (size_t hops = 0; j != NO_DOC && hops <= o->ndocs; hops++) {
+			if (own_path(o, &o->docs[j], q->text, n)) {
+				q->set[i] = 1;
+				q->nset += !o->docs[i].deleted;
+				break;
+			}
+			j = o->docs[j].parent;
+		}
+	}
+}
+
 /* Collection statistics and expansions.  Returns 1 when some prefix is
  * over the cap (the engine must refuse the query). */
 static int mq_prepare(struct oracle *o, struct mq *q)
@@ -839,6 +1066,9 @@ static int mq_prepare(struct oracle *o, struct mq *q)
 		key[0] = (char)q->kw;
 		memcpy(key + 1, q->text, n);
 		q->id = dict_id(&o->kws, key, n + 1, 0);
+		break;
+	case MQ_PATH:
+		prepare_path(o, q);
 		break;
 	case MQ_BOOL:
 		for (size_t i = 0; i < q->nkids; i++)
@@ -1055,12 +1285,17 @@ static struct res eval(const struct oracle *o, const struct mq *q, size_t di)
 	case MQ_RANGE:
 		if (q->col == TRAWL_COL_DATE)
 			r.match = d->date >= q->lo && d->date <= q->hi;
+		else if (q->col == TRAWL_COL_ITEM)
+			r.match = d->item >= q->lo && d->item <= q->hi;
 		else
 			r.match = (int64_t)d->size >= q->lo &&
 				  (int64_t)d->size <= q->hi;
 		return r;
 	case MQ_ALL:
 		r.match = 1;
+		return r;
+	case MQ_PATH:
+		r.match = q->set[di];
 		return r;
 	case MQ_BOOL:
 		return eval_bool(o, q, di);
@@ -1089,6 +1324,8 @@ static trawl_query *mq_build(const struct mq *q)
 		return trawl_query_range((trawl_column)q->col, q->lo, q->hi);
 	case MQ_ALL:
 		return trawl_query_all();
+	case MQ_PATH:
+		return trawl_query_path(q->text);
 	case MQ_BOOL:
 		if (!(t = trawl_query_bool()))
 			return NULL;
@@ -1167,7 +1404,8 @@ static void print_mask(struct buf *b, unsigned mask)
 }
 
 /* The query as text: all:word, {subject|body}:~stem, all:"a b"~2,
- * body:pre*, from=addr, date:[lo..hi], *, (+must should -mustnot). */
+ * body:pre*, from=addr, date:[lo..hi] (size:, item:), path:"/a/b", *,
+ * (+must should -mustnot). */
 static void mq_print(struct buf *b, const struct mq *q)
 {
 	static const char occ[] = "+ -";
@@ -1200,8 +1438,15 @@ static void mq_print(struct buf *b, const struct mq *q)
 		break;
 	case MQ_RANGE:
 		buf_printf(b, "%s:[%" PRId64 "..%" PRId64 "]",
-			   q->col == TRAWL_COL_DATE ? "date" : "size", q->lo,
-			   q->hi);
+			   q->col == TRAWL_COL_DATE   ? "date"
+			   : q->col == TRAWL_COL_ITEM ? "item"
+						      : "size",
+			   q->lo, q->hi);
+		break;
+	case MQ_PATH:
+		buf_puts(b, "path:\"");
+		print_text(b, q->text);
+		buf_putc(b, '"');
 		break;
 	case MQ_ALL:
 		buf_putc(b, '*');
@@ -1536,7 +1781,9 @@ static int64_t pick_value(struct gen *g, int col)
 {
 	const struct doc *d = &g->o->docs[rnd(g, g->o->ndocs)];
 
-	return col == TRAWL_COL_DATE ? d->date : (int64_t)d->size;
+	return col == TRAWL_COL_DATE   ? d->date
+	       : col == TRAWL_COL_ITEM ? d->item
+				       : (int64_t)d->size;
 }
 
 static struct mq *gen_range(struct gen *g)
@@ -1544,7 +1791,8 @@ static struct mq *gen_range(struct gen *g)
 	struct mq *q = mq_new(MQ_RANGE);
 	int64_t a, b;
 
-	q->col = chance(g, 50) ? TRAWL_COL_DATE : TRAWL_COL_SIZE;
+	q->col = chance(g, 40) ? TRAWL_COL_DATE
+		 : chance(g, 55) ? TRAWL_COL_SIZE : TRAWL_COL_ITEM;
 	a = pick_value(g, q->col);
 	b = pick_value(g, q->col);
 	q->lo = a < b ? a : b;
@@ -1557,6 +1805,59 @@ static struct mq *gen_range(struct gen *g)
 	case 4: q->lo = -(int64_t)rnd(g, 1000) - 1; break;
 	case 5: q->hi = -(int64_t)rnd(g, 10); break;
 	}
+	return q;
+}
+
+/* Where a path prefix is cut: after one of the last slashes of p (a
+ * folder; now and then any slash, "/" included), or anywhere. */
+static size_t cut_path(struct gen *g, const char *p, size_t n, int folder)
+{
+	size_t slash[64], ns = 0;
+
+	if (!folder)
+		return 1 + rnd(g, n);
+	for (size_t i = 0; i < n && ns < ARRAY_LEN(slash); i++)
+		if (p[i] == '/')
+			slash[ns++] = i;
+	if (!ns)
+		return n;
+	if (ns > 3 && chance(g, 80))
+		return slash[ns - 3 + rnd(g, 3)] + 1;
+	return slash[rnd(g, ns)] + 1;
+}
+
+/* A source path prefix: a whole path, a folder, a cut anywhere, or one
+ * that matches nothing (a path with more after it, a path whose last
+ * byte is the next one up, a folder that is not there). */
+static struct mq *gen_path(struct gen *g)
+{
+	struct oracle *o = g->o;
+	struct mq *q = mq_new(MQ_PATH);
+	const char *p = o->npaths ? o->paths[rnd(g, o->npaths)] : "/";
+	size_t n = strlen(p), r = rnd(g, 100);
+	struct buf b;
+
+	buf_init(&b, 1 << 16);
+	if (r < 30) {
+		buf_append(&b, p, n);
+	} else if (r < 60) {
+		buf_append(&b, p, cut_path(g, p, n, 1));
+	} else if (r < 80) {
+		buf_append(&b, p, cut_path(g, p, n, 0));
+	} else if (r < 88) {
+		buf_append(&b, p, n);
+		buf_puts(&b, chance(g, 50) ? "~" : "/x");
+	} else if (r < 95 && n && (unsigned char)p[n - 1] < 0x7e) {
+		buf_append(&b, p, n - 1);
+		buf_putc(&b, p[n - 1] + 1);
+	} else {
+		buf_puts(&b, "/no/such/folder");
+		buf_append(&b, p, n);
+	}
+	if (!b.len)
+		buf_puts(&b, "/no/such/folder");
+	q->text = xstrndup(b.data, b.len);
+	buf_release(&b);
 	return q;
 }
 
@@ -1587,17 +1888,19 @@ static struct mq *gen_node(struct gen *g, int depth)
 	if (depth < 3 && chance(g, depth == 0 ? 45 : 25))
 		return gen_bool(g, depth);
 	r = rnd(g, 100);
-	if (r < 33)
+	if (r < 31)
 		return gen_term(g);
-	if (r < 53)
+	if (r < 50)
 		return gen_phrase(g);
-	if (r < 65)
+	if (r < 62)
 		return gen_prefix(g, depth > 0);
-	if (r < 80)
+	if (r < 76)
 		return gen_keyword(g);
-	if (r < 91)
+	if (r < 88)
 		return gen_range(g);
 	if (r < 94)
+		return gen_path(g);
+	if (r < 96)
 		return mq_new(MQ_ALL);
 	return gen_absent(g);
 }
@@ -1615,6 +1918,8 @@ static void gen_release(struct gen *g)
 struct counts {
 	unsigned long top[MQ_NTYPES], nodes[MQ_NTYPES];
 	unsigned long nonempty, too_large, calls, scores, exact_scores;
+	unsigned long item_ranges, paths_empty, paths_matched;
+	unsigned long opt_calls, by_collapse[3], kinds_calls, merged, groups;
 	double max_rel;
 	double model_s, engine_s; /* seconds in the model, in trawl_search */
 	double prefix_s;          /* engine seconds on queries with a prefix */
@@ -1635,8 +1940,20 @@ static double now(void)
 static void count_nodes(struct counts *c, const struct mq *q)
 {
 	c->nodes[q->type]++;
+	c->item_ranges += q->type == MQ_RANGE && q->col == TRAWL_COL_ITEM;
 	for (size_t i = 0; i < q->nkids; i++)
 		count_nodes(c, q->kids[i]);
+}
+
+/* Path prefixes that matched nothing, and the others (once prepared). */
+static void count_paths(struct counts *c, const struct mq *q)
+{
+	if (q->type == MQ_PATH) {
+		c->paths_empty += !q->nset;
+		c->paths_matched += q->nset > 0;
+	}
+	for (size_t i = 0; i < q->nkids; i++)
+		count_paths(c, q->kids[i]);
 }
 
 static int has_prefix(const struct mq *q)
@@ -1676,16 +1993,49 @@ static double rel_err(double a, double b)
 
 /* One trawl_search call of a query: relevance, newest or oldest, at an
  * offset; limit 0 counts only; without count, no total is asked for (and
- * ranking by relevance skips what cannot enter the top). */
+ * ranking by relevance skips what cannot enter the top).  With run, the
+ * call is trawl_search_run with kinds and collapse. */
 struct call {
 	trawl_sort sort;
 	size_t offset, limit;
 	int count;
+	int run;
+	unsigned kinds, collapse;
 };
 
-/* Compares one trawl_search call with the model's hits (all matches,
- * sorted by the call's order); appends what differs to diag.  0 when
- * they agree. */
+static const char *const collapse_names[] = { "none", "copies", "threads" };
+
+static trawl_status call_engine(trawl_searcher *s, const trawl_query *tq,
+				const struct call *call, trawl_hit *got,
+				size_t *nhits, uint64_t *total)
+{
+	trawl_search_options opt = { .sort = call->sort,
+				     .offset = call->offset,
+				     .limit = call->limit,
+				     .kinds = call->kinds,
+				     .collapse = call->collapse };
+
+	if (!call->run)
+		return trawl_search(s, tq, call->sort, call->offset,
+				    call->limit, got, nhits,
+				    call->count ? total : NULL);
+	return trawl_search_run(s, tq, &opt, got, nhits,
+				call->count ? total : NULL);
+}
+
+static void describe_call(struct buf *diag, const struct call *call)
+{
+	buf_printf(diag, "%s offset %zu limit %zu%s", sort_names[call->sort],
+		   call->offset, call->limit, call->count ? "" : " (no count)");
+	if (call->run)
+		buf_printf(diag, " run kinds 0x%x collapse %s", call->kinds,
+			   collapse_names[call->collapse]);
+	buf_puts(diag, ": ");
+}
+
+/* Compares one engine call with the hits it should give (want[0..nwant),
+ * every group of the call's result in its order: expect_hits); appends
+ * what differs to diag.  0 when they agree. */
 static int check_call(trawl_searcher *s, const trawl_query *tq,
 		      const struct call *call, trawl_status want_st,
 		      const trawl_hit *want, size_t nwant, struct counts *c,
@@ -1700,8 +2050,7 @@ static int check_call(trawl_searcher *s, const trawl_query *tq,
 	double t0 = now(), t;
 
 	c->calls++;
-	st = trawl_search(s, tq, sort, offset, limit, got, &nhits,
-			  call->count ? &total : NULL);
+	st = call_engine(s, tq, call, got, &nhits, &total);
 	t = now() - t0;
 	c->engine_s += t;
 	if (c->has_prefix)
@@ -1710,8 +2059,7 @@ static int check_call(trawl_searcher *s, const trawl_query *tq,
 		c->slowest_s = t;
 		c->slowest_q = c->query;
 	}
-	buf_printf(diag, "%s offset %zu limit %zu%s: ", sort_names[sort],
-		   offset, limit, call->count ? "" : " (no count)");
+	describe_call(diag, call);
 	if (st != want_st) {
 		buf_printf(diag, "status %s (%s), want %s\n",
 			   trawl_status_str(st), trawl_searcher_errmsg(s),
@@ -1742,12 +2090,15 @@ static int check_call(trawl_searcher *s, const trawl_query *tq,
 			c->exact_scores += h->score == w->score;
 			c->max_rel = fmax(c->max_rel, e);
 		}
-		if (h->item != w->item || h->date != w->date || !score_ok) {
+		if (h->item != w->item || h->date != w->date || !score_ok ||
+		    h->group != w->group) {
 			buf_printf(diag, "rank %zu: got item %" PRIu64
-				   " date %" PRId64 " score %.17g; want item %"
-				   PRIu64 " date %" PRId64 " score %.17g\n",
+				   " date %" PRId64 " score %.17g group %"
+				   PRIu64 "; want item %" PRIu64 " date %"
+				   PRId64 " score %.17g group %" PRIu64 "\n",
 				   offset + i, h->item, h->date, h->score,
-				   w->item, w->date, w->score);
+				   h->group, w->item, w->date, w->score,
+				   w->group);
 			return 1;
 		}
 	}
@@ -1755,7 +2106,8 @@ static int check_call(trawl_searcher *s, const trawl_query *tq,
 	return 0;
 }
 
-/* The model's matches of q, in the order sort. */
+/* The model's matches of q, unsorted; their group fields hold their
+ * documents' indexes in docs (expect_hits turns them into groups). */
 static trawl_hit *model_hits(struct oracle *o, const struct mq *q,
 			     size_t *n)
 {
@@ -1770,7 +2122,7 @@ static trawl_hit *model_hits(struct oracle *o, const struct mq *q,
 		r = eval(o, q, i);
 		if (r.match)
 			h[(*n)++] = (trawl_hit){ (uint64_t)o->docs[i].item,
-						 r.score, o->docs[i].date };
+						 r.score, o->docs[i].date, i };
 	}
 	return h;
 }
@@ -1779,6 +2131,69 @@ static void sort_hits(trawl_hit *h, size_t n, trawl_sort sort)
 {
 	cmp_sort = sort;
 	qsort(h, n, sizeof(*h), cmp_hit);
+}
+
+/* The group key of document d as the call collapses. */
+static uint64_t group_key(const struct doc *d, unsigned collapse)
+{
+	return collapse == TRAWL_COLLAPSE_COPIES    ? d->copy
+	       : collapse == TRAWL_COLLAPSE_THREADS ? d->by_thread
+						    : (uint64_t)d->item;
+}
+
+/* The result of a call from all the model's matches in its order (from
+ * model_hits, sorted): the matches of the call's kinds, the first of
+ * each group, with its group key; into out.  Returns how many: the
+ * total the call must report.  *merged gets how many matches of the
+ * kinds collapsing left out. */
+static size_t expect_hits(struct oracle *o, const trawl_hit *all, size_t n,
+			  const struct call *call, trawl_hit *out,
+			  size_t *merged)
+{
+	unsigned kinds = call->run ? call->kinds : 0;
+	unsigned collapse = call->run ? call->collapse : 0;
+	size_t k = 0;
+
+	*merged = 0;
+	if (++o->gstamp == 0) {
+		memset(o->gseen, 0, (o->max_group + 1) * sizeof(*o->gseen));
+		o->gstamp = 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct doc *d = &o->docs[all[i].group];
+		uint64_t key = group_key(d, collapse);
+
+		if (kinds && !((kinds >> d->kind) & 1))
+			continue;
+		if (collapse && o->gseen[key] == o->gstamp) {
+			(*merged)++;
+			continue;
+		}
+		o->gseen[key] = o->gstamp;
+		out[k] = all[i];
+		out[k++].group = key;
+	}
+	return k;
+}
+
+/* Now and then (OPTION_SHARE %), trawl_search_run with random kinds and
+ * collapsing, the same for the call in every other respect but for an
+ * offset deep into the results now and then. */
+static void plan_options(struct gen *g, struct call *call)
+{
+	static const unsigned kinds[] = {
+		0, (1u << TRAWL_KIND_EMAIL) | (1u << TRAWL_KIND_DOCUMENT),
+		1u << TRAWL_KIND_ATTACHMENT, 1u << TRAWL_KIND_EMAIL,
+		1u << TRAWL_KIND_DOCUMENT };
+
+	if (!chance(g, OPTION_SHARE))
+		return;
+	call->run = 1;
+	call->kinds = kinds[rnd(g, ARRAY_LEN(kinds))];
+	call->collapse = (unsigned)rnd(g, 3);
+	/* deep pages: many groups in and out of the engine's heap */
+	if (call->limit && chance(g, 10))
+		call->offset = 40 + rnd(g, 1500);
 }
 
 /* The calls to make for one query: by relevance at offset 0 with a total
@@ -1791,26 +2206,44 @@ static size_t plan_calls(struct gen *g, int has_prefix, struct call *calls)
 {
 	size_t n = 0;
 
-	calls[n++] = (struct call){ TRAWL_SORT_RELEVANCE, 0, TOP_K, 1 };
-	calls[n++] = (struct call){ TRAWL_SORT_RELEVANCE, 0,
-				    chance(g, 30) ? 1 + rnd(g, TOP_K) : TOP_K,
-				    0 };
+	calls[n++] = (struct call){ .sort = TRAWL_SORT_RELEVANCE,
+				    .limit = TOP_K, .count = 1 };
+	calls[n++] = (struct call){ .sort = TRAWL_SORT_RELEVANCE,
+				    .limit = chance(g, 30) ? 1 + rnd(g, TOP_K)
+							   : TOP_K };
 	if (!has_prefix && chance(g, 35))
-		calls[n++] = (struct call){ TRAWL_SORT_RELEVANCE,
-					    5 + rnd(g, 26), TOP_K,
-					    chance(g, 50) };
+		calls[n++] = (struct call){ .sort = TRAWL_SORT_RELEVANCE,
+					    .offset = 5 + rnd(g, 26),
+					    .limit = TOP_K,
+					    .count = chance(g, 50) };
 	for (int sort = TRAWL_SORT_NEWEST; sort <= TRAWL_SORT_OLDEST; sort++) {
 		if (has_prefix && chance(g, 50))
 			continue;
-		calls[n++] = (struct call){ (trawl_sort)sort,
-					    chance(g, 25) ? 5 + rnd(g, 26) : 0,
-					    TOP_K, !chance(g, 25) };
+		calls[n++] = (struct call){
+			.sort = (trawl_sort)sort,
+			.offset = chance(g, 25) ? 5 + rnd(g, 26) : 0,
+			.limit = TOP_K, .count = !chance(g, 25) };
 		if (has_prefix)
 			break;
 	}
 	if (!has_prefix)
-		calls[n++] = (struct call){ TRAWL_SORT_RELEVANCE, 0, 0, 1 };
+		calls[n++] = (struct call){ .sort = TRAWL_SORT_RELEVANCE,
+					    .count = 1 };
+	for (size_t i = 0; i < n; i++)
+		plan_options(g, &calls[i]);
 	return n;
+}
+
+static void count_call(struct counts *c, const struct call *call,
+		       size_t groups, size_t merged)
+{
+	if (!call->run)
+		return;
+	c->opt_calls++;
+	c->by_collapse[call->collapse]++;
+	c->kinds_calls += call->kinds != 0;
+	c->merged += merged > 0;
+	c->groups += call->collapse && groups > 0;
 }
 
 /* Runs query number k: the model, then the engine's calls. */
@@ -1821,7 +2254,7 @@ static void run_query(struct oracle *o, trawl_searcher *s, struct gen *g,
 	struct buf text, diag;
 	trawl_query *tq = NULL;
 	trawl_status want_st;
-	trawl_hit *hits = NULL;
+	trawl_hit *hits = NULL, *want = NULL;
 	size_t n = 0;
 	int bad = 0;
 	struct call calls[6];
@@ -1837,6 +2270,7 @@ static void run_query(struct oracle *o, trawl_searcher *s, struct gen *g,
 	c->has_prefix = has_prefix(q);
 	want_st = mq_prepare(o, q) ? TRAWL_ERR_TOO_LARGE : TRAWL_OK;
 	c->too_large += want_st != TRAWL_OK;
+	count_paths(c, q);
 	if (!(tq = mq_build(q))) {
 		ok(0, "q%u: the query is built: %s", k, text.data);
 		goto out;
@@ -1844,13 +2278,20 @@ static void run_query(struct oracle *o, trawl_searcher *s, struct gen *g,
 	t0 = now();
 	if (!want_st)
 		hits = model_hits(o, q, &n);
+	want = xmalloc((n ? n : 1) * sizeof(*want));
 	c->model_s += now() - t0;
 	c->nonempty += n > 0;
 	ncalls = plan_calls(g, c->has_prefix, calls);
 	for (size_t i = 0; i < ncalls && !bad; i++) {
-		if (hits)
+		size_t nwant = 0, merged = 0;
+
+		if (hits) {
 			sort_hits(hits, n, calls[i].sort);
-		bad = check_call(s, tq, &calls[i], want_st, hits, n, c,
+			nwant = expect_hits(o, hits, n, &calls[i], want,
+					    &merged);
+		}
+		count_call(c, &calls[i], nwant, merged);
+		bad = check_call(s, tq, &calls[i], want_st, want, nwant, c,
 				 &diag);
 	}
 	if (!ok(!bad, "q%u: %zu matches%s: %.300s%s", k, n,
@@ -1859,6 +2300,7 @@ static void run_query(struct oracle *o, trawl_searcher *s, struct gen *g,
 		printf("#   query: %s\n#   %s", text.data, diag.data);
 out:
 	free(hits);
+	free(want);
 	trawl_query_free(tq);
 	mq_free(q);
 	buf_release(&text);
@@ -1886,6 +2328,13 @@ static void print_counts(const struct counts *c, unsigned nq)
 	       "error %.3g\n",
 	       c->nonempty, c->too_large, c->calls, c->scores, c->exact_scores,
 	       c->max_rel);
+	printf("# %lu item ranges; %lu path prefixes matched something, %lu "
+	       "nothing\n", c->item_ranges, c->paths_matched, c->paths_empty);
+	printf("# %lu calls with options: collapse none %lu, copies %lu, "
+	       "threads %lu; %lu with kinds; %lu collapsing with hits, %lu "
+	       "where collapsing left matches out\n", c->opt_calls,
+	       c->by_collapse[0], c->by_collapse[1], c->by_collapse[2],
+	       c->kinds_calls, c->groups, c->merged);
 	printf("# seconds: model %.2f, engine %.2f (%.2f on queries with a "
 	       "prefix; slowest call %.3f, q%u)\n", c->model_s, c->engine_s,
 	       c->prefix_s, c->slowest_s, c->slowest_q);
@@ -1974,6 +2423,10 @@ int main(int argc, char **argv)
 		/* the live archive's segment count */
 		nsegs = count_segments(argv[1]);
 	}
+	if (!ok(!relations_load(&o, argv[1]), "the model's copies, threads "
+		"and source paths are read from %s/trawl.db", argv[1]))
+		goto out;
+	relations_print(&o);
 	printf("# model: %zu documents, %zu terms, %zu keyword values, "
 	       "%" PRId64 " segments, built in %.2f s\n", o.ndocs, o.terms.n,
 	       o.kws.n, nsegs, (double)(clock() - t0) / CLOCKS_PER_SEC);
