@@ -51,5 +51,7 @@ int cmd_check(int argc, char **argv);
 int cmd_reindex(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_optimize(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+int cmd_count(int argc, char **argv);
 
 #endif

@@ -19,6 +19,17 @@ static const struct cmd commands[] = {
 	  "ingest [-A ARCHIVE] [-j N] [--report FILE] [--batch N]\n"
 	  "             [--parse-timeout SECONDS] [-q] PATH...",
 	  "add mail and files to the archive (creating it if needed)" },
+	{ "search", cmd_search,
+	  "search [-A ARCHIVE] [--sort relevance|newest|oldest] [--limit N]\n"
+	  "             [--offset N] [--facets] [--threads] [--copies]\n"
+	  "             [--format text|json|csv|ids] [--explain]\n"
+	  "             [--color auto|always|never] QUERY...\n"
+	  "       trawl search [-A ARCHIVE] [options] --batch FILE",
+	  "search the archive (docs/QUERY.md); --batch runs a query per line "
+	  "of FILE and writes each one's count, top IDs and time" },
+	{ "count", cmd_count,
+	  "count [-A ARCHIVE] [--threads] [--copies] QUERY...",
+	  "print how many results trawl search reports for QUERY" },
 	{ "show", cmd_show, "show [-A ARCHIVE] ID [--raw | --json]",
 	  "print one item; --raw writes its original bytes" },
 	{ "stats", cmd_stats, "stats [-A ARCHIVE] [--json] [--failures]",

@@ -538,13 +538,16 @@ typedef struct trawl_mark {
 } trawl_mark;
 
 typedef struct trawl_passage {
-	const char *text;   /* the passage, UTF-8, NUL-terminated; never
-			     * cuts a character */
+	const char *text;   /* the passage, valid UTF-8, NUL-terminated;
+			     * never cuts a character; white space runs
+			     * are one space, control characters gone,
+			     * invalid bytes U+FFFD */
 	size_t len;
 	size_t offset;      /* where text starts in the input */
 	int cut_before;     /* 1: the input goes on before / after it */
 	int cut_after;
-	const trawl_mark *marks; /* in order, not overlapping */
+	const trawl_mark *marks; /* byte ranges of text (not of the
+				  * input), in order, not overlapping */
 	size_t nmarks;
 } trawl_passage;
 
@@ -561,6 +564,8 @@ typedef struct trawl_highlight trawl_highlight;
  * no match, one passage from the start of the text (no marks).  With
  * passage_bytes >= len and max_passages 1 the whole text is one passage
  * (for a subject).  *out lives until trawl_highlight_free.
+ * TRAWL_ERR_INVALID for a bad field or tree; TRAWL_ERR_TOO_LARGE for a
+ * tree over the engine's limits (bounds.h).
  */
 #define TRAWL_HIGHLIGHT_SCAN ((size_t)256 << 10)
 trawl_status trawl_highlight_text(trawl_highlighter *h, const trawl_query *q,

@@ -1,0 +1,1220 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * highlight.c - snippets: the passages of a text that a query matched,
+ * with the matched words marked (trawl.h, "Highlighting").
+ *
+ * What is marked.  The query tree is walked once: every TERM, PREFIX and
+ * PHRASE node whose field mask holds the field, and which is not under a
+ * MUST_NOT, is a leaf (identical leaves count once).  Each leaf gives
+ * keys: an exact form (TERM with stem=0, each term of a PHRASE), a stem
+ * (TERM with stem=1) or a prefix.  The text is run through the one
+ * analyzer (analyze.h), as indexing does, and every token is looked up:
+ * its normalized text among the exact keys, its stem (words only) among
+ * the stem keys, and the first L bytes of its text among the prefixes of
+ * L bytes.  Each (token, key) pair found is a hit, with the token's byte
+ * range and position.  A hit of a TERM or PREFIX is a match.  A hit of a
+ * phrase term is one only where the whole phrase matched, counted as the
+ * engine counts it (search.c, phrase_freq): from each position p0 of the
+ * first term, each next term takes its smallest position after the one
+ * before, and the phrase matches when the last one is within
+ * nterms - 1 + slop of p0; the tokens at the positions taken are marked.
+ * Since the positions are the analyzer's, a compound token and its first
+ * part share a position exactly as in the index, and a phrase term that
+ * is a compound (or a part) picks the token with that very text.
+ *
+ * Matches become marks: ranges of the text, merged where they overlap or
+ * touch (a compound and its parts, CJK bigrams) and where two tokens of
+ * one phrase lie in one compound with only a joiner between them (the
+ * phrase "jeff dasovich" marks "jeff.dasovich" once; the terms jeff and
+ * dasovich give two marks).  trawl_highlight_nmatches() counts these
+ * marks over the scanned text.
+ *
+ * Choosing passages.  Sizes are counted in "collapsed" bytes: a run of
+ * ASCII white space or control bytes counts one, as it will be printed.
+ * Each match (in text order, one per start offset) anchors a candidate
+ * window: the matches that start less than passage_bytes after it.  A
+ * window scores by the number of distinct leaves it matches, then by its
+ * number of matches, then by being earlier (the idea of Lucene's
+ * passage scoring and Tantivy's fragments, without the IDF weights, which
+ * the highlighter does not know).  The best windows that do not overlap
+ * are taken, at most max_passages, and put back in text order.  A window's
+ * core runs from its first match to the furthest end of its matches that
+ * end within passage_bytes (a first match longer than that is shown
+ * whole up to HL_LONG_MATCH bytes); the bytes left are context, a third
+ * before the core and the rest after (what one side cannot use goes to
+ * the other), never reaching into the neighbouring passages.  Each end
+ * then moves to a cut that splits no mark: the nearest within HL_SNAP
+ * bytes at white space, or failing that the nearest within HL_SNAP that
+ * splits no word (not inside a word or number token, not inside a UTF-8
+ * character, not before a combining mark or emoji modifier, not at a
+ * zero-width joiner; CJK text may be cut between any two characters), or
+ * failing that the first such cut towards the core; only when there is
+ * none may a cut split a mark (a long URL), and then a word only when
+ * nothing else is left.  With no match, one passage starts at the text's
+ * start; when passage_bytes covers the whole text, that passage (or the
+ * one window) is the whole text.
+ *
+ * Passage text.  The passage is copied with every run of white space and
+ * control characters (ASCII ones, C1 controls, U+00A0, U+1680,
+ * U+2000-200A, U+2028, U+2029, U+202F, U+205F, U+3000, and NUL) turned
+ * into one space and none at either end, and each maximal ill-formed
+ * UTF-8 subsequence (Unicode 3.9, as utf8_sanitize does) turned into
+ * U+FFFD, so that the text is always valid UTF-8 with no NUL and no
+ * control character to reach a terminal.  Marks are byte ranges of that
+ * passage text (not of the input): [start, end) of trawl_passage.text.
+ * offset is the input offset of the passage's first character; cut_before
+ * and cut_after say whether the input has anything other than white space
+ * before or after it (after: always when the scan stopped short of len).
+ *
+ * Bounds.  At most TRAWL_HIGHLIGHT_SCAN bytes are analyzed (cut back to a
+ * character boundary).  At most HL_MAX_HITS hits are kept; later tokens
+ * are not looked up, so a text with more matches than that is marked
+ * only up to there.  At most HL_MAX_PASSAGES passages.  The query is held
+ * to the engine's bounds (TRAWL_MAX_QUERY_NODES, TRAWL_MAX_QUERY_DEPTH,
+ * TRAWL_MAX_PHRASE_TERMS): a larger one is TRAWL_ERR_TOO_LARGE.  Memory:
+ * the highlighter keeps its analyzer, a bitmap of the scan size and its
+ * scratch arrays between calls; a trawl_highlight owns its passages'
+ * text and marks.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "analyze.h"
+#include "bounds.h"
+#include "buf.h"
+#include "query.h"
+#include "trawl.h"
+#include "banned.h"
+
+#define HL_MAX_HITS 16384       /* (token, key) hits kept per text */
+#define HL_MAX_PASSAGES 64      /* passages returned, whatever is asked */
+#define HL_DEFAULT_PASSAGES 3
+#define HL_DEFAULT_BYTES 160
+#define HL_SNAP 24              /* bytes looked at for a cut, each side */
+#define HL_MAX_TERM (DOCTERMS_MAX_KEY - 1) /* longest term that can match */
+#define HL_JOINER_GAP 3         /* longest joiner (U+2019) between parts */
+#define HL_LONG_MATCH 256       /* bytes of a long match always shown */
+
+enum key_kind { K_EXACT = 0, K_STEM = 1, K_PREFIX = 2 };
+
+struct key {
+	const char *text;  /* in the query tree */
+	uint32_t len;
+	uint32_t kind;     /* enum key_kind */
+	uint32_t leaf;     /* index into leaves */
+	uint32_t term;     /* PHRASE: which of its terms */
+};
+
+struct hit {
+	uint32_t start, end; /* the token's bytes in the text */
+	uint32_t cstart;     /* start in collapsed bytes */
+	uint32_t pos;        /* the token's position */
+	uint32_t unit;       /* start of the compound (or lone token) */
+	uint32_t key;        /* index into keys */
+	int marked;
+};
+
+/* A phrase hit, for sorting by phrase, term and text order. */
+struct phit {
+	uint32_t leaf, term, idx;
+};
+
+/* A mark in input bytes. */
+struct span {
+	size_t start, end;
+};
+
+/* A candidate passage: matches [first, last) of the marked hits. */
+struct window {
+	size_t first, last;
+	size_t distinct, total;
+	size_t start, end;   /* first match's start, furthest match's end */
+};
+
+struct trawl_highlighter {
+	struct analyzer *an;
+	const trawl_query **leaves;
+	size_t nleaves, cleaves;
+	struct key *keys;
+	size_t nkeys, ckeys;
+	uint8_t plens[HL_MAX_TERM + 1]; /* prefix lengths in use */
+	size_t nplens;
+	uint8_t plist[HL_MAX_TERM];     /* the same, as a list */
+	struct hit *hits;
+	size_t nhits, chits;
+	uint8_t *inword;  /* bit x: byte boundary x is inside a word */
+	/* the text being scanned */
+	const uint8_t *s;
+	size_t n;
+	size_t cx, cc;    /* collapsed bytes cc before byte cx */
+	uint32_t unit_start, unit_end;
+	int oom;
+	/* scratch, kept between calls */
+	size_t *count;    /* per leaf, in the window sweep */
+	size_t ccount;
+	struct phit *ph;
+	size_t cph;
+	struct window *win;
+	size_t cwin;
+	size_t *deque;
+	size_t cdeque;
+	struct span *spans;
+	size_t nspans, cspans;
+};
+
+struct trawl_highlight {
+	trawl_passage *p;
+	size_t np;
+	trawl_mark *marks;
+	size_t nmarks;
+	size_t nmatches;
+	struct buf text;  /* every passage's text, each NUL-terminated */
+};
+
+static int grow(void *pp, size_t *cap, size_t need, size_t size)
+{
+	void **p = pp;
+	size_t n = *cap ? *cap : 16;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	if (!(q = realloc(*p, n * size)))
+		return -1;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+trawl_highlighter *trawl_highlighter_new(void)
+{
+	trawl_highlighter *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->an = analyzer_new();
+	h->inword = calloc(TRAWL_HIGHLIGHT_SCAN / 8 + 1, 1);
+	if (!h->an || !h->inword) {
+		trawl_highlighter_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void trawl_highlighter_free(trawl_highlighter *h)
+{
+	if (!h)
+		return;
+	analyzer_free(h->an);
+	free(h->inword);
+	free(h->leaves);
+	free(h->keys);
+	free(h->hits);
+	free(h->count);
+	free(h->ph);
+	free(h->win);
+	free(h->deque);
+	free(h->spans);
+	free(h);
+}
+
+/* ------------------------------------------------------------------ */
+/* Characters */
+
+/* ASCII white space and control bytes: what sizes count as one run. */
+static int space_byte(uint8_t c)
+{
+	return c <= 0x20 || c == 0x7f;
+}
+
+/* Characters that a passage prints as (part of) one space. */
+static int space_cp(int32_t cp)
+{
+	return cp <= 0x20 || (cp >= 0x7f && cp <= 0xa0) || cp == 0x1680 ||
+	       (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 ||
+	       cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000;
+}
+
+/*
+ * The character at s[x..end): returns its length (1 to 4) and sets *cp,
+ * or returns 0 and sets *bad to the length of the maximal ill-formed
+ * subsequence there (what becomes one U+FFFD).
+ */
+static size_t utf8_at(const uint8_t *s, size_t x, size_t end, int32_t *cp,
+		      size_t *bad)
+{
+	uint8_t c = s[x], lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	*bad = 1;
+	*cp = c;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+	hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+	*cp = c & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if (x + i >= end || s[x + i] < lo || s[x + i] > hi) {
+			*bad = i;
+			return 0;
+		}
+		*cp = (*cp << 6) | (s[x + i] & 0x3f);
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return n;
+}
+
+/* 1 unless x is inside a well-formed character of the scanned text. */
+static int char_boundary(const trawl_highlighter *h, size_t x)
+{
+	int32_t cp;
+	size_t y, bad, n;
+
+	if (x == 0 || x >= h->n || (h->s[x] & 0xc0) != 0x80)
+		return 1;
+	for (y = x - 1; y + 3 >= x; y--) {
+		if ((h->s[y] & 0xc0) != 0x80) {
+			n = utf8_at(h->s, y, h->n, &cp, &bad);
+			return !(n && y + n > x);
+		}
+		if (y == 0)
+			break;
+	}
+	return 1;
+}
+
+static int in_word(const trawl_highlighter *h, size_t x)
+{
+	return x < h->n && (h->inword[x >> 3] >> (x & 7)) & 1;
+}
+
+static int joins(int32_t cp)
+{
+	utf8proc_category_t c = utf8proc_category(cp);
+
+	return c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC ||
+	       c == UTF8PROC_CATEGORY_ME || cp == 0x200d ||
+	       (cp >= 0x1f3fb && cp <= 0x1f3ff);
+}
+
+/* A cut at x splits no word, no character and no character cluster
+ * (combining marks, zero-width joiners, emoji modifiers). */
+static int good_cut(const trawl_highlighter *h, size_t x)
+{
+	int32_t cp;
+	size_t bad;
+
+	if (x == 0 || x >= h->n)
+		return 1;
+	if (in_word(h, x) || !char_boundary(h, x))
+		return 0;
+	if (utf8_at(h->s, x, h->n, &cp, &bad) && joins(cp))
+		return 0;
+	return !(x >= 3 && !memcmp(h->s + x - 3, "\xe2\x80\x8d", 3));
+}
+
+/* A cut at x is at white space: a passage starting (at_end 0) or ending
+ * (at_end 1) there begins or ends a word. */
+static int space_cut(const trawl_highlighter *h, size_t x, int at_end)
+{
+	if (at_end)
+		return x >= h->n || space_byte(h->s[x]);
+	return x == 0 || space_byte(h->s[x - 1]);
+}
+
+/* ------------------------------------------------------------------ */
+/* The query: leaves and keys */
+
+static int same_leaf(const trawl_query *a, const trawl_query *b)
+{
+	if (a->type != b->type)
+		return 0;
+	if (a->type != Q_PHRASE)
+		return a->stem == b->stem && !strcmp(a->text, b->text);
+	if (a->nterms != b->nterms || a->slop != b->slop)
+		return 0;
+	for (size_t i = 0; i < a->nterms; i++)
+		if (strcmp(a->terms[i], b->terms[i]))
+			return 0;
+	return 1;
+}
+
+static int valid_text(const char *s)
+{
+	size_t n = s ? strnlen(s, HL_MAX_TERM + 1) : 0;
+
+	return n > 0 && n <= HL_MAX_TERM;
+}
+
+static trawl_status add_key(trawl_highlighter *h, const char *text, int kind,
+			    size_t term)
+{
+	size_t len = strlen(text);
+
+	if (grow(&h->keys, &h->ckeys, h->nkeys + 1, sizeof(*h->keys)))
+		return TRAWL_ERR_NOMEM;
+	h->keys[h->nkeys++] = (struct key){ text, (uint32_t)len,
+					    (uint32_t)kind,
+					    (uint32_t)(h->nleaves - 1),
+					    (uint32_t)term };
+	if (kind == K_PREFIX && !h->plens[len]) {
+		h->plens[len] = 1;
+		h->plist[h->nplens++] = (uint8_t)len;
+	}
+	return TRAWL_OK;
+}
+
+static trawl_status add_leaf(trawl_highlighter *h, const trawl_query *q)
+{
+	trawl_status st = TRAWL_OK;
+
+	for (size_t i = 0; i < h->nleaves; i++)
+		if (same_leaf(h->leaves[i], q))
+			return TRAWL_OK;
+	if (grow(&h->leaves, &h->cleaves, h->nleaves + 1, sizeof(*h->leaves)))
+		return TRAWL_ERR_NOMEM;
+	h->leaves[h->nleaves++] = q;
+	if (q->type == Q_PREFIX)
+		return add_key(h, q->text, K_PREFIX, 0);
+	if (q->type == Q_TERM)
+		return add_key(h, q->text, q->stem ? K_STEM : K_EXACT, 0);
+	for (size_t i = 0; i < q->nterms && !st; i++)
+		st = add_key(h, q->terms[i], K_EXACT, i);
+	return st;
+}
+
+static int valid_leaf(const trawl_query *q)
+{
+	if (q->type != Q_PHRASE)
+		return valid_text(q->text);
+	if (!q->terms || q->nterms < 1 || q->nterms > TRAWL_MAX_PHRASE_TERMS)
+		return 0;
+	for (size_t i = 0; i < q->nterms; i++)
+		if (!valid_text(q->terms[i]))
+			return 0;
+	return 1;
+}
+
+static trawl_status collect(trawl_highlighter *h, const trawl_query *q,
+			    unsigned field, int depth, size_t *nodes)
+{
+	trawl_status st = TRAWL_OK;
+
+	if (!q)
+		return TRAWL_ERR_INVALID;
+	if (depth > TRAWL_MAX_QUERY_DEPTH || ++*nodes > TRAWL_MAX_QUERY_NODES)
+		return TRAWL_ERR_TOO_LARGE;
+	switch (q->type) {
+	case Q_TERM:
+	case Q_PREFIX:
+	case Q_PHRASE:
+		if (!valid_leaf(q))
+			return TRAWL_ERR_INVALID;
+		return q->fields & field ? add_leaf(h, q) : TRAWL_OK;
+	case Q_BOOL:
+		if (q->nkids && !q->kids)
+			return TRAWL_ERR_INVALID;
+		for (size_t i = 0; i < q->nkids && !st; i++)
+			if (q->kids[i].occur != TRAWL_MUST_NOT)
+				st = collect(h, q->kids[i].q, field, depth + 1,
+					     nodes);
+		return st;
+	case Q_KEYWORD:
+	case Q_RANGE:
+	case Q_ALL:
+	case Q_THREAD:
+	case Q_PATH:
+		return TRAWL_OK;
+	default:
+		return TRAWL_ERR_INVALID;
+	}
+}
+
+static int key_cmp(uint32_t kind, const char *s, size_t len,
+		   const struct key *k)
+{
+	int c;
+
+	if (kind != k->kind)
+		return kind < k->kind ? -1 : 1;
+	c = memcmp(s, k->text, len < k->len ? len : k->len);
+	if (c)
+		return c;
+	return len < k->len ? -1 : len > k->len;
+}
+
+static int cmp_keys(const void *pa, const void *pb)
+{
+	const struct key *a = pa, *b = pb;
+	int c = key_cmp(a->kind, a->text, a->len, b);
+
+	if (c)
+		return c;
+	if (a->leaf != b->leaf)
+		return a->leaf < b->leaf ? -1 : 1;
+	return a->term < b->term ? -1 : a->term > b->term;
+}
+
+static trawl_status prepare_query(trawl_highlighter *h, const trawl_query *q,
+				  unsigned field)
+{
+	size_t nodes = 0;
+	trawl_status st;
+
+	h->nleaves = h->nkeys = h->nplens = 0;
+	memset(h->plens, 0, sizeof(h->plens));
+	st = collect(h, q, field, 0, &nodes);
+	if (!st && h->nkeys)
+		qsort(h->keys, h->nkeys, sizeof(*h->keys), cmp_keys);
+	return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Scanning: tokens to hits */
+
+/* Collapsed bytes before byte x (x never goes back between calls). */
+static uint32_t collapse_to(trawl_highlighter *h, size_t x)
+{
+	for (; h->cx < x; h->cx++)
+		if (!space_byte(h->s[h->cx]) || h->cx == 0 ||
+		    !space_byte(h->s[h->cx - 1]))
+			h->cc++;
+	return (uint32_t)h->cc;
+}
+
+static void add_hit(trawl_highlighter *h, const struct token *t, size_t key)
+{
+	if (h->nhits == HL_MAX_HITS)
+		return;
+	if (grow(&h->hits, &h->chits, h->nhits + 1, sizeof(*h->hits))) {
+		h->oom = 1;
+		return;
+	}
+	h->hits[h->nhits++] = (struct hit){
+		.start = t->start, .end = t->end,
+		.cstart = collapse_to(h, t->start), .pos = t->pos,
+		.unit = h->unit_start, .key = (uint32_t)key };
+}
+
+/* Adds a hit for every key of this kind equal to s[0..len). */
+static void look_up(trawl_highlighter *h, const struct token *t, int kind,
+		    const char *s, size_t len)
+{
+	size_t lo = 0, hi = h->nkeys, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (key_cmp((uint32_t)kind, s, len, &h->keys[mid]) > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < h->nkeys && !key_cmp((uint32_t)kind, s, len,
+					 &h->keys[lo]); lo++)
+		add_hit(h, t, lo);
+}
+
+static void mark_word(trawl_highlighter *h, const struct token *t)
+{
+	for (size_t x = (size_t)t->start + 1; x < t->end && x < h->n; x++)
+		h->inword[x >> 3] |= (uint8_t)(1u << (x & 7));
+}
+
+static int on_token(void *ctx, const struct token *t)
+{
+	trawl_highlighter *h = ctx;
+
+	if (t->kind == TOK_WORD || t->kind == TOK_NUM)
+		mark_word(h, t);
+	if (t->start >= h->unit_end) {
+		h->unit_start = t->start;
+		h->unit_end = t->end;
+	} else if (t->end > h->unit_end) {
+		h->unit_end = t->end;
+	}
+	if (h->oom || !h->nkeys)
+		return h->oom;
+	look_up(h, t, K_EXACT, t->text, t->len);
+	if (t->stem)
+		look_up(h, t, K_STEM, t->stem, t->stem_len);
+	for (size_t i = 0; i < h->nplens; i++)
+		if (h->plist[i] <= t->len)
+			look_up(h, t, K_PREFIX, t->text, h->plist[i]);
+	return h->oom;
+}
+
+/* Analyzes text[0..n) into hits and the word bitmap. */
+static void scan(trawl_highlighter *h, const char *text, size_t n)
+{
+	h->s = (const uint8_t *)text;
+	h->n = n;
+	h->nhits = 0;
+	h->cx = h->cc = 0;
+	h->unit_start = h->unit_end = 0;
+	h->oom = 0;
+	memset(h->inword, 0, n / 8 + 1);
+	if (n)
+		analyzer_run(h->an, text, n, 0, on_token, h);
+}
+
+/* ------------------------------------------------------------------ */
+/* Phrases */
+
+static int cmp_phit(const void *pa, const void *pb)
+{
+	const struct phit *a = pa, *b = pb;
+
+	if (a->leaf != b->leaf)
+		return a->leaf < b->leaf ? -1 : 1;
+	if (a->term != b->term)
+		return a->term < b->term ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/* Marks the tokens of every match of one phrase; ph: its hits, sorted. */
+static void match_phrase(trawl_highlighter *h, const struct phit *ph,
+			 size_t n)
+{
+	const trawl_query *q = h->leaves[ph[0].leaf];
+	size_t nt = q->nterms, b[TRAWL_MAX_PHRASE_TERMS + 1];
+	size_t at[TRAWL_MAX_PHRASE_TERMS], x = 0, i;
+	uint32_t span = (uint32_t)(nt - 1 + q->slop), p0, prev;
+
+#define POS(k) (h->hits[ph[k].idx].pos)
+	for (i = 0; i <= nt; i++) {
+		while (x < n && ph[x].term < i)
+			x++;
+		b[i] = x;
+	}
+	for (i = 0; i < nt; i++) {
+		if (b[i] == b[i + 1])
+			return;
+		at[i] = b[i];
+	}
+	for (size_t k = b[0]; k < b[1]; k++) {
+		p0 = prev = POS(k);
+		for (i = 1; i < nt; i++) {
+			while (at[i] < b[i + 1] && POS(at[i]) <= prev)
+				at[i]++;
+			if (at[i] == b[i + 1] || POS(at[i]) - p0 > span)
+				break;
+			prev = POS(at[i]);
+		}
+		if (i < nt)
+			continue;
+		h->hits[ph[k].idx].marked = 1;
+		for (i = 1; i < nt; i++)
+			h->hits[ph[at[i]].idx].marked = 1;
+	}
+#undef POS
+}
+
+/* Decides which hits are matches and keeps only those, in text order. */
+static trawl_status resolve_hits(trawl_highlighter *h)
+{
+	size_t n = 0, i, j;
+
+	if (grow(&h->ph, &h->cph, h->nhits, sizeof(*h->ph)))
+		return TRAWL_ERR_NOMEM;
+	for (i = 0; i < h->nhits; i++) {
+		const struct key *k = &h->keys[h->hits[i].key];
+
+		h->hits[i].marked = h->leaves[k->leaf]->type != Q_PHRASE;
+		if (!h->hits[i].marked)
+			h->ph[n++] = (struct phit){ k->leaf, k->term,
+						    (uint32_t)i };
+	}
+	if (n)
+		qsort(h->ph, n, sizeof(*h->ph), cmp_phit);
+	for (i = 0; i < n; i = j) {
+		for (j = i; j < n && h->ph[j].leaf == h->ph[i].leaf; j++)
+			;
+		match_phrase(h, h->ph + i, j - i);
+	}
+	for (i = j = 0; i < h->nhits; i++)
+		if (h->hits[i].marked)
+			h->hits[j++] = h->hits[i];
+	h->nhits = j;
+	return TRAWL_OK;
+}
+
+/* Hits a and b (a first) are tokens of one phrase match inside one
+ * compound with a joiner between them ("jeff" "." "dasovich"). */
+static int joined(const trawl_highlighter *h, const struct hit *a,
+		  const struct hit *b)
+{
+	uint32_t leaf = h->keys[a->key].leaf;
+
+	return a->unit == b->unit && b->start - a->end <= HL_JOINER_GAP &&
+	       h->keys[b->key].leaf == leaf &&
+	       h->leaves[leaf]->type == Q_PHRASE;
+}
+
+/* The matches as marks of the input: merged where they overlap or touch,
+ * and across a joiner inside one phrase match. */
+static trawl_status merge_spans(trawl_highlighter *h)
+{
+	struct span *l = NULL;
+	const struct hit *prev = NULL;
+
+	h->nspans = 0;
+	if (grow(&h->spans, &h->cspans, h->nhits, sizeof(*h->spans)))
+		return TRAWL_ERR_NOMEM;
+	for (size_t i = 0; i < h->nhits; i++) {
+		const struct hit *t = &h->hits[i];
+
+		if (l && (t->start <= l->end ||
+			  joined(h, prev, t))) {
+			if (t->end > l->end)
+				l->end = t->end;
+			if (t->end >= prev->end)
+				prev = t;
+			continue;
+		}
+		l = &h->spans[h->nspans++];
+		*l = (struct span){ t->start, t->end };
+		prev = t;
+	}
+	return TRAWL_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Choosing windows */
+
+static size_t leaf_of(const trawl_highlighter *h, size_t i)
+{
+	return h->keys[h->hits[i].key].leaf;
+}
+
+/* One candidate window per start offset of a match, scored by a sweep
+ * (leaf counts in, out) with a deque for the furthest end. */
+static size_t find_windows(trawl_highlighter *h, size_t pb)
+{
+	const struct hit *t = h->hits;
+	size_t m = h->nhits, j = 0, nw = 0, distinct = 0, dh = 0, dt = 0;
+
+	memset(h->count, 0, h->nleaves * sizeof(*h->count));
+	for (size_t i = 0; i < m; i++) {
+		for (; j < m && t[j].cstart < (size_t)t[i].cstart + pb; j++) {
+			if (!h->count[leaf_of(h, j)]++)
+				distinct++;
+			while (dt > dh && t[h->deque[dt - 1]].end <= t[j].end)
+				dt--;
+			h->deque[dt++] = j;
+		}
+		while (h->deque[dh] < i)
+			dh++;
+		if (i == 0 || t[i].start != t[i - 1].start)
+			h->win[nw++] = (struct window){
+				i, j, distinct, j - i, t[i].start,
+				t[h->deque[dh]].end };
+		if (!--h->count[leaf_of(h, i)])
+			distinct--;
+	}
+	return nw;
+}
+
+static int cmp_window(const void *pa, const void *pb)
+{
+	const struct window *a = pa, *b = pb;
+
+	if (a->distinct != b->distinct)
+		return a->distinct > b->distinct ? -1 : 1;
+	if (a->total != b->total)
+		return a->total > b->total ? -1 : 1;
+	return a->first < b->first ? -1 : a->first > b->first;
+}
+
+/* The best non-overlapping windows, at most maxp, in text order. */
+static trawl_status pick_windows(trawl_highlighter *h, size_t maxp,
+				 size_t pb, struct window *out, size_t *np)
+{
+	size_t nw, n = 0, i, j;
+
+	*np = 0;
+	if (!h->nhits)
+		return TRAWL_OK;
+	if (grow(&h->count, &h->ccount, h->nleaves, sizeof(*h->count)) ||
+	    grow(&h->win, &h->cwin, h->nhits, sizeof(*h->win)) ||
+	    grow(&h->deque, &h->cdeque, h->nhits, sizeof(*h->deque)))
+		return TRAWL_ERR_NOMEM;
+	nw = find_windows(h, pb);
+	qsort(h->win, nw, sizeof(*h->win), cmp_window);
+	for (i = 0; i < nw && n < maxp; i++) {
+		const struct window *w = &h->win[i];
+
+		for (j = 0; j < n; j++)
+			if (w->start < out[j].end && out[j].start < w->end)
+				break;
+		if (j < n)
+			continue;
+		for (j = n++; j > 0 && out[j - 1].start > w->start; j--)
+			out[j] = out[j - 1];
+		out[j] = *w;
+	}
+	*np = n;
+	return TRAWL_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Placing a passage */
+
+/* Counts a byte that is not white space, and the first of a run. */
+static int counts(const trawl_highlighter *h, size_t x)
+{
+	return !space_byte(h->s[x]) || x == 0 || !space_byte(h->s[x - 1]);
+}
+
+static size_t walk_back(const trawl_highlighter *h, size_t x, size_t lo,
+			size_t *budget)
+{
+	while (x > lo && *budget) {
+		x--;
+		if (counts(h, x))
+			(*budget)--;
+	}
+	return x;
+}
+
+static size_t walk_fwd(const trawl_highlighter *h, size_t x, size_t hi,
+		       size_t *budget)
+{
+	while (x < hi && *budget) {
+		if (counts(h, x))
+			(*budget)--;
+		x++;
+	}
+	return x;
+}
+
+static size_t collapsed_len(const trawl_highlighter *h, size_t a, size_t b)
+{
+	size_t n = 0;
+
+	for (; a < b; a++)
+		n += (size_t)counts(h, a);
+	return n;
+}
+
+/* 1 if x is strictly inside a mark (spans are sorted and disjoint). */
+static int in_span(const trawl_highlighter *h, size_t x)
+{
+	size_t lo = 0, hi = h->nspans, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (h->spans[mid].end <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < h->nspans && h->spans[lo].start < x;
+}
+
+/* A cut of the kind asked for (spaces: at white space), not in a mark. */
+static int cut_ok(const trawl_highlighter *h, size_t x, int at_end,
+		  int spaces)
+{
+	if (spaces ? !space_cut(h, x, at_end) : !good_cut(h, x))
+		return 0;
+	return !in_span(h, x);
+}
+
+/* The cut nearest x among [lo, hi] within HL_SNAP, preferring the side
+ * towards the core (up for a start, down for an end). */
+static size_t near_cut(const trawl_highlighter *h, size_t x, size_t lo,
+		       size_t hi, int at_end, int spaces, int *found)
+{
+	for (size_t d = 0; d <= HL_SNAP; d++) {
+		for (int side = 0; side < 2; side++) {
+			int up = at_end ? side : !side;
+			size_t y = up ? x + d : x - d;
+
+			if (up ? d > hi - x : d > x - lo)
+				continue;
+			if (cut_ok(h, y, at_end, spaces)) {
+				*found = 1;
+				return y;
+			}
+		}
+	}
+	*found = 0;
+	return x;
+}
+
+/* The first cut from x towards the core (hi for a start, lo for an end)
+ * that splits no word and, with avoid_marks, no mark. */
+static size_t toward_core(const trawl_highlighter *h, size_t x, size_t lo,
+			  size_t hi, int at_end, int avoid_marks, int *found)
+{
+	*found = 1;
+	for (;;) {
+		if (avoid_marks ? cut_ok(h, x, at_end, 0) : good_cut(h, x))
+			return x;
+		if (at_end ? x == lo : x == hi)
+			break;
+		x = at_end ? x - 1 : x + 1;
+	}
+	*found = 0;
+	return x;
+}
+
+static size_t char_floor(const trawl_highlighter *h, size_t x, size_t lo)
+{
+	while (x > lo && !char_boundary(h, x))
+		x--;
+	return x;
+}
+
+/*
+ * Moves x (in [lo, hi]) to the best cut: the nearest at white space
+ * within HL_SNAP bytes, else the nearest that splits no word within
+ * HL_SNAP, else the first towards the core (at hi for a start, at_end 0;
+ * at lo for an end) that splits no word, all outside marks; else one that
+ * cuts a mark but no word; else a character boundary.
+ */
+static size_t snap(const trawl_highlighter *h, size_t x, size_t lo,
+		   size_t hi, int at_end)
+{
+	int found;
+	size_t y = near_cut(h, x, lo, hi, at_end, 1, &found);
+
+	if (!found)
+		y = near_cut(h, x, lo, hi, at_end, 0, &found);
+	if (!found)
+		y = toward_core(h, x, lo, hi, at_end, 1, &found);
+	if (!found)
+		y = toward_core(h, x, lo, hi, at_end, 0, &found);
+	if (found)
+		return y;
+	return at_end ? char_floor(h, x, lo) : hi;
+}
+
+/*
+ * The end of w's core: the furthest end of its matches that end within
+ * pb collapsed bytes of its start.  When none does, the end of its first
+ * match, cut (on a character boundary) at pb or HL_LONG_MATCH bytes,
+ * whichever is further.  A window without matches (no match in the text)
+ * has an empty core.
+ */
+static size_t core_end(const trawl_highlighter *h, const struct window *w,
+		       size_t pb, size_t hi)
+{
+	size_t budget = pb, cap, ce = w->start;
+
+	if (w->first == w->last)
+		return ce;
+	cap = walk_fwd(h, w->start, hi, &budget);
+	for (size_t i = w->first; i < w->last; i++)
+		if (h->hits[i].end <= cap && h->hits[i].end > ce)
+			ce = h->hits[i].end;
+	if (ce > w->start)
+		return ce;
+	ce = h->hits[w->first].end;
+	if (cap < w->start + HL_LONG_MATCH)
+		cap = w->start + HL_LONG_MATCH;
+	return ce > cap ? char_floor(h, cap, w->start) : ce;
+}
+
+/*
+ * Where the passage of window w goes: [*ps, *pe) within [lo, hi]: its
+ * core plus context up to pb collapsed bytes in all, a third of it
+ * before the core (none when before is 0) and the rest after, then
+ * moved to good cuts.
+ */
+static void place(const trawl_highlighter *h, const struct window *w,
+		  size_t pb, size_t lo, size_t hi, int before, size_t *ps,
+		  size_t *pe)
+{
+	size_t cs = w->start, ce = core_end(h, w, pb, hi), slack, want;
+	size_t s, e, after, budget;
+
+	slack = collapsed_len(h, cs, ce);
+	slack = pb > slack ? pb - slack : 0;
+	want = before ? slack / 3 : 0;
+	budget = want;
+	s = walk_back(h, cs, lo, &budget);
+	after = slack - (want - budget);
+	e = walk_fwd(h, ce, hi, &after);
+	if (after)
+		s = walk_back(h, s, lo, &after);
+	*ps = snap(h, s, lo, cs, 0);
+	*pe = snap(h, e, ce, hi, 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing a passage */
+
+struct render {
+	const trawl_highlighter *h;
+	struct buf *out;
+	size_t base;         /* the passage's first byte in out */
+	trawl_mark *marks;   /* its marks go here */
+	size_t nmarks;
+	size_t k;            /* next span */
+	int open;
+	size_t first, last;  /* input bytes written: first start, last end */
+	int any, pending;    /* wrote a character; owes a space */
+};
+
+static void close_mark(struct render *r)
+{
+	size_t at = r->out->len - r->base;
+
+	if (at > r->marks[r->nmarks].start)
+		r->marks[r->nmarks++].end = at;
+	r->open = 0;
+}
+
+/* Opens and closes marks at input offset x (opening: x starts a
+ * character that is not white space). */
+static void marks_at(struct render *r, size_t x, int opening)
+{
+	const struct span *sp = r->h->spans;
+
+	for (;;) {
+		if (r->open) {
+			if (sp[r->k].end > x)
+				return;
+			close_mark(r);
+			r->k++;
+			continue;
+		}
+		if (!opening || r->k == r->h->nspans || sp[r->k].start > x)
+			return;
+		if (sp[r->k].end <= x) {
+			r->k++;
+			continue;
+		}
+		r->marks[r->nmarks].start = r->out->len - r->base;
+		r->open = 1;
+	}
+}
+
+static void put_char(struct render *r, size_t x, size_t n, size_t clen)
+{
+	const uint8_t *s = r->h->s;
+
+	marks_at(r, x, 0);
+	if (r->pending)
+		buf_putc(r->out, ' ');
+	r->pending = 0;
+	marks_at(r, x, 1);
+	if (clen)
+		buf_append(r->out, s + x, clen);
+	else
+		buf_append(r->out, "\xef\xbf\xbd", 3);
+	if (!r->any)
+		r->first = x;
+	r->any = 1;
+	r->last = x + n;
+}
+
+/* Writes text[s..e) as a passage's text (see the top of the file). */
+static void render(struct render *r, size_t s, size_t e)
+{
+	size_t x = s, n, bad;
+	int32_t cp;
+
+	r->base = r->out->len;
+	r->nmarks = 0;
+	r->open = r->any = r->pending = 0;
+	r->first = r->last = s;
+	while (x < e) {
+		n = utf8_at(r->h->s, x, e, &cp, &bad);
+		if (n && space_cp(cp)) {
+			marks_at(r, x, 0);
+			r->pending = r->any;
+			x += n;
+			continue;
+		}
+		put_char(r, x, n ? n : bad, n);
+		x += n ? n : bad;
+	}
+	marks_at(r, e, 0);
+	if (r->open)
+		close_mark(r);
+	buf_putc(r->out, '\0');
+}
+
+/* Input bytes [fc, lc) hold every character that is not white space. */
+static void content_range(const trawl_highlighter *h, size_t *fc,
+			  size_t *lc)
+{
+	size_t x = 0, n, bad;
+	int32_t cp;
+
+	*fc = *lc = 0;
+	while (x < h->n) {
+		n = utf8_at(h->s, x, h->n, &cp, &bad);
+		if (!n || !space_cp(cp)) {
+			if (!*lc)
+				*fc = x;
+			*lc = x + (n ? n : bad);
+		}
+		x += n ? n : bad;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The handle */
+
+static trawl_status alloc_result(trawl_highlight **out, size_t np,
+				 size_t nmarks)
+{
+	trawl_highlight *hl = calloc(1, sizeof(*hl));
+
+	*out = hl;
+	if (!hl)
+		return TRAWL_ERR_NOMEM;
+	buf_init(&hl->text, 3 * TRAWL_HIGHLIGHT_SCAN + 2 * HL_MAX_PASSAGES);
+	hl->p = calloc(np, sizeof(*hl->p));
+	hl->marks = calloc(nmarks ? nmarks : 1, sizeof(*hl->marks));
+	return hl->p && hl->marks ? TRAWL_OK : TRAWL_ERR_NOMEM;
+}
+
+static trawl_status build(trawl_highlighter *h, size_t len, size_t maxp,
+			  size_t pb, trawl_highlight **out)
+{
+	struct window w[HL_MAX_PASSAGES];
+	size_t np, lo = 0, hi, s, e, fc, lc, toff[HL_MAX_PASSAGES];
+	struct render r = { .h = h };
+	trawl_highlight *hl;
+	trawl_status st;
+
+	if ((st = pick_windows(h, maxp, pb, w, &np)))
+		return st;
+	if (!np)
+		w[np++] = (struct window){ 0 };
+	if ((st = alloc_result(out, np, h->nspans + np)))
+		return st;
+	hl = *out;
+	hl->np = np;
+	hl->nmatches = h->nspans;
+	content_range(h, &fc, &lc);
+	r.out = &hl->text;
+	for (size_t i = 0; i < np; i++) {
+		trawl_passage *p = &hl->p[i];
+
+		hi = i + 1 < np ? w[i + 1].start : h->n;
+		place(h, &w[i], pb, lo, hi, h->nspans > 0, &s, &e);
+		r.marks = hl->marks + hl->nmarks;
+		render(&r, s, e);
+		lo = e;
+		toff[i] = r.base;
+		p->len = r.out->len - 1 - r.base;
+		p->offset = r.first;
+		p->cut_before = r.first > fc;
+		p->cut_after = len > h->n || r.last < lc;
+		p->marks = r.marks;
+		p->nmarks = r.nmarks;
+		hl->nmarks += r.nmarks;
+	}
+	if (hl->text.err)
+		return hl->text.err;
+	for (size_t i = 0; i < np; i++)
+		hl->p[i].text = hl->text.data + toff[i];
+	return TRAWL_OK;
+}
+
+static int one_field(unsigned field)
+{
+	return field && !(field & (field - 1)) &&
+	       !(field & ~(unsigned)TRAWL_FIELD_ALL);
+}
+
+/* The scanned length: at most TRAWL_HIGHLIGHT_SCAN, not inside a
+ * character. */
+static size_t scan_len(const char *text, size_t len)
+{
+	size_t n = len, k = 0;
+
+	if (n <= TRAWL_HIGHLIGHT_SCAN)
+		return n;
+	n = TRAWL_HIGHLIGHT_SCAN;
+	while (k < 3 && n > 0 && ((uint8_t)text[n] & 0xc0) == 0x80) {
+		n--;
+		k++;
+	}
+	return n;
+}
+
+trawl_status trawl_highlight_text(trawl_highlighter *h, const trawl_query *q,
+				  unsigned field, const char *text, size_t len,
+				  size_t max_passages, size_t passage_bytes,
+				  trawl_highlight **out)
+{
+	trawl_status st = TRAWL_ERR_INVALID;
+	trawl_highlight *hl = NULL;
+
+	if (out)
+		*out = NULL;
+	if (!h || !q || !out || !one_field(field) || (!text && len))
+		goto out;
+	if (!text)
+		text = "";
+	if (!max_passages)
+		max_passages = HL_DEFAULT_PASSAGES;
+	if (max_passages > HL_MAX_PASSAGES)
+		max_passages = HL_MAX_PASSAGES;
+	if (!passage_bytes)
+		passage_bytes = HL_DEFAULT_BYTES;
+	if (passage_bytes > TRAWL_HIGHLIGHT_SCAN)
+		passage_bytes = TRAWL_HIGHLIGHT_SCAN;
+	if ((st = prepare_query(h, q, field)))
+		goto out;
+	scan(h, text, scan_len(text, len));
+	st = TRAWL_ERR_NOMEM;
+	if (h->oom || resolve_hits(h) || merge_spans(h))
+		goto out;
+	st = build(h, len, max_passages, passage_bytes, &hl);
+out:
+	if (h)
+		h->s = NULL;
+	if (st) {
+		trawl_highlight_free(hl);
+		hl = NULL;
+	}
+	if (out)
+		*out = hl;
+	return st;
+}
+
+size_t trawl_highlight_npassages(const trawl_highlight *hl)
+{
+	return hl ? hl->np : 0;
+}
+
+const trawl_passage *trawl_highlight_passage(const trawl_highlight *hl,
+					     size_t i)
+{
+	return hl && i < hl->np ? &hl->p[i] : NULL;
+}
+
+size_t trawl_highlight_nmatches(const trawl_highlight *hl)
+{
+	return hl ? hl->nmatches : 0;
+}
+
+void trawl_highlight_free(trawl_highlight *hl)
+{
+	if (!hl)
+		return;
+	buf_release(&hl->text);
+	free(hl->p);
+	free(hl->marks);
+	free(hl);
+}

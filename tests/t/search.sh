@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
+# trawl search and trawl count end to end (docs/QUERY.md): on the samples,
+# the output formats agree with each other and with count, facets with
+# the total, snippets mark what matched, errors point at the query and
+# exit 2, batch mode; on an Enron slice, exact counts of senders, subject
+# words and months against Python's own reading of the files
+# (tests/search_oracle.py).
+. "$(dirname "$0")/lib.sh"
+
+S=$TOP/samples
+A=$TMP/s
+"$TRAWL" -A "$A" ingest -q "$S/mbox" "$S/maildir" "$S/eml" \
+	"$S/archive.zip" "$S/docs" 2>/dev/null
+is "$?" 0 "ingest the samples"
+
+search() { "$TRAWL" -A "$A" search "$@"; }
+count() { "$TRAWL" -A "$A" count "$@"; }
+# py EXPR < JSON: evaluates EXPR with j = the parsed JSON
+py() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
+
+# -- totals: count, json, the three collapse modes
+for mode in "" --threads --copies; do
+	c=$(count $mode invoice)
+	t=$(search $mode --format json invoice | py 'j["total"]')
+	is "$c" "$t" "count ${mode:-(copies once)} invoice = search's total ($t)"
+done
+c_all=$(count --copies storfjord)
+c_once=$(count storfjord)
+c_thr=$(count --threads storfjord)
+ok "every copy >= copies once >= threads ($c_all >= $c_once >= $c_thr)" \
+	test "$c_all" -ge "$c_once" -a "$c_once" -ge "$c_thr" -a "$c_thr" -gt 0
+
+# -- the hits
+search --format json --limit 50 storfjord >"$TMP/h.json"
+is "$(py 'len(j["hits"]) == min(50, j["total"])' <"$TMP/h.json")" True \
+	"as many hits as the total allows"
+is "$(search --format json --limit 500 '*' |
+	py 'sorted(set(h["kind"] for h in j["hits"]))')" \
+	"['document', 'email']" "by default, emails and documents, no attachments"
+is "$(search --format json 'storfjord kind:attachment' |
+	py 'set(h["kind"] for h in j["hits"]) == {"attachment"} and j["total"] > 0')" \
+	True "kind:attachment gives attachments only"
+is "$(py 'all(a["score"] >= b["score"] for a, b in zip(j["hits"], j["hits"][1:]))' \
+	<"$TMP/h.json")" True "by relevance, best first"
+is "$(search --format json --sort newest --limit 50 storfjord |
+	py 'all(a["date"] >= b["date"] for a, b in zip(j["hits"], j["hits"][1:]))')" \
+	True "--sort newest: newest first"
+is "$(search --format json --sort oldest --limit 50 storfjord |
+	py 'all(a["date"] <= b["date"] for a, b in zip(j["hits"], j["hits"][1:]))')" \
+	True "--sort oldest: oldest first"
+p1=$(search --format ids --limit 5 storfjord | tr '\n' ' ')
+p2=$(search --format ids --limit 5 --offset 5 storfjord | tr '\n' ' ')
+p12=$(search --format ids --limit 10 storfjord | tr '\n' ' ')
+is "$p1$p2" "$p12" "pages: offset 5 continues where limit 5 stopped"
+is "$(search --format ids --limit 50 storfjord | tr '\n' ' ')" \
+	"$(py '" ".join(str(h["id"]) for h in j["hits"]) + " "' <"$TMP/h.json")" \
+	"--format ids lists the JSON hits in order"
+is "$(search --format csv --limit 50 storfjord | python3 -c '
+import csv, sys
+rows = list(csv.reader(sys.stdin))
+print(rows[0][:3], len(rows) - 1)')" \
+	"$(py '"[\x27id\x27, \x27kind\x27, \x27date\x27] %d" % len(j["hits"])' <"$TMP/h.json")" \
+	"--format csv: a header and a row per hit"
+
+# -- snippets mark what matched: stems and folded forms, phrases whole
+search --format json --limit 50 invoice >"$TMP/inv.json"
+is "$(py 'sorted(set(s["text"][a:b].lower()[:6] for h in j["hits"] for s in h["snippets"] for a, b in s["marks"]))' \
+	<"$TMP/inv.json")" "['invoic']" \
+	"snippet marks of invoice are its inflections"
+is "$(py 'sum(len(s["marks"]) for h in j["hits"] for s in h["snippets"]) >= len(j["hits"]) // 2' \
+	<"$TMP/inv.json")" True "most hits have marks in their snippets"
+search --format json --limit 50 '"storfjord spirit"' >"$TMP/ph.json"
+is "$(py 'sorted(set(s["text"][a:b].lower() for h in j["hits"] for s in h["snippets"] for a, b in s["marks"]))' \
+	<"$TMP/ph.json")" "['spirit', 'storfjord']" \
+	"a phrase marks its words"
+is "$(search --format json 'invoice -storfjord' |
+	py 'all("storfjord" not in s["text"][a:b].lower() for h in j["hits"] for s in h["snippets"] for a, b in s["marks"])')" \
+	True "excluded words are not marked"
+is "$(search --color always --limit 1 invoice | grep -c $'\033\[1;33m')" 2 \
+	"--color always marks in colour (subject and snippet)"
+is "$(search --limit 3 invoice | grep -c $'\033')" 0 \
+	"no colour when stdout is not a terminal"
+
+# -- facets agree with the total
+search --format json --facets storfjord >"$TMP/f.json"
+is "$(py 'sum(v["count"] for v in j["facets"]["kinds"]) == j["total"]' \
+	<"$TMP/f.json")" True "the kinds facet adds up to the total"
+is "$(py 'sum(v["count"] for v in j["facets"]["months"]) == j["total"]' \
+	<"$TMP/f.json")" True "so does the month histogram"
+is "$(py 'sorted(j["facets"])' <"$TMP/f.json")" \
+	"['attachment_types', 'domains', 'kinds', 'months', 'recipients', 'senders']" \
+	"every facet is there"
+top=$(py 'j["facets"]["senders"][0]["value"] + " " + str(j["facets"]["senders"][0]["count"])' <"$TMP/f.json")
+is "$(count "storfjord from:${top% *}")" "${top#* }" \
+	"the top sender's facet count is the count of from:${top% *}"
+
+# -- fields that need the archive: id:, thread:, path:
+id=$(search --format ids --limit 1 invoice)
+is "$(search --format ids "id:$id")" "$id" "id:N finds item N"
+thr=$(search --format json --limit 1 invoice | py 'j["hits"][0]["thread"]')
+is "$(search --format json --copies --limit 100 "thread:$thr" |
+	py 'all(h["thread"] == '"$thr"' for h in j["hits"]) and j["total"] > 0')" \
+	True "thread:T finds the items of thread T"
+want=$(python3 -c '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1] + "/trawl.db")
+print(db.execute("SELECT count(DISTINCT s.item) FROM sources s JOIN items i "
+                 "ON i.id = s.item WHERE s.path >= ? AND s.path < ? AND i.kind = 1",
+                 (sys.argv[2], sys.argv[2] + "\xff")).fetchone()[0])' "$A" "$S/eml/")
+is "$(count --copies "path:$S/eml/ kind:email")" "$want" \
+	"path: counts the emails found under a folder ($want)"
+ok "path: takes in the attachments of what it finds" \
+	test "$(count "path:$S/ kind:attachment")" -gt 0
+# paths are bytes: 0xff right after the prefix is still under it
+mkdir -p "$TMP/ff"
+for f in xa x$'\xc3\xa9' x$'\xff' x$'\xff'a; do
+	sed "s/^Subject: .*/Subject: file $f/" \
+		"$S/eml/compliance/2024-02-13_who-accessed-the-memo.eml" \
+		>"$TMP/ff/$f.eml"
+done
+"$TRAWL" -A "$TMP/ffa" ingest -q "$TMP/ff" 2>/dev/null
+is "$("$TRAWL" -A "$TMP/ffa" count --copies "path:$TMP/ff/x kind:email")" 4 \
+	"path: takes file names with any bytes"
+is "$("$TRAWL" -A "$TMP/ffa" count --copies "path:$TMP/ff/x"$'\xff' kind:email)" 2 \
+	"and prefixes that end in 0xff"
+
+# -- errors: they quote the query and point at it, exit 2
+search 'frm:amy budget' >"$TMP/o" 2>"$TMP/e"
+is "$?" 2 "a parse error exits 2"
+is "$(sed -n 1p "$TMP/e")" \
+	"trawl search: cannot search for this: unknown field 'frm:'" \
+	"it says what is wrong"
+is "$(sed -n 2,3p "$TMP/e" | tr '\n' '|')" "  frm:amy budget|  ^|" \
+	"it quotes the query and points at the place"
+grep -q 'hint:' "$TMP/e"
+is "$?" 0 "and gives a hint"
+search 'budget (meeting' 2>"$TMP/e" >/dev/null
+is "$(sed -n 3p "$TMP/e")" "         ^" "the caret points at the open parenthesis"
+count 'date:2014-02-30' >/dev/null 2>&1
+is "$?" 2 "trawl count refuses the same way"
+search --offset 9990 --limit 20 invoice >/dev/null 2>"$TMP/e"
+is "$?" 2 "offset + limit over 10,000 is refused"
+grep -q 'over 10000' "$TMP/e"
+is "$?" 0 "with a message saying why"
+search >/dev/null 2>&1
+is "$?" 2 "no query is a usage error"
+
+# -- batch
+printf 'invoice\n\n# a comment\nstorfjord spirit\nfrm:x\n"open\n' >"$TMP/b.txt"
+search --batch "$TMP/b.txt" >"$TMP/b.csv"
+is "$?" 1 "a batch with bad queries exits 1"
+python3 -c '
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+for r in rows:
+    print(r["query"], r["count"], len(r["ids"].split()),
+          r["error"].split(":")[0], sep="|")' \
+	"$TMP/b.csv" >"$TMP/b.rows"
+is "$(wc -l <"$TMP/b.rows")" 4 "one row per query, comments and blanks skipped"
+is "$(sed -n 1p "$TMP/b.rows")" \
+	"invoice|$(count invoice)|$(search --format ids invoice | wc -l)|" \
+	"a row: the query, its count, its top IDs"
+is "$(sed -n 2p "$TMP/b.rows" | cut -d'|' -f2)" "$(count storfjord spirit)" \
+	"the second query's count"
+is "$(sed -n 3p "$TMP/b.rows")" "frm:x|-1|0|at 0" \
+	"a bad query gets its error in its row"
+is "$(search --batch "$TMP/b.txt" --format json | python3 -c '
+import json, sys
+print(sum(1 for l in sys.stdin if "count" in json.loads(l)))')" 2 \
+	"--format json: a JSON line per query"
+
+# -- known answers on an Enron slice
+if [ ! -e "$CORPORA/enron-inbox.tar.gz" ]; then
+	skip "corpus $CORPORA/enron-inbox.tar.gz not present: known answers"
+	done_testing
+	exit
+fi
+n=3000
+[ "$VARIANT" = asan ] && n=800
+python3 "$TOP/tests/enron_oracle.py" slice "$CORPORA/enron-inbox.tar.gz" \
+	"$TMP/enron" "$n" >/dev/null
+"$TRAWL" -A "$TMP/ea" ingest -q --batch 400 "$TMP/enron/maildir" 2>/dev/null
+is "$?" 0 "ingest an Enron slice of $n files"
+python3 "$TOP/tests/search_oracle.py" "$TMP/enron" >"$TMP/known.tsv"
+ok "Python found known answers" test "$(wc -l <"$TMP/known.tsv")" -ge 10
+while IFS=$'\t' read -r q want; do
+	got=$("$TRAWL" -A "$TMP/ea" count --copies "$q kind:email")
+	is "$got" "$want" "Enron: $q"
+done <"$TMP/known.tsv"
+"$TRAWL" -A "$TMP/ea" search 'a*' >/dev/null 2>"$TMP/e"
+is "$?" 2 "a prefix that stands for too many words is refused"
+grep -q 'matches more than 1000 words' "$TMP/e"
+is "$?" 0 "with a message saying so"
+done_testing
