@@ -6,10 +6,14 @@
  *   qbench ARCHIVE QUERIES.tsv [--reps N] [--max-reps N] [--target-ms MS]
  *          [--limit N] [--json FILE] [--label NAME] [-q]
  *
- * Each query of QUERIES.tsv (../shared/bench/queries.tsv) runs three ways
+ * Each query of QUERIES.tsv (../shared/bench/queries.tsv) runs four ways
  * through the public API (trawl.h): top 20 by relevance, top 20 newest
- * first, and the exact count (limit 0).  Timing, medians and percentiles
- * are bench/peers/harness.h's, the same code as the peers' harnesses.
+ * first, the exact count (limit 0) -- the engine alone, from the `spec`
+ * column -- and `search`: issue #4's end-to-end figure, the `notmuch`
+ * column through the query language, the top 20 with the exact total,
+ * each hit loaded and its snippets made (op_search).  Timing, medians and
+ * percentiles are bench/peers/harness.h's, the same code as the peers'
+ * harnesses.
  *
  * The `spec` column is translated as the query language will do it; every
  * word goes through the analyzer (analyze.h), and building the query,
@@ -48,6 +52,8 @@ struct qbench {
 	trawl_archive *a;
 	trawl_searcher *s;
 	struct analyzer *an;
+	trawl_parser *p;
+	trawl_highlighter *h;
 };
 
 /* ------------------------------------------------------------------ */
@@ -383,10 +389,66 @@ static int op_count(void *ctx, const struct harness_qset *qs,
 	return run_query(ctx, q->spec, TRAWL_SORT_RELEVANCE, 0, result);
 }
 
+/*
+ * What `trawl search` does for one query, less the printing: the
+ * `notmuch` column through the query language (trawl_query_parse), the
+ * top 20 by relevance with the exact total, copies shown once, emails and
+ * documents; then each hit loaded (trawl_item_load: headers, addresses,
+ * body) and its body's best three passages highlighted.
+ */
+static int op_search(void *ctx, const struct harness_qset *qs,
+		     const struct harness_query *hq, uint64_t *result)
+{
+	struct qbench *qb = ctx;
+	const char *text = harness_get(qs, hq, "notmuch");
+	trawl_search_options o = {
+		.limit = TOP_K, .collapse = TRAWL_COLLAPSE_COPIES,
+		.kinds = 1u << TRAWL_KIND_EMAIL | 1u << TRAWL_KIND_DOCUMENT,
+	};
+	trawl_hit hits[TOP_K];
+	trawl_parse_error err;
+	trawl_query *q = NULL;
+	size_t nhits = 0;
+	uint64_t total = 0;
+	trawl_status st;
+
+	st = trawl_query_parse(qb->p, text, &q, &err);
+	if (st) {
+		fprintf(stderr, "qbench: '%s': at %zu: %s\n", text, err.pos,
+			err.message);
+		return 1;
+	}
+	st = trawl_search_run(qb->s, q, &o, hits, &nhits, &total);
+	for (size_t i = 0; i < nhits && !st; i++) {
+		trawl_item *it = NULL;
+		trawl_highlight *hl = NULL;
+		const char *body;
+		size_t len;
+
+		if ((st = trawl_item_load(qb->a, (int64_t)hits[i].item, &it)))
+			break;
+		body = trawl_item_body(it, &len);
+		if (body)
+			st = trawl_highlight_text(qb->h, q, TRAWL_FIELD_BODY,
+						  body, len, 3, 160, &hl);
+		trawl_highlight_free(hl);
+		trawl_item_free(it);
+	}
+	trawl_query_free(q);
+	if (st) {
+		fprintf(stderr, "qbench: '%s': %s: %s\n", text,
+			trawl_status_str(st), trawl_searcher_errmsg(qb->s));
+		return 1;
+	}
+	*result = total;
+	return 0;
+}
+
 static const struct harness_op ops[] = {
 	{ "top20_rank", op_rank },
 	{ "top20_date", op_date },
 	{ "count", op_count },
+	{ "search", op_search },
 };
 
 /* ------------------------------------------------------------------ */
@@ -408,7 +470,9 @@ static int open_archive(struct qbench *qb, const char *dir)
 			qb->s ? trawl_searcher_errmsg(qb->s) : "");
 		return -1;
 	}
-	if (!(qb->an = analyzer_new())) {
+	qb->p = trawl_parser_new();
+	qb->h = trawl_highlighter_new();
+	if (!(qb->an = analyzer_new()) || !qb->p || !qb->h) {
 		fprintf(stderr, "qbench: out of memory\n");
 		return -1;
 	}
@@ -437,7 +501,7 @@ int main(int argc, char **argv)
 {
 	struct harness_opts o;
 	struct harness_qset qs;
-	struct qbench qb = { NULL, NULL, NULL };
+	struct qbench qb = { NULL, NULL, NULL, NULL, NULL };
 	struct harness_run run;
 	char meta[128];
 	int rc = 1;
@@ -463,6 +527,8 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	analyzer_free(qb.an);
+	trawl_parser_free(qb.p);
+	trawl_highlighter_free(qb.h);
 	trawl_searcher_close(qb.s);
 	trawl_archive_close(qb.a);
 	harness_qset_release(&qs);

@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zstd.h>
+
 #include "internal.h"
 #include "pack.h"
 #include "segment.h"
@@ -237,12 +239,22 @@ trawl_status trawl_archive_open(const char *dir, unsigned flags,
 	return do_open(a, dir, flags);
 }
 
+struct ZSTD_DCtx_s *archive_dctx(trawl_archive *a)
+{
+	if (!a->dctx)
+		a->dctx = ZSTD_createDCtx();
+	return a->dctx;
+}
+
 void trawl_archive_close(trawl_archive *a)
 {
 	if (!a)
 		return;
-	if (a->db)
+	ZSTD_freeDCtx(a->dctx);
+	if (a->db) {
+		db_cache_clear(a);
 		sqlite3_close_v2(a->db);
+	}
 	if (a->lock_fd >= 0)
 		close(a->lock_fd);
 	free(a->dir);

@@ -61,8 +61,8 @@ trawl_status blob_compress(const void *data, size_t len, struct buf *out)
 	return TRAWL_OK;
 }
 
-trawl_status blob_decompress(const void *z, size_t zlen, uint64_t size,
-			     struct buf *out)
+trawl_status blob_decompress(ZSTD_DCtx *dctx, const void *z, size_t zlen,
+			     uint64_t size, struct buf *out)
 {
 	unsigned long long fsize = ZSTD_getFrameContentSize(z, zlen);
 	char *p;
@@ -73,7 +73,8 @@ trawl_status blob_decompress(const void *z, size_t zlen, uint64_t size,
 	p = buf_reserve(out, (size_t)size);
 	if (!p)
 		return out->err;
-	n = ZSTD_decompress(p, (size_t)size, z, zlen);
+	n = dctx ? ZSTD_decompressDCtx(dctx, p, (size_t)size, z, zlen)
+		 : ZSTD_decompress(p, (size_t)size, z, zlen);
 	if (ZSTD_isError(n) || n != size)
 		return TRAWL_ERR_CORRUPT;
 	buf_commit(out, n);

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <zstd.h>
+
 #include "internal.h"
 
 #define BLOB_ZSTD_LEVEL 3
@@ -16,9 +18,10 @@ void blob_sha256(const void *data, size_t len, uint8_t out[32]);
 void blob_md5(const void *data, size_t len, uint8_t out[16]);
 /* Appends one zstd frame (with content size and checksum) to out. */
 trawl_status blob_compress(const void *data, size_t len, struct buf *out);
-/* Decompresses a frame that must hold exactly size bytes; appends to out. */
-trawl_status blob_decompress(const void *z, size_t zlen, uint64_t size,
-			     struct buf *out);
+/* Decompresses a frame that must hold exactly size bytes; appends to out.
+ * dctx: a context to reuse (archive_dctx), or NULL for a fresh one. */
+trawl_status blob_decompress(ZSTD_DCtx *dctx, const void *z, size_t zlen,
+			     uint64_t size, struct buf *out);
 /* Streams blob sha's original bytes to sink; checks the SHA-256 at the
  * end when verify is set (TRAWL_ERR_CORRUPT on mismatch). */
 trawl_status blob_stream(trawl_archive *a, const uint8_t sha[32], int verify,

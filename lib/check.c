@@ -193,7 +193,7 @@ static trawl_status check_bodies(struct check *c)
 	buf_init(&b, TRAWL_MAX_BODY_TEXT + 1);
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		buf_reset(&b);
-		if (blob_decompress(sqlite3_column_blob(q, 1),
+		if (blob_decompress(archive_dctx(c->a), sqlite3_column_blob(q, 1),
 				    (size_t)sqlite3_column_bytes(q, 1),
 				    (uint64_t)sqlite3_column_int64(q, 2), &b))
 			problem(c, "item %lld: stored body text is corrupt",

@@ -155,6 +155,42 @@ trawl_status db_prepare(trawl_archive *a, const char *sql, sqlite3_stmt **st)
 	return TRAWL_OK;
 }
 
+trawl_status db_cached(trawl_archive *a, const char *sql, sqlite3_stmt **st)
+{
+	size_t i;
+
+	for (i = 0; i < a->ncache; i++)
+		if (a->cache[i].sql == sql) {
+			*st = a->cache[i].st;
+			return TRAWL_OK;
+		}
+	if (db_prepare(a, sql, st))
+		return TRAWL_ERR_DB;
+	if (a->ncache < ARRAY_SIZE(a->cache))
+		a->cache[a->ncache++] = (struct db_cache){ sql, *st };
+	return TRAWL_OK;
+}
+
+void db_done(trawl_archive *a, sqlite3_stmt *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < a->ncache; i++)
+		if (a->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return;
+		}
+	sqlite3_finalize(st);
+}
+
+void db_cache_clear(trawl_archive *a)
+{
+	for (size_t i = 0; i < a->ncache; i++)
+		sqlite3_finalize(a->cache[i].st);
+	a->ncache = 0;
+}
+
 trawl_status db_get_meta_int(trawl_archive *a, const char *key, int64_t *v)
 {
 	sqlite3_stmt *q = NULL;

@@ -443,7 +443,7 @@ trawl_status docterms_build_unit(struct docterms_builder *b,
 		item_values(u, i, uv, &v);
 		buf_reset(&b->body);
 		if (it->bodyz.p) {
-			st = blob_decompress(it->bodyz.p, it->bodyz.n,
+			st = blob_decompress(NULL, it->bodyz.p, it->bodyz.n,
 					     it->body_len, &b->body);
 			if (st)
 				goto out;

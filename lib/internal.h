@@ -23,6 +23,14 @@ struct trawl_archive {
 	int lock_fd;      /* flock()ed dir/lock when writing, else -1 */
 	struct buf err;   /* last error message */
 	char *reason;     /* trawl_removed_reason's answer */
+	/* prepared statements of the hot read paths, by the address of
+	 * their SQL text (db_cached) */
+	struct db_cache {
+		const char *sql;
+		sqlite3_stmt *st;
+	} cache[16];
+	size_t ncache;
+	struct ZSTD_DCtx_s *dctx; /* archive_dctx */
 };
 
 /* Sets a's error message (printf-style) and returns st, so that callers
@@ -31,6 +39,11 @@ trawl_status archive_fail(trawl_archive *a, trawl_status st, const char *fmt,
 			  ...) __attribute__((format(printf, 3, 4)));
 /* archive_fail() with SQLite's message for the last error on a->db. */
 trawl_status archive_db_fail(trawl_archive *a, const char *what);
+
+/* A zstd decompression context kept for the life of a (allocating one
+ * per call costs more than a small body's decompression); NULL when
+ * memory ran out (callers then pass NULL to blob_decompress). */
+struct ZSTD_DCtx_s *archive_dctx(trawl_archive *a);
 
 /* Punches blobs of removed items out of their packs (remove.c). */
 trawl_status archive_purge_pending(trawl_archive *a);
@@ -43,6 +56,14 @@ trawl_status db_open(trawl_archive *a, const char *path, int create);
 trawl_status db_exec(trawl_archive *a, const char *sql);
 /* Prepares sql, or fails with the message set on a. */
 trawl_status db_prepare(trawl_archive *a, const char *sql, sqlite3_stmt **st);
+/* A prepared statement kept for the life of a: sql must be a string
+ * literal (its address is the key).  Hand it back with db_done, never
+ * sqlite3_finalize.  Falls back to a fresh statement when the cache is
+ * full (db_done then finalizes it). */
+trawl_status db_cached(trawl_archive *a, const char *sql, sqlite3_stmt **st);
+void db_done(trawl_archive *a, sqlite3_stmt *st);
+/* Finalizes the cached statements (before closing a->db). */
+void db_cache_clear(trawl_archive *a);
 /* meta table values that are integers. */
 trawl_status db_get_meta_int(trawl_archive *a, const char *key, int64_t *v);
 trawl_status db_set_meta_int(trawl_archive *a, const char *key, int64_t v);

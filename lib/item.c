@@ -61,10 +61,10 @@ static trawl_status load_main(trawl_archive *a, trawl_item *it, int64_t id)
 	trawl_status st;
 	int rc;
 
-	st = db_prepare(a, "SELECT kind, parent, blob, md5, size, message_id, "
-			"date, tz, date_source, subject, base_subject, "
-			"in_reply_to, refs, body, body_len, content_hash, name, "
-			"mime_type, sniffed_type FROM items WHERE id = ?", &q);
+	st = db_cached(a, "SELECT kind, parent, blob, md5, size, message_id, "
+		       "date, tz, date_source, subject, base_subject, "
+		       "in_reply_to, refs, body, body_len, content_hash, name, "
+		       "mime_type, sniffed_type FROM items WHERE id = ?", &q);
 	if (st)
 		return st;
 	sqlite3_bind_int64(q, 1, id);
@@ -100,7 +100,7 @@ static trawl_status load_main(trawl_archive *a, trawl_item *it, int64_t id)
 	it->in_reply_to = col_str(q, 11);
 	it->refs = col_str(q, 12);
 	if (sqlite3_column_type(q, 13) != SQLITE_NULL) {
-		st = blob_decompress(sqlite3_column_blob(q, 13),
+		st = blob_decompress(archive_dctx(a), sqlite3_column_blob(q, 13),
 				     (size_t)sqlite3_column_bytes(q, 13),
 				     (uint64_t)sqlite3_column_int64(q, 14),
 				     &it->body);
@@ -117,17 +117,18 @@ static trawl_status load_main(trawl_archive *a, trawl_item *it, int64_t id)
 	it->mime_type = col_str(q, 17);
 	it->sniffed_type = col_str(q, 18);
 out:
-	sqlite3_finalize(q);
+	db_done(a, q);
 	return st;
 }
 
-/* Runs sql (one ?-parameter: the item ID) and calls row() per row. */
+/* Runs sql (a string literal: cached; one ?-parameter, the item ID) and
+ * calls row() per row. */
 static trawl_status each_row(trawl_archive *a, const char *sql, int64_t id,
 			     int (*row)(trawl_item *, sqlite3_stmt *),
 			     trawl_item *it)
 {
 	sqlite3_stmt *q = NULL;
-	trawl_status st = db_prepare(a, sql, &q);
+	trawl_status st = db_cached(a, sql, &q);
 	int rc;
 
 	if (st)
@@ -140,7 +141,7 @@ static trawl_status each_row(trawl_archive *a, const char *sql, int64_t id,
 		}
 	if (!st && rc != SQLITE_DONE)
 		st = archive_db_fail(a, "reading an item");
-	sqlite3_finalize(q);
+	db_done(a, q);
 	return st;
 }
 
@@ -221,11 +222,15 @@ trawl_status trawl_item_load(trawl_archive *a, int64_t id, trawl_item **out)
 {
 	trawl_item *it = calloc(1, sizeof(*it));
 	trawl_status st;
+	int txn;
 
 	*out = NULL;
 	if (!it)
 		return archive_fail(a, TRAWL_ERR_NOMEM, "out of memory");
 	buf_init(&it->body, TRAWL_MAX_BODY_TEXT + 1);
+	/* one read transaction: one snapshot, one lock for every query */
+	txn = sqlite3_get_autocommit(a->db) &&
+	      sqlite3_exec(a->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 	st = load_main(a, it, id);
 	if (!st)
 		st = each_row(a, "SELECT ia.role, ia.name, ad.addr, ad.id FROM "
@@ -254,6 +259,8 @@ trawl_status trawl_item_load(trawl_archive *a, int64_t id, trawl_item **out)
 			      "i.id = up.parent) SELECT t.thread, t.parent, up.id "
 			      "FROM up JOIN threads t ON t.item = up.id "
 			      "WHERE up.parent IS NULL", id, thread_row, it);
+	if (txn)
+		sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL);
 	if (st) {
 		trawl_item_free(it);
 		return st;

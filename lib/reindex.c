@@ -207,7 +207,7 @@ static trawl_status index_row(struct rx *x)
 	buf_reset(&x->body);
 	buf_reset(&x->terms);
 	if (sqlite3_column_type(q, 3) != SQLITE_NULL &&
-	    (st = blob_decompress(sqlite3_column_blob(q, 3),
+	    (st = blob_decompress(archive_dctx(x->a), sqlite3_column_blob(q, 3),
 				  (size_t)sqlite3_column_bytes(q, 3),
 				  (uint64_t)sqlite3_column_int64(q, 4),
 				  &x->body)))

@@ -445,7 +445,7 @@ static void test_pack_read(trawl_archive *a)
 	st = pack_read(a, 1, b->off, b->clen, b->len, b->sha, &z);
 	buf_init(&out, 1 << 20);
 	ok(st == TRAWL_OK && z &&
-	   blob_decompress(z, b->clen, b->len, &out) == TRAWL_OK &&
+	   blob_decompress(NULL, z, b->clen, b->len, &out) == TRAWL_OK &&
 	   out.len == b->len && memcmp(out.data, b->data, b->len) == 0,
 	   "pack_read + blob_decompress give the bytes");
 	buf_release(&out);
