@@ -419,6 +419,8 @@ static int op_search(void *ctx, const struct harness_qset *qs,
 		return 1;
 	}
 	st = trawl_search_run(qb->s, q, &o, hits, &nhits, &total);
+	if (!st && nhits)
+		st = trawl_archive_read_begin(qb->a);
 	for (size_t i = 0; i < nhits && !st; i++) {
 		trawl_item *it = NULL;
 		trawl_highlight *hl = NULL;
@@ -434,6 +436,7 @@ static int op_search(void *ctx, const struct harness_qset *qs,
 		trawl_highlight_free(hl);
 		trawl_item_free(it);
 	}
+	trawl_archive_read_end(qb->a);
 	trawl_query_free(q);
 	if (st) {
 		fprintf(stderr, "qbench: '%s': %s: %s\n", text,

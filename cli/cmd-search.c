@@ -356,10 +356,14 @@ static int run_search(struct env *e, const struct opts *o, const char *text,
 						? "copies"
 						: "none"));
 	arr = json_array();
+	/* one snapshot of trawl.db for the page (and one lock) */
+	if (nhits && o->fmt != FMT_IDS && !o->batch)
+		trawl_archive_read_begin(e->a);
 	for (size_t i = 0; i < nhits; i++)
 		json_array_append_new(arr, o->fmt == FMT_IDS || o->batch
 			? json_pack("{s:I}", "id", (json_int_t)hits[i].item)
 			: hit_json(e, o, q, &hits[i]));
+	trawl_archive_read_end(e->a);
 	json_object_set_new(j, "hits", arr);
 	if (o->facets && (rc = facets_json(e, &so, q, j)))
 		goto out;

@@ -239,6 +239,26 @@ trawl_status trawl_archive_open(const char *dir, unsigned flags,
 	return do_open(a, dir, flags);
 }
 
+trawl_status trawl_archive_read_begin(trawl_archive *a)
+{
+	if (!a->db || (a->flags & TRAWL_OPEN_WRITE) ||
+	    !sqlite3_get_autocommit(a->db))
+		return archive_fail(a, TRAWL_ERR_INVALID, "a read snapshot "
+				    "needs a reader outside a transaction");
+	if (sqlite3_exec(a->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return archive_db_fail(a, "beginning a read snapshot");
+	a->snapshot = 1;
+	return TRAWL_OK;
+}
+
+void trawl_archive_read_end(trawl_archive *a)
+{
+	if (a && a->snapshot) {
+		sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL);
+		a->snapshot = 0;
+	}
+}
+
 struct ZSTD_DCtx_s *archive_dctx(trawl_archive *a)
 {
 	if (!a->dctx)

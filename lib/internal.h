@@ -31,6 +31,7 @@ struct trawl_archive {
 	} cache[16];
 	size_t ncache;
 	struct ZSTD_DCtx_s *dctx; /* archive_dctx */
+	int snapshot;     /* in trawl_archive_read_begin's transaction */
 };
 
 /* Sets a's error message (printf-style) and returns st, so that callers

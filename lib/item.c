@@ -218,6 +218,32 @@ static int thread_row(trawl_item *it, sqlite3_stmt *q)
 	return 0;
 }
 
+/*
+ * The thread of the item's top-level message: up the parent chain (a
+ * loop of simple lookups: a recursive query would build a temporary
+ * table, and its page cache, on every load), then its threads row.
+ */
+static trawl_status load_thread(trawl_archive *a, trawl_item *it)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t top = it->id, parent = it->parent;
+	trawl_status st = TRAWL_OK;
+
+	for (int depth = 0; parent > 0 && depth < 1000; depth++) {
+		top = parent;
+		parent = 0;
+		if ((st = db_cached(a, "SELECT parent FROM items WHERE id = ?",
+				    &q)))
+			return st;
+		sqlite3_bind_int64(q, 1, top);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			parent = sqlite3_column_int64(q, 0);
+		db_done(a, q);
+	}
+	return each_row(a, "SELECT thread, parent, item FROM threads WHERE "
+			"item = ?", top, thread_row, it);
+}
+
 trawl_status trawl_item_load(trawl_archive *a, int64_t id, trawl_item **out)
 {
 	trawl_item *it = calloc(1, sizeof(*it));
@@ -253,12 +279,7 @@ trawl_status trawl_item_load(trawl_archive *a, int64_t id, trawl_item **out)
 			      "WHERE i.id = ? ORDER BY c.id LIMIT 1000", id,
 			      copy_row, it);
 	if (!st)
-		st = each_row(a, "WITH RECURSIVE up(id, parent) AS ("
-			      "SELECT id, parent FROM items WHERE id = ? UNION ALL "
-			      "SELECT i.id, i.parent FROM items i JOIN up ON "
-			      "i.id = up.parent) SELECT t.thread, t.parent, up.id "
-			      "FROM up JOIN threads t ON t.item = up.id "
-			      "WHERE up.parent IS NULL", id, thread_row, it);
+		st = load_thread(a, it);
 	if (txn)
 		sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL);
 	if (st) {

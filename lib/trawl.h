@@ -101,6 +101,14 @@ void trawl_archive_close(trawl_archive *a);
 /* The detail of the last failure on a (never NULL). */
 const char *trawl_archive_errmsg(const trawl_archive *a);
 
+/* One read snapshot of the archive across several calls (the hits of a
+ * results page): the calls between see one state of trawl.db, and each
+ * skips taking a snapshot of its own, which costs more than a small
+ * item's load.  Not for an archive open for writing.  _end is harmless
+ * without _begin. */
+trawl_status trawl_archive_read_begin(trawl_archive *a);
+void trawl_archive_read_end(trawl_archive *a);
+
 /* ------------------------------------------------------------------ */
 /* Ingest */
 
