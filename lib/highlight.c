@@ -67,7 +67,9 @@
  * before or after it (after: always when the scan stopped short of len).
  *
  * Bounds.  At most TRAWL_HIGHLIGHT_SCAN bytes are analyzed (cut back to a
- * character boundary).  At most HL_MAX_HITS hits are kept; later tokens
+ * character boundary), and fewer when every word of the query (phrases
+ * aside) has as many hits as passages are wanted: the scan then reads on
+ * for room for a passage and stops (scan()).  At most HL_MAX_HITS hits are kept; later tokens
  * are not looked up, so a text with more matches than that is marked
  * only up to there.  At most HL_MAX_PASSAGES passages.  The query is held
  * to the engine's bounds (TRAWL_MAX_QUERY_NODES, TRAWL_MAX_QUERY_DEPTH,
@@ -151,6 +153,12 @@ struct trawl_highlighter {
 	size_t cx, cc;    /* collapsed bytes cc before byte cx */
 	uint32_t unit_start, unit_end;
 	int oom;
+	/* stopping early: hits per leaf, leaves with fewer than `need`
+	 * (phrases never count as done), and the byte after which the scan
+	 * stops once every leaf has them */
+	size_t *lhits;
+	size_t clhits;
+	size_t need, short_leaves, stop_at, margin;
 	/* scratch, kept between calls */
 	size_t *count;    /* per leaf, in the window sweep */
 	size_t ccount;
@@ -215,6 +223,7 @@ void trawl_highlighter_free(trawl_highlighter *h)
 	free(h->keys);
 	free(h->hits);
 	free(h->count);
+	free(h->lhits);
 	free(h->ph);
 	free(h->win);
 	free(h->deque);
@@ -497,6 +506,8 @@ static uint32_t collapse_to(trawl_highlighter *h, size_t x)
 
 static void add_hit(trawl_highlighter *h, const struct token *t, size_t key)
 {
+	size_t leaf;
+
 	if (h->nhits == HL_MAX_HITS)
 		return;
 	if (grow(&h->hits, &h->chits, h->nhits + 1, sizeof(*h->hits))) {
@@ -507,6 +518,10 @@ static void add_hit(trawl_highlighter *h, const struct token *t, size_t key)
 		.start = t->start, .end = t->end,
 		.cstart = collapse_to(h, t->start), .pos = t->pos,
 		.unit = h->unit_start, .key = (uint32_t)key };
+	leaf = h->keys[key].leaf;
+	if (h->leaves[leaf]->type != Q_PHRASE && ++h->lhits[leaf] == h->need &&
+	    !--h->short_leaves)
+		h->stop_at = (size_t)t->end + h->margin;
 }
 
 /* Adds a hit for every key of this kind equal to s[0..len). */
@@ -537,6 +552,8 @@ static int on_token(void *ctx, const struct token *t)
 {
 	trawl_highlighter *h = ctx;
 
+	if (t->start > h->stop_at)
+		return 1; /* every passage can be chosen from what was read */
 	if (t->kind == TOK_WORD || t->kind == TOK_NUM)
 		mark_word(h, t);
 	if (t->start >= h->unit_end) {
@@ -556,9 +573,28 @@ static int on_token(void *ctx, const struct token *t)
 	return h->oom;
 }
 
-/* Analyzes text[0..n) into hits and the word bitmap. */
-static void scan(trawl_highlighter *h, const char *text, size_t n)
+/*
+ * Analyzes text[0..n) into hits and the word bitmap.  Once every leaf but
+ * a phrase has `need` hits (as many as the passages asked for), the scan
+ * goes on for `margin` bytes -- room for a passage's core, its context
+ * and its cut -- and stops: a long body full of a common word is not read
+ * to its end for three passages.  With a phrase in the query it reads
+ * on, since a phrase's hits are matches only where the whole phrase is.
+ */
+static void scan(trawl_highlighter *h, const char *text, size_t n,
+		 size_t need, size_t passage_bytes)
 {
+	if (grow(&h->lhits, &h->clhits, h->nleaves + 1, sizeof(*h->lhits))) {
+		h->oom = 1;
+		return;
+	}
+	memset(h->lhits, 0, (h->nleaves + 1) * sizeof(*h->lhits));
+	h->need = need;
+	h->short_leaves = h->nleaves;
+	h->stop_at = SIZE_MAX;
+	h->margin = 2 * passage_bytes + 2 * HL_SNAP + HL_LONG_MATCH;
+	if (!h->nkeys) /* nothing to mark: the first passage is all */
+		h->stop_at = h->margin;
 	h->s = (const uint8_t *)text;
 	h->n = n;
 	h->nhits = 0;
@@ -1176,7 +1212,7 @@ trawl_status trawl_highlight_text(trawl_highlighter *h, const trawl_query *q,
 		passage_bytes = TRAWL_HIGHLIGHT_SCAN;
 	if ((st = prepare_query(h, q, field)))
 		goto out;
-	scan(h, text, scan_len(text, len));
+	scan(h, text, scan_len(text, len), max_passages, passage_bytes);
 	st = TRAWL_ERR_NOMEM;
 	if (h->oom || resolve_hits(h) || merge_spans(h))
 		goto out;

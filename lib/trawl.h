@@ -583,7 +583,9 @@ trawl_status trawl_highlight_text(trawl_highlighter *h, const trawl_query *q,
 size_t trawl_highlight_npassages(const trawl_highlight *hl);
 const trawl_passage *trawl_highlight_passage(const trawl_highlight *hl,
 					     size_t i);
-/* Marks over the whole scanned text (what matched, for tests). */
+/* Marks over the text looked at (what matched, for tests): the scan
+ * stops early once every word of q (phrases aside) has as many matches
+ * as passages are wanted, and room for them. */
 size_t trawl_highlight_nmatches(const trawl_highlight *hl);
 void trawl_highlight_free(trawl_highlight *hl);
 

@@ -493,7 +493,12 @@ static void test_passage_counts(trawl_highlighter *h)
 	       &why);
 	ok(why == NULL, "defaults: contract%s%s", why ? ": " : "",
 	   why ? why : "");
-	is_int(nm, 100, "defaults: every match counted");
+	/* one word: the scan stops once the three passages are found */
+	ok(nm >= 3 && nm < 100, "defaults: the scan stops early (%zu of 100 "
+	   "matches)", nm);
+	hl_run(h, "q:needle,needle~200", BODY, text, o, 0, 0, got,
+	       sizeof(got), &nm, &why);
+	is_int(nm, 100, "with a phrase it reads on: every match counted");
 	trawl_highlight_text(h, q, BODY, text, o, 0, 0, &hl);
 	is_int(trawl_highlight_npassages(hl), 3, "defaults: 3 passages");
 	for (size_t i = 0; i < trawl_highlight_npassages(hl); i++) {
@@ -698,7 +703,9 @@ static void test_scan_bound(trawl_highlighter *h)
 	/* more matches than the highlighter keeps */
 	for (o = 0; o + 7 <= len; o += 7)
 		memcpy(text + o, "needle ", 7);
-	hl_run(h, "t:needle", BODY, text, len, 0, 0, got, 4 * len, &nm, &why);
+	/* (a phrase query: a word alone would stop the scan early) */
+	hl_run(h, "q:needle,needle", BODY, text, len, 0, 0, got, 4 * len, &nm,
+	       &why);
 	ok(nm > 1000 && nm <= 16384, "matches kept are bounded (%zu)", nm);
 	ok(why == NULL, "many matches: contract");
 out:
