@@ -1503,3 +1503,90 @@ char *trawl_query_describe(const trawl_query *q)
 	buf_release(&b);
 	return r;
 }
+
+/* ------------------------------------------------------------------ */
+/* search forms */
+
+/* Appends " PREFIX(value)" to b, the value with parentheses taken out
+ * (they would end the group) and its quotes balanced; nothing when the
+ * value holds nothing else. */
+static void put_field(struct buf *b, const char *prefix, const char *v)
+{
+	size_t n, quotes = 0;
+	char *t;
+
+	if (!v || !(t = strdup(v)))
+		return;
+	for (n = 0; t[n]; n++) {
+		if (t[n] == '(' || t[n] == ')')
+			t[n] = ' ';
+		quotes += t[n] == '"';
+	}
+	if (t[strspn(t, " \t\r\n\"")]) {
+		if (b->len)
+			buf_putc(b, ' ');
+		buf_printf(b, "%s(%s%s)", prefix, t, quotes % 2 ? "\"" : "");
+	}
+	free(t);
+}
+
+/* An exclusion: each word or quoted phrase of v excluded on its own
+ * (the mails that have any of them go). */
+static void put_each(struct buf *b, const char *prefix, const char *v)
+{
+	while (v && *v) {
+		const char *e;
+		char *piece;
+
+		v += strspn(v, " \t\r\n");
+		if (!*v)
+			break;
+		if (*v == '"') {
+			e = strchr(v + 1, '"');
+			e = e ? e + 1 : v + strlen(v);
+		} else {
+			e = v + strcspn(v, " \t\r\n\"");
+		}
+		if ((piece = strndup(v, (size_t)(e - v)))) {
+			put_field(b, prefix, piece);
+			free(piece);
+		}
+		v = e;
+	}
+}
+
+static int blank(const char *s)
+{
+	return !s || !s[strspn(s, " \t")];
+}
+
+char *trawl_search_form_query(const trawl_search_form *f)
+{
+	struct buf b;
+	char *r = NULL;
+
+	buf_init(&b, 4 * TRAWL_MAX_QUERY_LEN);
+	put_field(&b, "", f->words);
+	put_each(&b, "-", f->not_words);
+	put_field(&b, "from:", f->from);
+	put_each(&b, "-from:", f->not_from);
+	put_field(&b, "to:", f->to);
+	put_each(&b, "-to:", f->not_to);
+	put_field(&b, "subject:", f->subject);
+	put_each(&b, "-subject:", f->not_subject);
+	if (!blank(f->date_from) || !blank(f->date_to)) {
+		if (b.len)
+			buf_putc(&b, ' ');
+		buf_printf(&b, "date:%s..%s",
+			   blank(f->date_from) ? "" : f->date_from + strspn(
+				   f->date_from, " \t"),
+			   blank(f->date_to) ? "" : f->date_to + strspn(
+				   f->date_to, " \t"));
+	}
+	if (!b.err && (r = malloc(b.len + 1))) {
+		memcpy(r, b.data ? b.data : "", b.len);
+		r[b.len] = 0;
+	}
+	buf_release(&b);
+	return r;
+}

@@ -433,6 +433,24 @@ typedef struct trawl_parse_error {
 trawl_status trawl_query_parse(trawl_parser *p, const char *text,
 			       trawl_query **out, trawl_parse_error *err);
 
+/* An advanced search form as WikiLeaks' archives have it: each field is
+ * what the user typed (NULL or "" when empty). */
+typedef struct trawl_search_form {
+	const char *words, *not_words;
+	const char *from, *not_from;
+	const char *to, *not_to;
+	const char *subject, *not_subject;
+	const char *date_from, *date_to; /* YYYY, YYYY-MM or YYYY-MM-DD */
+} trawl_search_form;
+
+/* The form as query text in the language (malloc'd; NULL when memory
+ * ran out, or "" when the form is empty), for trawl_query_parse and to
+ * show the user the query their form made: words as typed, each field
+ * as field:(value), each word or quoted phrase of an exclusion as its
+ * own -field:(word), dates as date:FROM..TO.  Quotes in a value are
+ * kept (a phrase); parentheses are taken out. */
+char *trawl_search_form_query(const trawl_search_form *f);
+
 /* 1 when q has a kind: condition (callers add their default kinds only
  * to queries without one). */
 int trawl_query_names_kind(const trawl_query *q);

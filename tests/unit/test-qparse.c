@@ -353,6 +353,51 @@ static void check_kind(trawl_parser *p)
 	}
 }
 
+static void check_forms(trawl_parser *p)
+{
+	static const struct {
+		trawl_search_form f;
+		const char *text, *tree;
+	} t[] = {
+		{ { .words = "budget meeting" }, "(budget meeting)",
+		  "(and (stem budget) (stem meet))" },
+		{ { .words = "budget", .not_words = "draft \"first cut\"" },
+		  "(budget) -(draft) -(\"first cut\")",
+		  "(bool +(stem budget) -(stem draft) -(phrase \"first cut\"))" },
+		{ { .from = "amy pascal", .not_to = "legal@sony.com" },
+		  "from:(amy pascal) -to:(legal@sony.com)",
+		  "(bool +(and (exact amy from) (exact pascal from)) "
+		  "-(exact legal@sony.com to,cc,bcc))" },
+		{ { .subject = "\"q3 numbers", .not_subject = " " },
+		  "subject:(\"q3 numbers\")",
+		  "(phrase \"q3 numbers\" subject)" },
+		{ { .words = "(x) y)", .date_from = "2014-11" },
+		  "( x  y ) date:2014-11..",
+		  "(and (and (stem x) (stem y)) "
+		  "(date 2014-11-01T00:00:00 max))" },
+		{ { .date_to = " 2014 " }, "date:..2014 ",
+		  "(date min 2014-12-31T23:59:59)" },
+		{ { .not_from = "a b" }, "-from:(a) -from:(b)",
+		  "(bool -(exact a from) -(exact b from))" },
+		{ { 0 }, "", NULL },
+	};
+
+	for (size_t i = 0; i < N_ELEMENTS(t); i++) {
+		char *text = trawl_search_form_query(&t[i].f), *d = NULL;
+		trawl_query *q = NULL;
+
+		is_str(text, t[i].text, "form %zu as text", i);
+		if (t[i].tree) {
+			trawl_query_parse(p, text, &q, NULL);
+			d = q ? trawl_query_describe(q) : NULL;
+			is_str(d, t[i].tree, "form %zu parses", i);
+		}
+		free(d);
+		free(text);
+		trawl_query_free(q);
+	}
+}
+
 int main(void)
 {
 	trawl_parser *p = trawl_parser_new();
@@ -367,6 +412,7 @@ int main(void)
 		check_bad(p, &bads[i]);
 	check_limits(p);
 	check_kind(p);
+	check_forms(p);
 	trawl_parser_free(p);
 	return tap_done();
 }
