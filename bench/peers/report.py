@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""bench/run's index and query report (issue #3): reads what the ingest
-runs and the query harnesses left in bench/work/runs/ and writes the
-side-by-side tables to results-index.md (and prints them).
+"""bench/run's index and query report (issue #3, and issue #4's end-to-end
+search): reads what the ingest runs and the query harnesses left in
+bench/work/runs/ and writes the side-by-side tables to results-index.md (and
+prints them).
 
     report.py RUNS_DIR OUT.md      (the rest comes from B_* variables)
 
@@ -124,6 +125,7 @@ q1 = {e: jload("q-%s-1x.json" % e) for e, _ in ENGINES}
 q5 = {e: jload("q-%s-5x.json" % e) for e, _ in ENGINES}
 trawl1 = q1["trawl"]
 CLS = classes(trawl1)
+snip1 = jload("q-fts5snip-1x.json")   # issue #4: FTS5 with snippet()
 
 
 def ingest(name, in_bytes, msgs_key="emails"):
@@ -169,6 +171,11 @@ for e, name in ENGINES:
             out.text("%-12s %s: %s, %d docs, %.0f s, load %s -> %s" % (
                 name + " " + tag + ":", m["label"], m.get("version", ""),
                 m.get("docs", 0), m["elapsed_s"], m["load_start"], m["load_end"]))
+if snip1:
+    m = snip1["meta"]
+    out.text("%-12s %s: %s, %d docs, %.0f s, load %s -> %s" % (
+        "FTS5 snip:", m["label"], m.get("version", ""), m.get("docs", 0),
+        m["elapsed_s"], m["load_start"], m["load_end"]))
 out.text("queries:     %s (%d)" % (E["B_QUERIES"], len(trawl1["queries"])))
 out.text("repetitions: warm-up + %d..%d timed calls per query and op (more until %g ms)"
          % (trawl1["meta"]["min_reps"], trawl1["meta"]["max_reps"], trawl1["meta"]["target_ms"]))
@@ -254,6 +261,57 @@ out.table(["class", "n", "trawl", "FTS5", "Xapian (= notmuch)", "trawl ~ FTS5", 
 out.text("* trawl ~ peer: queries whose counts agree within max(2, 5%). The engines tokenize, "
          "stem and pick fields differently (see bench/README.md).")
 out.text()
+
+# ------------------------------------------------------------------ search
+def search_section():
+    """issue #4: trawl's `search` op beside fts5snip's, and their sizes"""
+    out.text("## End-to-end search (issue #4), 1x corpus")
+    out.text()
+    if "search" not in trawl1["ops"] or not snip1:
+        out.text("Not measured (qbench without the `search` op, or no fts5snip run).")
+        out.text()
+        return
+    rows = []
+    for c in CLS:
+        t, f = cstats(trawl1, "search", c), cstats(snip1, "search", c)
+        pairs = list(zip(t["results"], f["results"]))
+        near = sum(1 for a, b in pairs if abs(a - b) <= max(2, 0.05 * b))
+        rows.append([c, str(t["n"]), ms(t["p50"]), ms(t["p95"]), ms(t["p99"]),
+                     ms(f["p50"]), ms(f["p95"]), ms(f["p99"]),
+                     ratio(t["p50"], f["p50"]), ratio(t["p95"], f["p95"]),
+                     str(t["sum"]), str(f["sum"]), "%d/%d" % (near, len(pairs))])
+    out.table(["class", "n", "trawl p50", "p95", "p99", "FTS5 p50", "p95", "p99",
+               "trawl/FTS5 p50", "p95", "matches trawl", "FTS5", "trawl ~ FTS5"], rows)
+    out.text("* trawl: qbench's `search` op: the `notmuch` column through the query "
+             "language, the exact total and the top 20 by relevance, each hit's item "
+             "loaded and up to 3 passages of 160 bytes highlighted in its body. FTS5: "
+             "bench/peers/fts5snip.c: count(*) for the `fts5_match` (and `fts5_where`) "
+             "of the query, then the top 20 by bm25 with snippet(fts, 3, ..., 16) of the "
+             "body, on an external-content table. ms; p50 / p95 / p99 of the per-query "
+             "medians; trawl/FTS5 below 1 means trawl is faster; matches = the sum of "
+             "the counts, trawl ~ FTS5 = queries whose counts agree within max(2, 5%).")
+    ld = jload("fts5snip-1x.json")
+    size = num("fts5snip-1x.size")
+    isize = num("%s.isize" % E.get("B_QARCHIVE", "dir1"))
+    kv = {}
+    p = os.path.join(R, "fts5snip-1x.log")
+    if os.path.exists(p):
+        for line in open(p):
+            kv.update(w.split("=", 1) for w in line.split() if "=" in w)
+    if size and isize:
+        out.text("* sizes: the FTS5 database %.1f MiB (its FTS5 index %.1f MiB, the docs "
+                 "table with the body text and its date index %.1f MiB); trawl's index/ "
+                 "%.1f MiB (its text is in trawl.db and blobs/, zstd-compressed). Load "
+                 "from trawl.db: %.1f s wall (docs %s s, rebuild %s s, optimize %s s, "
+                 "vacuum %s s)." % (size / MiB, int(kv.get("fts_bytes", 0)) / MiB,
+                                    int(kv.get("docs_bytes", 0)) / MiB, isize / MiB,
+                                    ld["wall_s"] if ld else float("nan"),
+                                    kv.get("docs_s", "?"), kv.get("rebuild_s", "?"),
+                                    kv.get("optimize_s", "?"), kv.get("vacuum_s", "?")))
+    out.text()
+
+
+search_section()
 
 # ------------------------------------------------------------------ targets
 def worst(op, key, skip=("phrase",)):
