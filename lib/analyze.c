@@ -325,6 +325,8 @@ struct analyzer {
 	uint32_t pos;      /* next position */
 	uint32_t stop_pos; /* position after the token that stopped us */
 	int stopped;
+	int lazy;          /* analyzer_lazy_stems */
+	int letters;       /* the current TOK_WORD's text is ASCII a-z */
 
 	/* the current compound */
 	int nparts;
@@ -511,6 +513,29 @@ static void stem_word(struct analyzer *a, struct token *t, int letters)
 	t->stem_len = (size_t)slen;
 }
 
+void analyzer_lazy_stems(struct analyzer *a, int lazy)
+{
+	a->lazy = lazy;
+}
+
+const char *analyzer_stem(struct analyzer *a, const struct token *t,
+			  size_t *len)
+{
+	struct token c = *t;
+
+	if (t->kind != TOK_WORD || t->text != a->tok) {
+		*len = 0;
+		return NULL;
+	}
+	if (t->stem) {
+		*len = t->stem_len;
+		return t->stem;
+	}
+	stem_word(a, &c, a->letters);
+	*len = c.stem_len;
+	return c.stem;
+}
+
 /* Hands the token in a->tok[0..len) to the callback; 1 if it asked to
  * stop.  flags: of the part a TOK_WORD comes from (F_LETTER alone: its
  * text is ASCII a-z), else 0. */
@@ -530,8 +555,9 @@ static int emit(struct analyzer *a, size_t len, int kind, uint32_t pos,
 	t.start = start;
 	t.end = end;
 	t.kind = kind;
-	if (kind == TOK_WORD)
+	if (kind == TOK_WORD && !a->lazy)
 		stem_word(a, &t, flags == F_LETTER);
+	a->letters = flags == F_LETTER;
 	if (a->cb(a->ctx, &t)) {
 		a->stopped = 1;
 		a->stop_pos = pos + 1;

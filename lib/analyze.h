@@ -89,6 +89,18 @@ void analyzer_free(struct analyzer *a);
 uint32_t analyzer_run(struct analyzer *a, const char *text, size_t len,
 		      uint32_t pos0, analyze_cb cb, void *ctx);
 
+/*
+ * Lazy stems (for highlighting, where few tokens need one): TOK_WORD
+ * tokens then come with stem NULL, and a callback that wants one asks
+ * analyzer_stem() for the token it was handed -- the same stem as an
+ * eager run gives.  Off by default.
+ */
+void analyzer_lazy_stems(struct analyzer *a, int lazy);
+/* The stem of t, a token being handed to a callback of a's current run
+ * (NULL, *len 0, for other kinds).  Valid until the callback returns. */
+const char *analyzer_stem(struct analyzer *a, const struct token *t,
+			  size_t *len);
+
 /* Input bytes analyzer_run looks at; longer text is cut there. */
 #define TRAWL_ANALYZE_MAX ((size_t)64 << 20)
 

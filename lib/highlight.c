@@ -144,6 +144,10 @@ struct trawl_highlighter {
 	uint8_t plens[HL_MAX_TERM + 1]; /* prefix lengths in use */
 	size_t nplens;
 	uint8_t plist[HL_MAX_TERM];     /* the same, as a list */
+	/* first bytes of the stem keys: only a word starting with one of
+	 * them is stemmed (a Snowball stem keeps its word's first letter) */
+	uint8_t stem_first[256];
+	int have_stems;
 	struct hit *hits;
 	size_t nhits, chits;
 	uint8_t *inword;  /* bit x: byte boundary x is inside a word */
@@ -210,6 +214,7 @@ trawl_highlighter *trawl_highlighter_new(void)
 		trawl_highlighter_free(h);
 		return NULL;
 	}
+	analyzer_lazy_stems(h->an, 1);
 	return h;
 }
 
@@ -485,9 +490,16 @@ static trawl_status prepare_query(trawl_highlighter *h, const trawl_query *q,
 
 	h->nleaves = h->nkeys = h->nplens = 0;
 	memset(h->plens, 0, sizeof(h->plens));
+	memset(h->stem_first, 0, sizeof(h->stem_first));
+	h->have_stems = 0;
 	st = collect(h, q, field, 0, &nodes);
 	if (!st && h->nkeys)
 		qsort(h->keys, h->nkeys, sizeof(*h->keys), cmp_keys);
+	for (size_t i = 0; !st && i < h->nkeys; i++)
+		if (h->keys[i].kind == K_STEM && h->keys[i].len) {
+			h->stem_first[(uint8_t)h->keys[i].text[0]] = 1;
+			h->have_stems = 1;
+		}
 	return st;
 }
 
@@ -565,8 +577,16 @@ static int on_token(void *ctx, const struct token *t)
 	if (h->oom || !h->nkeys)
 		return h->oom;
 	look_up(h, t, K_EXACT, t->text, t->len);
-	if (t->stem)
-		look_up(h, t, K_STEM, t->stem, t->stem_len);
+	/* stems are lazy (analyzer_lazy_stems): asked for only when a stem
+	 * key starts with the word's first letter */
+	if (h->have_stems && t->kind == TOK_WORD &&
+	    h->stem_first[(uint8_t)t->text[0]]) {
+		size_t sl;
+		const char *stem = analyzer_stem(h->an, t, &sl);
+
+		if (stem)
+			look_up(h, t, K_STEM, stem, sl);
+	}
 	for (size_t i = 0; i < h->nplens; i++)
 		if (h->plist[i] <= t->len)
 			look_up(h, t, K_PREFIX, t->text, h->plist[i]);
@@ -1086,7 +1106,8 @@ static void render(struct render *r, size_t s, size_t e)
 	buf_putc(r->out, '\0');
 }
 
-/* Input bytes [fc, lc) hold every character that is not white space. */
+/* Input bytes [fc, lc) hold every character that is not white space:
+ * found from each end (not by walking the whole text). */
 static void content_range(const trawl_highlighter *h, size_t *fc,
 			  size_t *lc)
 {
@@ -1096,13 +1117,27 @@ static void content_range(const trawl_highlighter *h, size_t *fc,
 	*fc = *lc = 0;
 	while (x < h->n) {
 		n = utf8_at(h->s, x, h->n, &cp, &bad);
-		if (!n || !space_cp(cp)) {
-			if (!*lc)
-				*fc = x;
-			*lc = x + (n ? n : bad);
-		}
-		x += n ? n : bad;
+		if (!n || !space_cp(cp))
+			break;
+		x += n;
 	}
+	if (x >= h->n)
+		return; /* nothing but white space */
+	*fc = x;
+	x = h->n;
+	while (x > *fc) {
+		size_t y = x - 1;
+
+		while (y > *fc && x - y < 4 && (h->s[y] & 0xc0) == 0x80)
+			y--;
+		n = utf8_at(h->s, y, h->n, &cp, &bad);
+		/* a character that ends at x and is white space: go on;
+		 * anything else (a character, ill-formed bytes) is content */
+		if (n != x - y || !space_cp(cp))
+			break;
+		x = y;
+	}
+	*lc = x;
 }
 
 /* ------------------------------------------------------------------ */

@@ -705,6 +705,60 @@ out:
 		fclose(f);
 }
 
+/* Lazy stems: every token as an eager run gives it, the stem asked for
+ * with analyzer_stem() equal to the eager one. */
+struct lazy_run {
+	struct analyzer *a;
+	int lazy;
+	char out[8192];
+	size_t len;
+};
+
+static int lazy_cb(void *ctx, const struct token *t)
+{
+	struct lazy_run *r = ctx;
+	size_t sl = 0;
+	const char *stem = t->stem;
+
+	if (r->lazy) {
+		if (t->kind == TOK_WORD && t->stem)
+			return 1; /* a lazy run must not stem */
+		stem = analyzer_stem(r->a, t, &sl);
+	} else {
+		sl = t->stem_len;
+	}
+	if (r->len < sizeof(r->out) - 200)
+		r->len += (size_t)snprintf(r->out + r->len, 200, "%s/%.*s@%u ",
+					   t->text, (int)sl, stem ? stem : "",
+					   t->pos);
+	return 0;
+}
+
+static void test_lazy_stems(void)
+{
+	static const char text[] = "Running runners ran; the skies were "
+		"dying, happily.  relational possibility jeff.dasovich@enron."
+		"com 555-1234 o'brien Résumé résumés naïve 東京都 running";
+	struct lazy_run e = { .a = analyzer_new() }, l = { .a = analyzer_new(),
+							   .lazy = 1 };
+
+	analyzer_lazy_stems(l.a, 1);
+	analyzer_run(e.a, text, strlen(text), 0, lazy_cb, &e);
+	analyzer_run(l.a, text, strlen(text), 0, lazy_cb, &l);
+	ok(e.len > 100 && e.len == l.len && !memcmp(e.out, l.out, e.len),
+	   "lazy stems: the same tokens and stems as an eager run");
+	if (e.len != l.len || memcmp(e.out, l.out, e.len))
+		printf("#   eager: %s\n#   lazy:  %s\n", e.out, l.out);
+	analyzer_lazy_stems(l.a, 0);
+	l.len = 0;
+	l.lazy = 0;
+	analyzer_run(l.a, text, strlen(text), 0, lazy_cb, &l);
+	ok(e.len == l.len && !memcmp(e.out, l.out, e.len),
+	   "and eager again once switched back");
+	analyzer_free(e.a);
+	analyzer_free(l.a);
+}
+
 int main(void)
 {
 	struct analyzer *a = analyzer_new();
@@ -720,6 +774,7 @@ int main(void)
 	test_many_urls(a);
 	test_analyze_max(a);
 	test_positions(a);
+	test_lazy_stems();
 	if (b && *b)
 		bench(a, b);
 	analyzer_free(a);
