@@ -427,7 +427,8 @@ static int op_search(void *ctx, const struct harness_qset *qs,
 		const char *body;
 		size_t len;
 
-		if ((st = trawl_item_load(qb->a, (int64_t)hits[i].item, &it)))
+		if ((st = trawl_item_load_ex(qb->a, (int64_t)hits[i].item,
+					      TRAWL_LOAD_BRIEF, &it)))
 			break;
 		body = trawl_item_body(it, &len);
 		if (body)

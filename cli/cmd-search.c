@@ -167,7 +167,8 @@ static json_t *hit_json(struct env *e, const struct opts *o,
 	trawl_date_source src;
 
 	json_object_set_new(j, "id", json_integer((json_int_t)h->item));
-	if (trawl_item_load(e->a, (int64_t)h->item, &it)) {
+	if (trawl_item_load_ex(e->a, (int64_t)h->item, TRAWL_LOAD_BRIEF,
+			       &it)) {
 		/* removed since the index was read, or unreadable */
 		json_object_set_new(j, "error",
 				    json_string(trawl_archive_errmsg(e->a)));

@@ -246,6 +246,13 @@ static trawl_status load_thread(trawl_archive *a, trawl_item *it)
 
 trawl_status trawl_item_load(trawl_archive *a, int64_t id, trawl_item **out)
 {
+	return trawl_item_load_ex(a, id, 0, out);
+}
+
+trawl_status trawl_item_load_ex(trawl_archive *a, int64_t id, unsigned flags,
+				trawl_item **out)
+{
+	int brief = (flags & TRAWL_LOAD_BRIEF) != 0;
 	trawl_item *it = calloc(1, sizeof(*it));
 	trawl_status st;
 	int txn;
@@ -263,14 +270,14 @@ trawl_status trawl_item_load(trawl_archive *a, int64_t id, trawl_item **out)
 			      "item_addrs ia JOIN addresses ad ON ad.id = ia.addr "
 			      "WHERE ia.item = ? ORDER BY ia.role, ia.pos", id,
 			      addr_row, it);
-	if (!st)
+	if (!st && !brief)
 		st = each_row(a, "SELECT path, member, offset, length FROM "
 			      "sources WHERE item = ? ORDER BY path, member, "
 			      "offset", id, source_row, it);
-	if (!st)
+	if (!st && !brief)
 		st = each_row(a, "SELECT code, detail FROM warnings WHERE "
 			      "item = ? ORDER BY seq", id, warning_row, it);
-	if (!st)
+	if (!st && !brief)
 		st = each_row(a, "SELECT id FROM items WHERE parent = ? "
 			      "ORDER BY id", id, child_row, it);
 	if (!st && it->has_chash)

@@ -1744,7 +1744,23 @@ static inline int admit(const struct heap *hp, const struct segment *seg,
 			(*total)++;
 		return 1;
 	}
-	*group = group_of(hp, seg_item(seg, d));
+	if (hp->collapse == TRAWL_COLLAPSE_COPIES) {
+		uint64_t item = seg_item(seg, d);
+		uint64_t c = hp->tm->copy && item < hp->tm->n
+				     ? hp->tm->copy[item] : 0;
+
+		if (!c) {
+			/* a mail with no copies is a group of its own:
+			 * counted without the bitmap */
+			*group = item;
+			if (total)
+				(*total)++;
+			return 1;
+		}
+		*group = c;
+	} else {
+		*group = group_of(hp, seg_item(seg, d));
+	}
 	if (!total)
 		return 1;
 	if (*group < hp->nseen) {

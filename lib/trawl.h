@@ -192,6 +192,11 @@ typedef struct trawl_item trawl_item;
 /* Loads item id with everything stored about it.  TRAWL_ERR_NOT_FOUND if
  * there is no such item. */
 trawl_status trawl_item_load(trawl_archive *a, int64_t id, trawl_item **out);
+/* What a list of results shows, faster: trawl_item_load without the
+ * source locations, warnings and children (their counts read 0). */
+#define TRAWL_LOAD_BRIEF 1u
+trawl_status trawl_item_load_ex(trawl_archive *a, int64_t id, unsigned flags,
+				trawl_item **out);
 void trawl_item_free(trawl_item *it);
 
 int64_t trawl_item_id(const trawl_item *it);

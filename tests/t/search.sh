@@ -63,6 +63,24 @@ print(rows[0][:3], len(rows) - 1)')" \
 	"$(py '"[\x27id\x27, \x27kind\x27, \x27date\x27] %d" % len(j["hits"])' <"$TMP/h.json")" \
 	"--format csv: a header and a row per hit"
 
+# the hits are loaded briefly (TRAWL_LOAD_BRIEF): what they show agrees
+# with a full load (trawl show --json)
+for id in $(search --format ids --limit 8 --copies storfjord); do
+	search --format json --copies --limit 8 storfjord | python3 -c '
+import json, sys, subprocess
+hit = [h for h in json.load(sys.stdin)["hits"] if h["id"] == int(sys.argv[1])][0]
+full = json.loads(subprocess.run(sys.argv[2:], capture_output=True).stdout)
+frm = [a["address"] for a in full["addresses"] if a["role"] == "from"][:1]
+ok = (hit.get("subject") == full.get("subject") and
+      hit.get("thread") == full.get("thread") and
+      hit.get("copies", 0) == len(full.get("copies", [])) and
+      [hit.get("from", {}).get("address")] * bool(frm) == frm and
+      hit["kind"] == full["kind"])
+print("same" if ok else "differs: %s / %s" % (hit, full))' "$id" "$TRAWL" -A "$A" show --json "$id"
+done | sort | uniq -c | sed 's/^ *//' >"$TMP/brief"
+is "$(cat "$TMP/brief")" "8 same" \
+	"each hit's subject, sender, thread, copies agree with trawl show"
+
 # -- snippets mark what matched: stems and folded forms, phrases whole
 search --format json --limit 50 invoice >"$TMP/inv.json"
 is "$(py 'sorted(set(s["text"][a:b].lower()[:6] for h in j["hits"] for s in h["snippets"] for a, b in s["marks"]))' \
