@@ -86,6 +86,7 @@
 #include "analyze.h"
 #include "bounds.h"
 #include "buf.h"
+#include "highlight.h"
 #include "query.h"
 #include "trawl.h"
 #include "banned.h"
@@ -163,6 +164,14 @@ struct trawl_highlighter {
 	size_t *lhits;
 	size_t clhits;
 	size_t need, short_leaves, stop_at, margin;
+	/* reading around candidates only (scan_windows): the lower-cased
+	 * text, the ranges to analyze, the offset of the one being read */
+	uint8_t *lower;
+	struct range { size_t s, e; } *ranges;
+	size_t nranges, cranges;
+	size_t base;
+	int full_scan;    /* highlighter_full_scan: never read in windows */
+	size_t windowed;  /* bytes in the windows of the last scan, or 0 */
 	/* scratch, kept between calls */
 	size_t *count;    /* per leaf, in the window sweep */
 	size_t ccount;
@@ -229,6 +238,8 @@ void trawl_highlighter_free(trawl_highlighter *h)
 	free(h->hits);
 	free(h->count);
 	free(h->lhits);
+	free(h->lower);
+	free(h->ranges);
 	free(h->ph);
 	free(h->win);
 	free(h->deque);
@@ -593,6 +604,163 @@ static int on_token(void *ctx, const struct token *t)
 	return h->oom;
 }
 
+/* A token of a window's run, its offsets made the text's. */
+static int on_window_token(void *ctx, const struct token *t)
+{
+	trawl_highlighter *h = ctx;
+	struct token c = *t;
+
+	c.start += (uint32_t)h->base;
+	c.end += (uint32_t)h->base;
+	return on_token(h, &c);
+}
+
+void highlighter_full_scan(trawl_highlighter *h, int on)
+{
+	h->full_scan = on;
+}
+
+size_t highlighter_windowed(const trawl_highlighter *h)
+{
+	return h->windowed;
+}
+
+/* The bytes a key's token must show in the raw text, lower-cased, when
+ * the token is ASCII: the key itself (exact forms, prefixes) or, for a
+ * stem, its first letters -- a Snowball stem keeps the start of its word
+ * except in its last letters ("happi" from "happy") and in dying, lying,
+ * tying (die, lie, tie), whose first letter alone is kept.  0: the key
+ * is not letters a-z alone (a compound, a number), no needle. */
+static size_t needle_of(const struct key *k)
+{
+	size_t n = k->len;
+
+	for (size_t i = 0; i < n; i++)
+		if (k->text[i] < 'a' || k->text[i] > 'z')
+			return 0;
+	if (k->kind != K_STEM || !n)
+		return n;
+	if (n == 3 && (!memcmp(k->text, "die", 3) || !memcmp(k->text, "lie", 3) ||
+		       !memcmp(k->text, "tie", 3)))
+		return 1;
+	n = n > 1 ? n - 1 : 1;
+	return n < 4 ? n : 4;
+}
+
+static int add_range(trawl_highlighter *h, size_t s, size_t e)
+{
+	/* merged with the last one only when in order (sorted later) */
+	if (h->nranges && s >= h->ranges[h->nranges - 1].s &&
+	    s <= h->ranges[h->nranges - 1].e) {
+		if (e > h->ranges[h->nranges - 1].e)
+			h->ranges[h->nranges - 1].e = e;
+		return 0;
+	}
+	if (grow(&h->ranges, &h->cranges, h->nranges + 1,
+		 sizeof(*h->ranges)))
+		return -1;
+	h->ranges[h->nranges++] = (struct range){ s, e };
+	return 0;
+}
+
+static int cmp_range(const void *pa, const void *pb)
+{
+	const struct range *a = pa, *b = pb;
+
+	return (a->s > b->s) - (a->s < b->s);
+}
+
+/*
+ * A long text is read only around the places a match can be: where a
+ * key's needle (needle_of) occurs, case aside, and where a byte is not
+ * ASCII (folding, NFKC and other scripts can make any key there).  Each
+ * such place gets a range wide enough for a passage and its cuts, moved
+ * out to white space on both sides (no token spans white space, so the
+ * tokens there are the tokens of the whole text); the first range is
+ * always read, for a passage when nothing matches.  Positions are not
+ * the whole text's, so a query with a phrase is read whole, as is a text
+ * whose ranges would cover most of it.  Returns 0 when the ranges are
+ * set, -1 to read the whole text.
+ */
+static int plan_windows(trawl_highlighter *h, size_t passage_bytes)
+{
+	size_t n = h->n, reach = passage_bytes + HL_LONG_MATCH + 4 * HL_SNAP,
+	       covered = 0;
+	const uint8_t *s = h->s;
+
+	if (h->full_scan || n < 16384 || !h->nkeys)
+		return -1;
+	for (size_t i = 0; i < h->nleaves; i++)
+		if (h->leaves[i]->type == Q_PHRASE)
+			return -1;
+	for (size_t i = 0; i < h->nkeys; i++)
+		if (!needle_of(&h->keys[i]))
+			return -1;
+	if (!h->lower && !(h->lower = malloc(TRAWL_HIGHLIGHT_SCAN + 1)))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		h->lower[i] = s[i] >= 'A' && s[i] <= 'Z' ? (uint8_t)(s[i] | 32)
+							 : s[i];
+	h->nranges = 0;
+	if (add_range(h, 0, reach < n ? reach : n))
+		return -1;
+	for (size_t i = 0; i < h->nkeys; i++) {
+		size_t len = needle_of(&h->keys[i]);
+		const uint8_t *p = h->lower, *end = h->lower + n, *f;
+
+		if (i && h->keys[i].kind == h->keys[i - 1].kind &&
+		    needle_of(&h->keys[i - 1]) == len &&
+		    !memcmp(h->keys[i].text, h->keys[i - 1].text, len))
+			continue;
+		while ((f = memmem(p, (size_t)(end - p), h->keys[i].text,
+				   len))) {
+			size_t at = (size_t)(f - h->lower);
+
+			if (add_range(h, at > reach ? at - reach : 0,
+				      at + len + reach < n ? at + len + reach
+							   : n))
+				return -1;
+			p = f + len;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (s[i] >= 0x80) {
+			size_t j = i;
+
+			while (j < n && s[j] >= 0x80)
+				j++;
+			if (add_range(h, i > reach ? i - reach : 0,
+				      j + reach < n ? j + reach : n))
+				return -1;
+			i = j;
+		}
+	/* the needles were found key by key: sort, merge, widen to white
+	 * space */
+	qsort(h->ranges, h->nranges, sizeof(*h->ranges), cmp_range);
+	{
+		size_t k = 0;
+
+		for (size_t i = 0; i < h->nranges; i++) {
+			struct range r = h->ranges[i];
+
+			while (r.s > 0 && !space_byte(s[r.s - 1]))
+				r.s--;
+			while (r.e < n && !space_byte(s[r.e]))
+				r.e++;
+			if (k && r.s <= h->ranges[k - 1].e) {
+				if (r.e > h->ranges[k - 1].e)
+					h->ranges[k - 1].e = r.e;
+			} else {
+				h->ranges[k++] = r;
+			}
+		}
+		h->nranges = k;
+	}
+	for (size_t i = 0; i < h->nranges; i++)
+		covered += h->ranges[i].e - h->ranges[i].s;
+	return covered > n / 2 ? -1 : 0;
+}
+
 /*
  * Analyzes text[0..n) into hits and the word bitmap.  Once every leaf but
  * a phrase has `need` hits (as many as the passages asked for), the scan
@@ -600,6 +768,7 @@ static int on_token(void *ctx, const struct token *t)
  * and its cut -- and stops: a long body full of a common word is not read
  * to its end for three passages.  With a phrase in the query it reads
  * on, since a phrase's hits are matches only where the whole phrase is.
+ * A long text is read in windows around its candidates (plan_windows).
  */
 static void scan(trawl_highlighter *h, const char *text, size_t n,
 		 size_t need, size_t passage_bytes)
@@ -621,9 +790,26 @@ static void scan(trawl_highlighter *h, const char *text, size_t n,
 	h->cx = h->cc = 0;
 	h->unit_start = h->unit_end = 0;
 	h->oom = 0;
+	h->base = 0;
+	h->windowed = 0;
 	memset(h->inword, 0, n / 8 + 1);
-	if (n)
+	if (!n)
+		return;
+	if (plan_windows(h, passage_bytes)) {
 		analyzer_run(h->an, text, n, 0, on_token, h);
+		return;
+	}
+	for (size_t i = 0; i < h->nranges && !h->oom; i++) {
+		const struct range *r = &h->ranges[i];
+
+		if (r->s > h->stop_at)
+			break;
+		h->base = r->s;
+		h->windowed += r->e - r->s;
+		analyzer_run(h->an, text + r->s, r->e - r->s, 0,
+			     on_window_token, h);
+	}
+	h->base = 0;
 }
 
 /* ------------------------------------------------------------------ */

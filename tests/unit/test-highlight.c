@@ -24,6 +24,7 @@
 #include "mailutil.h"
 #include "query.h"
 #include "tap.h"
+#include "highlight.h"
 #include "trawl.h"
 #include "banned.h"
 
@@ -879,6 +880,76 @@ static void test_random(trawl_highlighter *h)
 		ok(1, "1500 random texts and queries keep the contract");
 }
 
+/*
+ * Long texts are read only in windows around their candidates; whole
+ * texts must give the same passages and marks.  Random long texts of
+ * words in every case, inflections, accented and CJK words, addresses,
+ * numbers; random queries of terms, stems and prefixes (phrases are
+ * always read whole).
+ */
+static void test_windows(trawl_highlighter *h)
+{
+	static const char *const words[] = {
+		"Running", "runs", "ran", "runner", "budget", "BUDGETS", "meeting",
+		"meet", "dying", "die", "happily", "happy", "Résumé", "resume",
+		"naïve", "東京都", "jeff.dasovich@enron.com", "enron", "ENRON.com",
+		"555-1234", "1,000", "relational", "relate", "cafe", "café",
+		"ﬁnance", "finance", "O'Brien", "sky", "skies", "lying", "lie",
+		"the", "a", "of", "and", "gas", "natural", "Gas-fired", "x",
+	};
+	static const char *const specs[] = {
+		"s:run", "t:budget", "s:meet", "s:die", "s:happi", "t:resume",
+		"s:financ", "p:fin", "t:enron", "p:rel", "s:sky", "s:lie",
+		"t:gas s:natur", "t:cafe", "t:naive", "s:run t:budget p:gas",
+		"t:x", "t:zzz", "s:relat", "t:brien",
+	};
+	static char text[70000], full[200000], win[200000];
+	uint64_t r = 0x1234567;
+	size_t same = 0, runs = 0, windowed = 0;
+
+	for (int round = 0; round < 60; round++) {
+		size_t o = 0, target = 17000 + (size_t)(round * 877) % 50000;
+
+		while (o + 64 < target) {
+			const char *w;
+
+			r = r * 6364136223846793005ull + 1442695040888963407ull;
+			/* matches are rare: mostly filler */
+			w = (r >> 33) % (round % 5 ? 60 : 6)
+				    ? "lorem ipsum dolor"
+				    : words[(r >> 40) % N_ELEMENTS(words)];
+			o += (size_t)snprintf(text + o, 64, "%s%s", w,
+					      (r >> 20) % 7 ? " " : ".\n\n");
+		}
+		for (size_t k = 0; k < N_ELEMENTS(specs); k += 1 + round % 3) {
+			size_t nf = 0, nw = 0;
+			const char *why;
+
+			highlighter_full_scan(h, 1);
+			hl_run(h, specs[k], BODY, text, o, 1 + round % 4,
+			       80 + (size_t)round * 7, full, sizeof(full), &nf,
+			       &why);
+			highlighter_full_scan(h, 0);
+			hl_run(h, specs[k], BODY, text, o, 1 + round % 4,
+			       80 + (size_t)round * 7, win, sizeof(win), &nw,
+			       &why);
+			runs++;
+			windowed += highlighter_windowed(h) > 0 &&
+				    highlighter_windowed(h) < o;
+			if (!strcmp(full, win))
+				same++;
+			else if (runs - same <= 3)
+				printf("# differs: %s on round %d\n#  full: %.300s"
+				       "\n#  win:  %.300s\n", specs[k], round,
+				       full, win);
+		}
+	}
+	is_int(same, runs, "windows around candidates give what the whole "
+	       "text gives (%zu texts and queries)", runs);
+	ok(windowed > runs / 3, "most of them were read in windows (%zu)",
+	   windowed);
+}
+
 int main(void)
 {
 	trawl_highlighter *h = trawl_highlighter_new();
@@ -898,6 +969,7 @@ int main(void)
 	test_tree(h);
 	test_malformed(h);
 	test_random(h);
+	test_windows(h);
 	trawl_highlighter_free(h);
 	analyzer_free(an);
 	return tap_done();
