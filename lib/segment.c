@@ -691,17 +691,32 @@ int postings_positions(struct postings *pc, uint32_t *out)
 		pc->pos_cur = pc->pos_block;
 		pc->pos_i = 0;
 	}
-	/* skip the docs before: count varint ends (bytes below 0x80) */
-	while (pc->pos_i < pc->i) {
+	/* skip the docs before: count varint ends (bytes below 0x80), eight
+	 * bytes at a time while the last end to skip lies beyond them */
+	if (pc->pos_i < pc->i) {
 		const uint8_t *p = pc->pos_cur;
+		uint64_t k = 0;
 
-		for (uint32_t k = pc->tfs[pc->pos_i]; k;) {
+		for (uint32_t j = pc->pos_i; j < pc->i; j++)
+			k += pc->tfs[j];
+		while (k > 8 && end - p >= 8) {
+			uint64_t w, ends;
+
+			memcpy(&w, p, 8);
+			ends = (uint64_t)__builtin_popcountll(
+				~w & 0x8080808080808080ull);
+			if (ends >= k)
+				break;
+			k -= ends;
+			p += 8;
+		}
+		while (k) {
 			if (p >= end)
 				return corrupt(pc);
 			k -= !(*p++ & 0x80);
 		}
 		pc->pos_cur = p;
-		pc->pos_i++;
+		pc->pos_i = pc->i;
 	}
 	q = pc->pos_cur;
 	for (uint32_t k = 0; k < pc->tfs[pc->i]; k++) {
