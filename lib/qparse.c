@@ -1183,13 +1183,64 @@ static struct part parse_unary(struct ctx *c, const struct field *in)
 	return parse_primary(c, in);
 }
 
+/* The parts of one AND or OR list, on the heap (a query nests 32 deep;
+ * arrays of the word limit on the stack would take 256 KB of it). */
+struct plist {
+	struct part *v;
+	size_t n, cap;
+};
+
+#define PLIST_MAX (TRAWL_MAX_QUERY_WORDS + 1)
+
+static int plist_push(struct ctx *c, struct plist *l, struct part p,
+		      size_t at)
+{
+	if (l->n == PLIST_MAX) {
+		trawl_query_free(p.q);
+		too_large(c, at, "the query has too many words");
+		return -1;
+	}
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? 2 * l->cap : 4;
+		struct part *v = realloc(l->v, nc * sizeof(*v));
+
+		if (!v) {
+			trawl_query_free(p.q);
+			nomem(c);
+			return -1;
+		}
+		l->v = v;
+		l->cap = nc;
+	}
+	l->v[l->n++] = p;
+	return 0;
+}
+
+static void plist_free(struct plist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		trawl_query_free(l->v[i].q);
+	free(l->v);
+}
+
+/* Folds the list (taking its parts) and frees it. */
+static struct part plist_fold(struct ctx *c, struct plist *l,
+			      trawl_occur occur)
+{
+	struct part r = combine(c, l->v, l->n, occur);
+
+	free(l->v);
+	return r;
+}
+
 /* or_list := unary { OR unary } */
 static struct part parse_or(struct ctx *c, const struct field *in)
 {
-	struct part parts[TRAWL_MAX_QUERY_WORDS + 1];
-	size_t n = 0, oplen;
+	struct plist l = { 0 };
+	size_t oplen;
 
-	parts[n++] = parse_unary(c, in);
+	if (plist_push(c, &l, parse_unary(c, in), c->at))
+		goto fail;
 	for (;;) {
 		size_t at;
 
@@ -1206,18 +1257,19 @@ static struct part parse_or(struct ctx *c, const struct field *in)
 			     "on each side");
 			break;
 		}
-		if (n == ARRAY_SIZE(parts)) {
+		if (l.n == PLIST_MAX) {
 			too_large(c, at, "the query has too many words");
 			break;
 		}
-		parts[n++] = parse_unary(c, in);
+		if (plist_push(c, &l, parse_unary(c, in), at))
+			break;
 	}
-	if (c->st) {
-		for (size_t i = 0; i < n; i++)
-			trawl_query_free(parts[i].q);
-		return (struct part){ NULL, 0 };
-	}
-	return combine(c, parts, n, TRAWL_SHOULD);
+	if (c->st)
+		goto fail;
+	return plist_fold(c, &l, TRAWL_SHOULD);
+fail:
+	plist_free(&l);
+	return (struct part){ NULL, 0 };
 }
 
 /*
@@ -1227,13 +1279,13 @@ static struct part parse_or(struct ctx *c, const struct field *in)
 static struct part parse_and(struct ctx *c, const struct field *in,
 			     int group)
 {
-	struct part parts[TRAWL_MAX_QUERY_WORDS + 1], r = { NULL, 0 };
-	size_t n = 0, open = c->at, oplen;
+	struct plist l = { 0 };
+	size_t open = c->at, oplen;
 
 	if (group) {
 		if (++c->depth > TRAWL_MAX_QUERY_DEPTH) {
 			too_large(c, open, "the query nests too deep");
-			return r;
+			return (struct part){ NULL, 0 };
 		}
 		c->at++;
 	}
@@ -1245,7 +1297,7 @@ static struct part parse_and(struct ctx *c, const struct field *in,
 		if (c->st || at >= c->len || c->s[at] == ')')
 			break;
 		if (op_at(c, at, &oplen) == OP_AND) {
-			if (!n) {
+			if (!l.n) {
 				fail(c, at, "remove it, or add a word before "
 				     "it", "AND needs a word on each side");
 				break;
@@ -1266,11 +1318,12 @@ static struct part parse_and(struct ctx *c, const struct field *in,
 			     "OR needs a word on each side");
 			break;
 		}
-		if (n == ARRAY_SIZE(parts)) {
+		if (l.n == PLIST_MAX) {
 			too_large(c, at, "the query has too many words");
 			break;
 		}
-		parts[n++] = parse_or(c, in);
+		if (plist_push(c, &l, parse_or(c, in), at))
+			break;
 	}
 	if (!c->st) {
 		if (group && c->at >= c->len)
@@ -1279,15 +1332,12 @@ static struct part parse_and(struct ctx *c, const struct field *in,
 		else if (!group && c->at < c->len)
 			fail(c, c->at, "remove it, or add a '(' before it",
 			     "a ')' without its '('");
-		else if (group && !n)
+		else if (group && !l.n)
 			fail(c, open, "put words inside, or remove them",
 			     "empty parentheses");
 	}
-	if (c->st) {
-		for (size_t i = 0; i < n; i++)
-			trawl_query_free(parts[i].q);
-		return r;
-	}
+	if (c->st)
+		goto fail;
 	if (group) {
 		c->at++; /* the ')' */
 		c->depth--;
@@ -1295,12 +1345,13 @@ static struct part parse_and(struct ctx *c, const struct field *in,
 		    c->s[c->at] != '"') {
 			fail(c, c->at, "put a space after the ')'",
 			     "text right after a ')'");
-			for (size_t i = 0; i < n; i++)
-				trawl_query_free(parts[i].q);
-			return r;
+			goto fail;
 		}
 	}
-	return combine(c, parts, n, TRAWL_MUST);
+	return plist_fold(c, &l, TRAWL_MUST);
+fail:
+	plist_free(&l);
+	return (struct part){ NULL, 0 };
 }
 
 trawl_status trawl_query_parse(trawl_parser *p, const char *text,
