@@ -36,6 +36,10 @@ struct trawl_searcher {
 	double *acc;    /* run_term's accumulators and marks, reused */
 	uint64_t *mark;
 	size_t cacc;
+	double *tot;    /* run_terms': sums over terms, docs touched */
+	uint64_t *any;
+	uint32_t *touched;
+	size_t ctot;
 	struct threadmap threads; /* item -> thread, as of the last commit */
 	struct segment *segs;
 	uint8_t **del;  /* per segment: deletion bitmap, or NULL */
@@ -304,6 +308,9 @@ void trawl_searcher_close(trawl_searcher *s)
 	threadmap_close(&s->threads);
 	free(s->acc);
 	free(s->mark);
+	free(s->tot);
+	free(s->any);
+	free(s->touched);
 	if (s->dirfd >= 0)
 		close(s->dirfd);
 	buf_release(&s->err);
@@ -2018,6 +2025,153 @@ static trawl_status run_term(trawl_searcher *s, const struct pnode *p,
 	return TRAWL_OK;
 }
 
+/*
+ * A flat disjunction of terms (a prefix's expansions, `a OR b`), term at
+ * a time: each term's fields accumulate into acc as in run_term, then its
+ * score is added to the document's sum -- terms in the query's order, so
+ * each sum is the one bool_score makes, bit for bit.  Every posting is
+ * read once; no cursor heap over hundreds of expansions.
+ */
+static trawl_status run_terms(trawl_searcher *s, const struct pnode *root,
+			      const struct segment *seg, const uint8_t *del,
+			      struct heap *hp, uint64_t *total)
+{
+	size_t words = seg->ndocs / 64 + 1, si = (size_t)(seg - s->segs);
+	uint8_t key[DOCTERMS_MAX_KEY];
+	int scored = hp->sort == TRAWL_SORT_RELEVANCE && hp->k;
+	uint64_t *mark, *any;
+	double *acc, *tot;
+	uint32_t *touched;
+
+	if (s->cacc < seg->ndocs + 1) {
+		double *a = realloc(s->acc, (seg->ndocs + 1) * sizeof(*a));
+		uint64_t *m = a ? realloc(s->mark, words * sizeof(*m)) : NULL;
+
+		if (a)
+			s->acc = a;
+		if (m)
+			s->mark = m;
+		if (!a || !m)
+			return sfail(s, TRAWL_ERR_NOMEM, "out of memory");
+		s->cacc = seg->ndocs + 1;
+	}
+	if (s->ctot < seg->ndocs + 1) {
+		double *t = realloc(s->tot, (seg->ndocs + 1) * sizeof(*t));
+		uint64_t *y = t ? realloc(s->any, words * sizeof(*y)) : NULL;
+		uint32_t *u = y ? realloc(s->touched, (seg->ndocs + 1) *
+							  sizeof(*u))
+				: NULL;
+
+		if (t)
+			s->tot = t;
+		if (y)
+			s->any = y;
+		if (u)
+			s->touched = u;
+		if (!t || !y || !u)
+			return sfail(s, TRAWL_ERR_NOMEM, "out of memory");
+		s->ctot = seg->ndocs + 1;
+	}
+	acc = s->acc;
+	mark = s->mark;
+	tot = s->tot;
+	any = s->any;
+	touched = s->touched;
+	memset(mark, 0, words * sizeof(*mark));
+	memset(any, 0, words * sizeof(*any));
+	for (size_t t = 0; t < root->nkids; t++) {
+		const struct pnode *p = root->kids[t];
+		size_t nt = 0;
+
+		memcpy(key, p->key, p->klen);
+		for (int f = 0; f < FLD_NTEXT; f++) {
+			const uint8_t *norms = seg->col[COL_NORM0 + f];
+			const double *k = s->stats.k[f];
+			struct postings pc;
+
+			if (!(p->fields & (1u << f)) ||
+			    !p->have[si * FLD_NTEXT + f])
+				continue;
+			key[0] = (uint8_t)(f + (p->stem ? FLD_STEM : 0));
+			postings_init(&pc, seg, key[0],
+				      &p->tis[si * FLD_NTEXT + f]);
+			for (uint32_t d = postings_next(&pc); d != DOC_END;
+			     d = postings_next(&pc)) {
+				const uint32_t *docs = pc.docs, *tfs = pc.tfs;
+
+				for (uint32_t i = pc.i; i < pc.n; i++) {
+					uint32_t x = docs[i];
+					double part = (double)tfs[i] *
+						      k[norms[x]];
+					uint64_t bit = (uint64_t)1 << (x & 63);
+
+					if (mark[x >> 6] & bit) {
+						acc[x] += part;
+					} else {
+						acc[x] = part;
+						mark[x >> 6] |= bit;
+						touched[nt++] = x;
+					}
+				}
+				pc.i = pc.n - 1;
+			}
+			if (pc.corrupt)
+				return sfail(s, TRAWL_ERR_CORRUPT, "index "
+					     "segment %llu: corrupt postings",
+					     (unsigned long long)seg->id);
+		}
+		/* the term's score into each touched document's sum */
+		for (size_t i = 0; i < nt; i++) {
+			uint32_t x = touched[i];
+			uint64_t bit = (uint64_t)1 << (x & 63);
+			double sc = scored ? bm25f_final(p->idf, acc[x]) : 0.0;
+
+			mark[x >> 6] &= ~bit;
+			if (any[x >> 6] & bit) {
+				tot[x] += sc;
+			} else {
+				tot[x] = 0.0 + sc;
+				any[x >> 6] |= bit;
+			}
+		}
+	}
+	for (size_t w = 0; w < words; w++) {
+		uint64_t m = any[w];
+
+		while (m) {
+			uint32_t d = (uint32_t)(w * 64) +
+				     (uint32_t)__builtin_ctzll(m);
+			trawl_hit h;
+			uint64_t g;
+
+			m &= m - 1;
+			if (del && (del[d >> 3] >> (d & 7)) & 1)
+				continue;
+			if (!admit(hp, seg, d, total, &g) || !hp->k)
+				continue;
+			h.score = scored ? tot[d] : 0.0;
+			if (scored && hp->n == hp->k && h.score < hp->h[0].score)
+				continue;
+			h.item = seg_item(seg, d);
+			h.date = seg_date(seg, d);
+			h.group = hp->collapse ? g : h.item;
+			heap_push(hp, &h);
+		}
+	}
+	return TRAWL_OK;
+}
+
+/* A bool of SHOULD terms only, for run_terms. */
+static int flat_or(const struct pnode *p)
+{
+	if (p->type != Q_BOOL || !p->nkids)
+		return 0;
+	for (size_t i = 0; i < p->nkids; i++)
+		if (p->occur[i] != TRAWL_SHOULD || p->kids[i]->type != Q_TERM)
+			return 0;
+	return 1;
+}
+
 trawl_status trawl_search(trawl_searcher *s, const trawl_query *q,
 			  trawl_sort sort, size_t offset, size_t limit,
 			  trawl_hit *hits, size_t *nhits, uint64_t *total)
@@ -2077,6 +2231,9 @@ trawl_status trawl_search_run(trawl_searcher *s, const trawl_query *q,
 		st = root->type == Q_TERM
 			     ? run_term(s, root, &s->segs[i], s->del[i], &hp,
 					total)
+		     : flat_or(root)
+			     ? run_terms(s, root, &s->segs[i], s->del[i], &hp,
+					 total)
 			     : run_segment(s, root, &s->segs[i], s->del[i],
 					   &hp, total);
 	if (!st && hp.n > offset) {
