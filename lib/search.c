@@ -468,30 +468,40 @@ static int add_kid(struct pnode *b, struct pnode *k, int occur)
 struct expand {
 	struct prep *pr;
 	char **terms;
+	/* per term: what each segment's dictionary said, per field, kept
+	 * from the walk (the expansions' lookups, done once) */
+	struct term_info **tis;
+	uint8_t **have;
 	size_t n, cap;
-	GHashTable *seen;  /* the terms, to keep each once */
+	GHashTable *seen;  /* term -> its index + 1 */
+	int f;             /* the field and segment being walked */
+	size_t si, nslots;
 	int too_many, oom;
 };
 
-static int cmp_str(const void *a, const void *b)
+static int cmp_idx(const void *a, const void *b, void *ctx)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	char *const *t = ctx;
+
+	return strcmp(t[*(const size_t *)a], t[*(const size_t *)b]);
 }
 
 static int on_prefix_term(void *ctx, const uint8_t *key, size_t klen,
 			  const struct term_info *ti)
 {
 	struct expand *e = ctx;
+	size_t idx;
+	gpointer v;
 	char *t;
 
-	(void)ti;
 	if (!(t = strndup((const char *)key + 1, klen - 1))) {
 		e->oom = 1;
 		return 1;
 	}
-	if (g_hash_table_contains(e->seen, t)) {
+	if ((v = g_hash_table_lookup(e->seen, t))) {
 		free(t);
-		return 0;
+		idx = (size_t)GPOINTER_TO_SIZE(v) - 1;
+		goto record;
 	}
 	if (e->n == TRAWL_MAX_PREFIX_TERMS) {
 		free(t);
@@ -499,40 +509,96 @@ static int on_prefix_term(void *ctx, const uint8_t *key, size_t klen,
 		return 1;
 	}
 	if (e->n == e->cap) {
-		char **p = realloc(e->terms, (e->cap ? e->cap * 2 : 16) *
-						     sizeof(*p));
+		size_t nc = e->cap ? e->cap * 2 : 16;
+		char **p = realloc(e->terms, nc * sizeof(*p));
+		struct term_info **q = p ? realloc(e->tis, nc * sizeof(*q))
+					 : NULL;
+		uint8_t **h = q ? realloc(e->have, nc * sizeof(*h)) : NULL;
 
-		if (!p) {
+		if (p)
+			e->terms = p;
+		if (q)
+			e->tis = q;
+		if (h)
+			e->have = h;
+		if (!h) {
 			free(t);
 			e->oom = 1;
 			return 1;
 		}
-		e->terms = p;
-		e->cap = e->cap ? e->cap * 2 : 16;
+		e->cap = nc;
 	}
-	e->terms[e->n++] = t;
-	g_hash_table_add(e->seen, t);
+	idx = e->n;
+	e->tis[idx] = calloc(e->nslots, sizeof(**e->tis));
+	e->have[idx] = calloc(e->nslots, 1);
+	e->terms[idx] = t;
+	e->n++;
+	if (!e->tis[idx] || !e->have[idx]) {
+		e->oom = 1;
+		return 1;
+	}
+	g_hash_table_insert(e->seen, t, GSIZE_TO_POINTER(idx + 1));
+record:
+	e->tis[idx][e->si * FLD_NTEXT + (size_t)e->f] = *ti;
+	e->have[idx][e->si * FLD_NTEXT + (size_t)e->f] = 1;
 	return 0;
+}
+
+/* The TERM node of expansion idx, its dictionary answers taken over from
+ * the walk; its idf as term_df_cached computes it. */
+static struct pnode *expansion(struct expand *e, size_t idx, unsigned fields)
+{
+	struct pnode *k = calloc(1, sizeof(*k));
+	size_t n = strlen(e->terms[idx]), nsegs = e->pr->s->nsegs;
+	uint64_t best = 0;
+
+	if (!k)
+		return NULL;
+	k->type = Q_TERM;
+	k->fields = fields;
+	memcpy(k->key + 1, e->terms[idx], n);
+	k->klen = n + 1;
+	k->tis = e->tis[idx];
+	k->have = e->have[idx];
+	e->tis[idx] = NULL;
+	e->have[idx] = NULL;
+	for (int f = 0; f < FLD_NTEXT; f++) {
+		uint64_t df = 0;
+
+		if (!(fields & (1u << f)))
+			continue;
+		for (size_t i = 0; i < nsegs; i++)
+			if (k->have[i * FLD_NTEXT + f])
+				df += k->tis[i * FLD_NTEXT + f].df;
+		if (df > best)
+			best = df;
+	}
+	k->idf = bm25_idf(&e->pr->s->stats, best);
+	return k;
 }
 
 /* A prefix becomes the disjunction of the exact forms it expands to. */
 static struct pnode *prepare_prefix(struct prep *pr, const trawl_query *q)
 {
 	struct expand e = { .pr = pr,
-			    .seen = g_hash_table_new(g_str_hash, g_str_equal) };
+			    .seen = g_hash_table_new(g_str_hash, g_str_equal),
+			    .nslots = pr->s->nsegs * FLD_NTEXT + 1 };
 	struct pnode *b = calloc(1, sizeof(*b));
 	uint8_t key[DOCTERMS_MAX_KEY];
-	size_t plen = strlen(q->text);
+	size_t plen = strlen(q->text), *order = NULL;
 
 	if (!b)
 		goto nomem;
 	b->type = Q_BOOL;
 	memcpy(key + 1, q->text, plen);
-	for (int f = 0; f < FLD_NTEXT && !e.too_many; f++) {
+	for (int f = 0; f < FLD_NTEXT && !e.too_many && !e.oom; f++) {
 		if (!(q->fields & (1u << f)))
 			continue;
 		key[0] = (uint8_t)f;
-		for (size_t i = 0; i < pr->s->nsegs && !e.too_many; i++)
+		e.f = f;
+		for (size_t i = 0; i < pr->s->nsegs && !e.too_many && !e.oom;
+		     i++) {
+			e.si = i;
 			if (segment_terms(&pr->s->segs[i], key, plen + 1,
 					  on_prefix_term, &e) < 0)
 				pr->st = sfail(pr->s, TRAWL_ERR_CORRUPT,
@@ -540,6 +606,7 @@ static struct pnode *prepare_prefix(struct prep *pr, const trawl_query *q)
 					       "dictionary",
 					       (unsigned long long)
 						       pr->s->segs[i].id);
+		}
 	}
 	if (e.oom)
 		goto nomem;
@@ -550,16 +617,18 @@ static struct pnode *prepare_prefix(struct prep *pr, const trawl_query *q)
 			       TRAWL_MAX_PREFIX_TERMS);
 		goto out;
 	}
-	if (e.n)
-		qsort(e.terms, e.n, sizeof(*e.terms), cmp_str);
-	for (size_t i = 0; i < e.n && !pr->st; i++) {
-		trawl_query t = { .type = Q_TERM, .fields = q->fields,
-				  .text = e.terms[i] };
-		struct pnode *k;
+	if (pr->st)
+		goto out;
+	/* the expansions in term order, as their scores are summed */
+	if (!(order = malloc((e.n + 1) * sizeof(*order))))
+		goto nomem;
+	for (size_t i = 0; i < e.n; i++)
+		order[i] = i;
+	qsort_r(order, e.n, sizeof(*order), cmp_idx, e.terms);
+	for (size_t i = 0; i < e.n; i++) {
+		struct pnode *k = expansion(&e, order[i], q->fields);
 
 		/* expansions are bounded on their own, not as query nodes */
-		pr->nodes--;
-		k = prepare(pr, &t, 1);
 		if (!k || add_kid(b, k, TRAWL_SHOULD)) {
 			pnode_free(k);
 			goto nomem;
@@ -570,9 +639,15 @@ nomem:
 	if (!pr->st)
 		pr->st = sfail(pr->s, TRAWL_ERR_NOMEM, "out of memory");
 out:
-	for (size_t i = 0; i < e.n; i++)
+	for (size_t i = 0; i < e.n; i++) {
 		free(e.terms[i]);
+		free(e.tis[i]);
+		free(e.have[i]);
+	}
 	free(e.terms);
+	free(e.tis);
+	free(e.have);
+	free(order);
 	g_hash_table_destroy(e.seen);
 	if (pr->st) {
 		pnode_free(b);
