@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "analyze.h"
+#include "mailutil.h"
 #include "trawl.h"
 #include "peers/harness.h"
 #include "banned.h"
@@ -199,21 +200,6 @@ static trawl_query *build_from(struct qbench *qb, const char *s, size_t n)
 		addr[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 32) : s[i];
 	addr[n] = '\0';
 	return trawl_query_keyword(TRAWL_KW_FROM, addr);
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
 }
 
 /* YYYY-MM-DD at s[0..10) as UTC seconds at 00:00:00; -1 if malformed. */

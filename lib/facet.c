@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "mailutil.h"
 #include "query.h"
 #include "search-internal.h"
 #include "banned.h"
@@ -290,19 +291,14 @@ static void count_domains(struct fctx *c, const int *fields, int nf)
 	free(refs);
 }
 
-/* "YYYY-MM" of a UTC time (days to civil date, no time zone involved). */
+/* "YYYY-MM" of a UTC time. */
 static void month_of(int64_t t, char out[16])
 {
-	int64_t z = (t >= 0 ? t : t - 86399) / 86400 + 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	int64_t m = mp < 10 ? mp + 3 : mp - 9;
-	int64_t y = yoe + era * 400 + (m <= 2);
+	int64_t y;
+	int m, d;
 
-	g_snprintf(out, 16, "%04lld-%02lld", (long long)y, (long long)m);
+	civil_from_days((t >= 0 ? t : t - 86399) / 86400, &y, &m, &d);
+	g_snprintf(out, 16, "%04lld-%02d", (long long)y, m);
 }
 
 static const char *const kind_name[] = { "", "email", "attachment",

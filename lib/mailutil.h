@@ -207,4 +207,11 @@ enum text_origin {
 char *text_from_8bit(const char *s, size_t len, const char *charset,
 		     size_t max, int *cut, enum text_origin *origin);
 
+/* The proleptic Gregorian calendar, in UTC days since 1970-01-01 (no
+ * time zone involved): y-m-d (m 1..12) to days, days to y-m-d, and the
+ * days of month m (0..11) of year y. */
+int64_t days_from_civil(int64_t y, int m, int d);
+void civil_from_days(int64_t z, int64_t *y, int *m, int *d);
+int days_in_month(long y, int m);
+
 #endif

@@ -45,6 +45,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "internal.h"
+#include "mailutil.h"
 #include "query.h"
 #include "banned.h"
 
@@ -529,29 +530,6 @@ out:
 
 /* ---- values of structured fields ---- */
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int month_days(int64_t y, int m)
-{
-	static const int n[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
-				 31 };
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return n[m - 1];
-}
-
 static int digits(const char *s, size_t n, int64_t *v)
 {
 	*v = 0;
@@ -583,11 +561,11 @@ static int parse_day(struct ctx *c, const char *s, size_t n, size_t pos,
 	    digits(s + 5, 2, &m) && m >= 1 && m <= 12) {
 		if (n == 7) {
 			*lo = days_from_civil(y, (int)m, 1) * 86400;
-			*hi = *lo + (int64_t)month_days(y, (int)m) * 86400 - 1;
+			*hi = *lo + (int64_t)days_in_month((long)y, (int)m - 1) * 86400 - 1;
 			return 0;
 		}
 		if (s[7] == '-' && digits(s + 8, 2, &d)) {
-			last = month_days(y, (int)m);
+			last = days_in_month((long)y, (int)m - 1);
 			if (d < 1 || d > last) {
 				fail(c, pos, DATE_HINT, "%.*s has no day "
 				     "%lld", 7, s, (long long)d);
@@ -1233,6 +1211,20 @@ static struct part plist_fold(struct ctx *c, struct plist *l,
 	return r;
 }
 
+/* After a binary operator: 1 when something other than the end, a ')'
+ * or another AND / OR comes next (c->at moved past the blanks). */
+static int word_follows(struct ctx *c)
+{
+	size_t oplen;
+	int op;
+
+	skip_space(c);
+	if (c->at >= c->len || c->s[c->at] == ')')
+		return 0;
+	op = op_at(c, c->at, &oplen);
+	return op != OP_AND && op != OP_OR;
+}
+
 /* or_list := unary { OR unary } */
 static struct part parse_or(struct ctx *c, const struct field *in)
 {
@@ -1249,10 +1241,7 @@ static struct part parse_or(struct ctx *c, const struct field *in)
 		if (c->st || op_at(c, at, &oplen) != OP_OR)
 			break;
 		c->at += oplen;
-		skip_space(c);
-		if (c->at >= c->len || c->s[c->at] == ')' ||
-		    op_at(c, c->at, &oplen) == OP_AND ||
-		    op_at(c, c->at, &oplen) == OP_OR) {
+		if (!word_follows(c)) {
 			fail(c, at, "add a word after OR", "OR needs a word "
 			     "on each side");
 			break;
@@ -1303,10 +1292,7 @@ static struct part parse_and(struct ctx *c, const struct field *in,
 				break;
 			}
 			c->at += oplen;
-			skip_space(c);
-			if (c->at >= c->len || c->s[c->at] == ')' ||
-			    op_at(c, c->at, &oplen) == OP_AND ||
-			    op_at(c, c->at, &oplen) == OP_OR) {
+			if (!word_follows(c)) {
 				fail(c, at, "add a word after AND",
 				     "AND needs a word on each side");
 				break;
@@ -1438,7 +1424,8 @@ static void put_mask(struct buf *b, unsigned mask)
 
 static void put_time(struct buf *b, int64_t t)
 {
-	int64_t z, era, doe, yoe, doy, mp, d, m, y, sec;
+	int64_t z, y, sec;
+	int m, d;
 
 	if (t == INT64_MIN || t == INT64_MAX) {
 		buf_puts(b, t == INT64_MIN ? "min" : "max");
@@ -1446,18 +1433,10 @@ static void put_time(struct buf *b, int64_t t)
 	}
 	z = (t >= 0 ? t : t - 86399) / 86400;
 	sec = t - z * 86400;
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	y = yoe + era * 400 + (m <= 2);
-	buf_printf(b, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld", (long long)y,
-		   (long long)m, (long long)d, (long long)(sec / 3600),
-		   (long long)(sec / 60 % 60), (long long)(sec % 60));
+	civil_from_days(z, &y, &m, &d);
+	buf_printf(b, "%04lld-%02d-%02dT%02lld:%02lld:%02lld", (long long)y, m,
+		   d, (long long)(sec / 3600), (long long)(sec / 60 % 60),
+		   (long long)(sec % 60));
 }
 
 static void describe(struct buf *b, const trawl_query *q)

@@ -35,11 +35,10 @@ struct trawl_searcher {
 	int dirfd;
 	double *acc;    /* run_term's accumulators and marks, reused */
 	uint64_t *mark;
-	size_t cacc;
 	double *tot;    /* run_terms': sums over terms, docs touched */
 	uint64_t *any;
 	uint32_t *touched;
-	size_t ctot;
+	size_t cacc;    /* entries of acc, tot, touched */
 	struct threadmap threads; /* item -> thread, as of the last commit */
 	struct segment *segs;
 	uint8_t **del;  /* per segment: deletion bitmap, or NULL */
@@ -1971,6 +1970,93 @@ out:
 	return finish_ctx(s, &c, seg, st);
 }
 
+/* The per-document scratch of run_term and run_terms, for ndocs. */
+static trawl_status scratch_reserve(trawl_searcher *s, uint32_t ndocs)
+{
+	size_t n = (size_t)ndocs + 1, words = ndocs / 64 + 1;
+	double *a, *t;
+	uint64_t *m, *y;
+	uint32_t *u;
+
+	if (s->cacc >= n)
+		return TRAWL_OK;
+	if ((a = realloc(s->acc, n * sizeof(*a))))
+		s->acc = a;
+	if ((t = realloc(s->tot, n * sizeof(*t))))
+		s->tot = t;
+	if ((m = realloc(s->mark, words * sizeof(*m))))
+		s->mark = m;
+	if ((y = realloc(s->any, words * sizeof(*y))))
+		s->any = y;
+	if ((u = realloc(s->touched, n * sizeof(*u))))
+		s->touched = u;
+	if (!a || !t || !m || !y || !u)
+		return sfail(s, TRAWL_ERR_NOMEM, "out of memory");
+	s->cacc = n;
+	return TRAWL_OK;
+}
+
+/*
+ * Adds term p's parts over its fields into acc (score.h: tf times the
+ * field's factor for the norm, fields in order, as bm25f sums them),
+ * marking each document met and listing it in touched (when not NULL,
+ * *nt documents).  count: only the marks.
+ */
+static trawl_status accumulate(trawl_searcher *s, const struct pnode *p,
+			       const struct segment *seg, int count,
+			       uint32_t *touched, size_t *nt)
+{
+	size_t si = (size_t)(seg - s->segs);
+	uint8_t key[DOCTERMS_MAX_KEY];
+	uint64_t *mark = s->mark;
+	double *acc = s->acc;
+
+	memcpy(key, p->key, p->klen);
+	for (int f = 0; f < FLD_NTEXT; f++) {
+		const uint8_t *norms = seg->col[COL_NORM0 + f];
+		const double *k = s->stats.k[f];
+		struct postings pc;
+
+		if (!(p->fields & (1u << f)) || !p->have[si * FLD_NTEXT + f])
+			continue;
+		key[0] = (uint8_t)(f + (p->stem ? FLD_STEM : 0));
+		postings_init(&pc, seg, key[0], &p->tis[si * FLD_NTEXT + f]);
+		/* a block at a time, from the cursor's arrays */
+		for (uint32_t d = postings_next(&pc); d != DOC_END;
+		     d = postings_next(&pc)) {
+			const uint32_t *docs = pc.docs, *tfs = pc.tfs;
+
+			if (count) {
+				for (uint32_t i = pc.i; i < pc.n; i++)
+					mark[docs[i] >> 6] |= (uint64_t)1
+							      << (docs[i] & 63);
+				pc.i = pc.n - 1;
+				continue;
+			}
+			for (uint32_t i = pc.i; i < pc.n; i++) {
+				uint32_t x = docs[i];
+				double part = (double)tfs[i] * k[norms[x]];
+				uint64_t bit = (uint64_t)1 << (x & 63);
+
+				if (mark[x >> 6] & bit) {
+					acc[x] += part;
+				} else {
+					acc[x] = part;
+					mark[x >> 6] |= bit;
+					if (touched)
+						touched[(*nt)++] = x;
+				}
+			}
+			pc.i = pc.n - 1;
+		}
+		if (pc.corrupt)
+			return sfail(s, TRAWL_ERR_CORRUPT, "index segment %llu: "
+				     "corrupt postings",
+				     (unsigned long long)seg->id);
+	}
+	return TRAWL_OK;
+}
+
 /*
  * A query of one term, term at a time: each field's postings in turn add
  * their part (score.h) into a per-document accumulator, then the touched
@@ -1984,75 +2070,18 @@ static trawl_status run_term(trawl_searcher *s, const struct pnode *p,
 			     struct heap *hp, uint64_t *total)
 {
 	size_t words = seg->ndocs / 64 + 1;
-	uint8_t key[DOCTERMS_MAX_KEY];
 	int scored = hp->sort == TRAWL_SORT_RELEVANCE && hp->k;
 	uint64_t *mark;
 	double *acc;
+	trawl_status st;
 
-	if (s->cacc < seg->ndocs + 1) {
-		double *a = realloc(s->acc, (seg->ndocs + 1) * sizeof(*a));
-		uint64_t *m = a ? realloc(s->mark, words * sizeof(*m)) : NULL;
-
-		if (a)
-			s->acc = a;
-		if (m)
-			s->mark = m;
-		if (!a || !m)
-			return sfail(s, TRAWL_ERR_NOMEM, "out of memory");
-		s->cacc = seg->ndocs + 1;
-	}
+	if ((st = scratch_reserve(s, seg->ndocs)))
+		return st;
 	acc = s->acc;
 	mark = s->mark;
 	memset(mark, 0, words * sizeof(*mark));
-	memcpy(key, p->key, p->klen);
-	for (int f = 0; f < FLD_NTEXT; f++) {
-		const uint8_t *norms = seg->col[COL_NORM0 + f];
-		const double *k = s->stats.k[f];
-		struct term_info ti;
-		struct postings pc;
-		int r;
-
-		if (!(p->fields & (1u << f)))
-			continue;
-		key[0] = (uint8_t)(f + (p->stem ? FLD_STEM : 0));
-		r = p->have[(size_t)(seg - s->segs) * FLD_NTEXT + f];
-		if (!r)
-			continue;
-		ti = p->tis[(size_t)(seg - s->segs) * FLD_NTEXT + f];
-		postings_init(&pc, seg, key[0], &ti);
-		/* a block at a time, from the cursor's arrays */
-		for (uint32_t d = postings_next(&pc); d != DOC_END;
-		     d = postings_next(&pc)) {
-			const uint32_t *docs = pc.docs, *tfs = pc.tfs;
-			uint32_t n = pc.n;
-
-			if (!hp->k) {
-				/* a count: which documents, nothing more */
-				for (uint32_t i = pc.i; i < n; i++)
-					mark[docs[i] >> 6] |= (uint64_t)1
-							      << (docs[i] & 63);
-				pc.i = n - 1;
-				continue;
-			}
-			for (uint32_t i = pc.i; i < n; i++) {
-				uint32_t x = docs[i];
-				double part = (double)tfs[i] * k[norms[x]];
-				uint64_t bit = (uint64_t)1 << (x & 63);
-
-				if (mark[x >> 6] & bit) {
-					acc[x] += part;
-				} else {
-					acc[x] = part;
-					mark[x >> 6] |= bit;
-				}
-			}
-			pc.i = n - 1;
-		}
-		if (pc.corrupt)
-			return sfail(s, TRAWL_ERR_CORRUPT, "index segment %llu: "
-				     "corrupt postings",
-				     (unsigned long long)seg->id);
-	}
+	if ((st = accumulate(s, p, seg, !hp->k, NULL, NULL)))
+		return st;
 	double c = p->idf * (BM25_K1 + 1.0), t_min = -1.0, theta = -1.0;
 
 	for (size_t w = 0; w < words; w++) {
@@ -2111,42 +2140,15 @@ static trawl_status run_terms(trawl_searcher *s, const struct pnode *root,
 			      const struct segment *seg, const uint8_t *del,
 			      struct heap *hp, uint64_t *total)
 {
-	size_t words = seg->ndocs / 64 + 1, si = (size_t)(seg - s->segs);
-	uint8_t key[DOCTERMS_MAX_KEY];
+	size_t words = seg->ndocs / 64 + 1;
 	int scored = hp->sort == TRAWL_SORT_RELEVANCE && hp->k;
 	uint64_t *mark, *any;
 	double *acc, *tot;
 	uint32_t *touched;
+	trawl_status st;
 
-	if (s->cacc < seg->ndocs + 1) {
-		double *a = realloc(s->acc, (seg->ndocs + 1) * sizeof(*a));
-		uint64_t *m = a ? realloc(s->mark, words * sizeof(*m)) : NULL;
-
-		if (a)
-			s->acc = a;
-		if (m)
-			s->mark = m;
-		if (!a || !m)
-			return sfail(s, TRAWL_ERR_NOMEM, "out of memory");
-		s->cacc = seg->ndocs + 1;
-	}
-	if (s->ctot < seg->ndocs + 1) {
-		double *t = realloc(s->tot, (seg->ndocs + 1) * sizeof(*t));
-		uint64_t *y = t ? realloc(s->any, words * sizeof(*y)) : NULL;
-		uint32_t *u = y ? realloc(s->touched, (seg->ndocs + 1) *
-							  sizeof(*u))
-				: NULL;
-
-		if (t)
-			s->tot = t;
-		if (y)
-			s->any = y;
-		if (u)
-			s->touched = u;
-		if (!t || !y || !u)
-			return sfail(s, TRAWL_ERR_NOMEM, "out of memory");
-		s->ctot = seg->ndocs + 1;
-	}
+	if ((st = scratch_reserve(s, seg->ndocs)))
+		return st;
 	acc = s->acc;
 	mark = s->mark;
 	tot = s->tot;
@@ -2158,43 +2160,8 @@ static trawl_status run_terms(trawl_searcher *s, const struct pnode *root,
 		const struct pnode *p = root->kids[t];
 		size_t nt = 0;
 
-		memcpy(key, p->key, p->klen);
-		for (int f = 0; f < FLD_NTEXT; f++) {
-			const uint8_t *norms = seg->col[COL_NORM0 + f];
-			const double *k = s->stats.k[f];
-			struct postings pc;
-
-			if (!(p->fields & (1u << f)) ||
-			    !p->have[si * FLD_NTEXT + f])
-				continue;
-			key[0] = (uint8_t)(f + (p->stem ? FLD_STEM : 0));
-			postings_init(&pc, seg, key[0],
-				      &p->tis[si * FLD_NTEXT + f]);
-			for (uint32_t d = postings_next(&pc); d != DOC_END;
-			     d = postings_next(&pc)) {
-				const uint32_t *docs = pc.docs, *tfs = pc.tfs;
-
-				for (uint32_t i = pc.i; i < pc.n; i++) {
-					uint32_t x = docs[i];
-					double part = (double)tfs[i] *
-						      k[norms[x]];
-					uint64_t bit = (uint64_t)1 << (x & 63);
-
-					if (mark[x >> 6] & bit) {
-						acc[x] += part;
-					} else {
-						acc[x] = part;
-						mark[x >> 6] |= bit;
-						touched[nt++] = x;
-					}
-				}
-				pc.i = pc.n - 1;
-			}
-			if (pc.corrupt)
-				return sfail(s, TRAWL_ERR_CORRUPT, "index "
-					     "segment %llu: corrupt postings",
-					     (unsigned long long)seg->id);
-		}
+		if ((st = accumulate(s, p, seg, 0, touched, &nt)))
+			return st;
 		/* the term's score into each touched document's sum */
 		for (size_t i = 0; i < nt; i++) {
 			uint32_t x = touched[i];
