@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "cli.h"
 #include "banned.h"
 
@@ -618,9 +619,10 @@ static void print_result(json_t *r, const struct opts *o)
 static int run_batch(struct env *e, struct opts *o)
 {
 	FILE *f = strcmp(o->batch, "-") ? fopen(o->batch, "r") : stdin;
-	char *line = NULL;
-	size_t cap = 0, lineno = 0;
-	ssize_t n;
+	/* a line is read up to one byte over the query limit (the parser
+	 * then refuses it as too long); the rest of it is skipped */
+	char line[TRAWL_MAX_QUERY_LEN + 3];
+	size_t lineno = 0, n;
 	int rc = EXIT_OK;
 
 	if (!f) {
@@ -629,7 +631,7 @@ static int run_batch(struct env *e, struct opts *o)
 	}
 	if (o->fmt != FMT_JSON)
 		fputs("query,count,ids,ms,error\n", stdout);
-	while ((n = getline(&line, &cap, f)) >= 0) {
+	while (fgets(line, sizeof(line), f)) {
 		char err[512] = "", ms[32], cnt[32];
 		json_t *r = NULL, *h;
 		struct buf_ids { char *p; size_t n; } ids = { NULL, 0 };
@@ -639,6 +641,13 @@ static int run_batch(struct env *e, struct opts *o)
 		int r_rc;
 
 		lineno++;
+		n = strlen(line);
+		if (n && line[n - 1] != '\n' && !feof(f)) {
+			int ch;
+
+			while ((ch = getc(f)) != EOF && ch != '\n')
+				;
+		}
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = 0;
 		if (!n || line[0] == '#')
@@ -689,7 +698,6 @@ static int run_batch(struct env *e, struct opts *o)
 		free(ids.p);
 		json_decref(r);
 	}
-	free(line);
 	if (f != stdin)
 		fclose(f);
 	return rc;

@@ -183,6 +183,15 @@ is "$(sed -n 2p "$TMP/b.rows" | cut -d'|' -f2)" "$(count storfjord spirit)" \
 	"the second query's count"
 is "$(sed -n 3p "$TMP/b.rows")" "frm:x|-1|0|at 0" \
 	"a bad query gets its error in its row"
+# a line far over the query limit: refused in its row, the next one runs
+{ head -c 100000 /dev/zero | tr '\0' 'a'; printf '\ninvoice\n'; } >"$TMP/long.txt"
+search --batch "$TMP/long.txt" | python3 -c '
+import csv, sys
+rows = list(csv.DictReader(sys.stdin))
+print(len(rows), rows[0]["count"], "longer than" in rows[0]["error"],
+      rows[1]["query"], rows[1]["count"] != "-1")' >"$TMP/long.out"
+is "$(cat "$TMP/long.out")" "2 -1 True invoice True" \
+	"a 100 KB line is refused as too long, and the next line runs"
 is "$(search --batch "$TMP/b.txt" --format json | python3 -c '
 import json, sys
 print(sum(1 for l in sys.stdin if "count" in json.loads(l)))')" 2 \
