@@ -3,22 +3,31 @@
  * invert.c - the in-memory inverter and the segment writer.
  *
  * Documents arrive in item ID order as doc terms records (index.h).  Each
- * distinct key gets a term with two byte streams in a slice pool, as
- * Lucene's indexing chain keeps them: its docs (varint doc delta, varint
- * freq) and its positions (the record's position varints, copied as they
- * are).  A flush sorts the keys and writes the segment files in the
- * layout described at the top of segment.c.
+ * distinct key gets a term record (its key, statistics and one byte
+ * stream) in the term arena, found through an open-addressing hash table.
+ * The stream lives in a slice pool, as in Lucene's indexing chain: per
+ * document, varint doc delta, varint freq (fields with frequencies), then
+ * the record's position varints as they are (fields with positions).  A
+ * flush sorts the keys and writes the segment files in the layout
+ * described at the top of segment.c.
  *
  * The slice pool: 64 KiB pages; a stream is a chain of slices of growing
  * size, each ending in the 4-byte address of the next one.  Addresses are
  * u32: page << 16 | offset, which caps the pool (and so the flush budget)
  * below 4 GiB.
+ *
+ * Most of the time goes to cache and TLB misses: the slot, the term
+ * record and the stream's end of a key seen before are anywhere in a few
+ * hundred MiB.  So the tables sit in transparent huge pages, a term's key
+ * lives in its record, the slots carry the hash, and a document's keys are
+ * looked up in a software pipeline (add_terms) with prefetches.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "analyze.h"
@@ -30,7 +39,7 @@
 
 #define PAGE_BITS 16
 #define PAGE_SIZE ((uint32_t)1 << PAGE_BITS)
-#define MAX_PAGES 60000u
+#define MAX_PAGES 60000u /* a multiple of 32 */
 
 static const uint32_t slice_size[] = { 16, 32, 64, 128, 256, 512, 1024,
 				       2048, 4096 };
@@ -39,26 +48,40 @@ static const uint32_t slice_size[] = { 16, 32, 64, 128, 256, 512, 1024,
 struct stream {
 	uint32_t head, cur, end; /* end: where the next-address field is */
 	uint32_t len;            /* bytes written */
-	uint8_t level;
 };
 
+/*
+ * A term: its state and its key, one record in the term arena (8-byte
+ * aligned, found by its offset / 8), so that a lookup touches one place
+ * for both.  The hash table's slots hold the hash beside the offset, so a
+ * probe compares hashes without touching records.
+ */
 struct iterm {
-	uint32_t koff;   /* key in keys */
 	uint32_t hash;
-	uint16_t klen;
 	uint32_t df, last_doc, max_tf;
-	uint8_t min_norm;
-	struct stream docs, pos;
+	struct stream s;
+	uint8_t level, min_norm, klen;
+	uint8_t key[];
 };
+
+_Static_assert(DOCTERMS_MAX_KEY <= UINT8_MAX, "klen is a u8");
+
+/* A slot: hash << 32 | (record offset / 8 + 1); 0 = empty. */
+#define SLOT_REC(s) ((uint32_t)(s) - 1)
+
+/* Lookups run in a pipeline over a document's terms, this many apart per
+ * stage, so that the cache misses of several terms overlap. */
+#define LOOKAHEAD 8
 
 struct inverter {
-	uint8_t **pages;
-	uint32_t npages, page_used;
-	struct iterm *t;
-	size_t nt, ct;
-	uint32_t *slot;
+	uint8_t **pages;         /* mapped_pages of them, npages in use */
+	uint32_t npages, mapped_pages, page_used;
+	uint8_t *terms;          /* the term arena */
+	size_t terms_len, terms_cap;
+	uint32_t *rec;           /* the record of each term, for the flush */
+	size_t nt, crec;
+	uint64_t *slot;
 	size_t nslot;
-	struct buf keys;
 	/* doc values */
 	uint64_t *item, *size;
 	int64_t *date;
@@ -67,8 +90,53 @@ struct inverter {
 	uint64_t sum_len[FLD_NTEXT];
 	uint32_t ndocs, cdocs;
 	struct docterm *dt;     /* the record being added, validated */
+	uint32_t *dth;          /* their hashes */
+	uint32_t *dtrec;        /* their records, once looked up */
 	size_t ndt, cdt;
 };
+
+/* ------------------------------------------------------------------ */
+/* memory */
+
+/*
+ * The inverter's big tables (slice pool, term arena, hash slots) are
+ * touched at random, so they are mapped in 2 MiB pieces with transparent
+ * huge pages asked for: one TLB entry per 2 MiB instead of per 4 KiB.
+ * Mapped memory starts zeroed.
+ */
+#define HUGE_SIZE ((size_t)2 << 20)
+
+static size_t huge_round(size_t n)
+{
+	return (n + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1);
+}
+
+static void *huge_alloc(size_t n)
+{
+	void *p = mmap(NULL, huge_round(n), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	(void)madvise(p, huge_round(n), MADV_HUGEPAGE); /* a hint only */
+	return p;
+}
+
+static void *huge_grow(void *p, size_t old, size_t n)
+{
+	void *q;
+
+	if (!p)
+		return huge_alloc(n);
+	q = mremap(p, huge_round(old), huge_round(n), MREMAP_MAYMOVE);
+	return q == MAP_FAILED ? NULL : q;
+}
+
+static void huge_free(void *p, size_t n)
+{
+	if (p)
+		munmap(p, huge_round(n));
+}
 
 /* ------------------------------------------------------------------ */
 /* slice pool */
@@ -78,20 +146,28 @@ static uint8_t *at(const struct inverter *iv, uint32_t addr)
 	return iv->pages[addr >> PAGE_BITS] + (addr & (PAGE_SIZE - 1));
 }
 
-/* A new slice of n bytes; returns its address, or UINT32_MAX. */
+/* A new slice of n bytes; returns its address, or UINT32_MAX.  Pages come
+ * in chunks of HUGE_SIZE, kept across flushes. */
 static uint32_t slice_alloc(struct inverter *iv, uint32_t n)
 {
 	if (!iv->npages || iv->page_used + n > PAGE_SIZE) {
-		uint8_t **p;
-
 		if (iv->npages >= MAX_PAGES)
 			return UINT32_MAX;
-		p = realloc(iv->pages, (iv->npages + 1) * sizeof(*p));
-		if (!p)
-			return UINT32_MAX;
-		iv->pages = p;
-		if (!(p[iv->npages] = malloc(PAGE_SIZE)))
-			return UINT32_MAX;
+		if (iv->npages == iv->mapped_pages) {
+			const uint32_t per = HUGE_SIZE / PAGE_SIZE;
+			uint8_t **p, *chunk;
+
+			p = realloc(iv->pages,
+				    (iv->mapped_pages + per) * sizeof(*p));
+			if (!p)
+				return UINT32_MAX;
+			iv->pages = p;
+			if (!(chunk = huge_alloc(HUGE_SIZE)))
+				return UINT32_MAX;
+			for (uint32_t i = 0; i < per; i++)
+				p[iv->mapped_pages + i] = chunk + i * PAGE_SIZE;
+			iv->mapped_pages += per;
+		}
 		iv->npages++;
 		iv->page_used = 0;
 	}
@@ -100,7 +176,7 @@ static uint32_t slice_alloc(struct inverter *iv, uint32_t n)
 }
 
 static int stream_write(struct inverter *iv, struct stream *s,
-			const uint8_t *d, size_t n)
+			uint8_t *level, const uint8_t *d, size_t n)
 {
 	/* the common case: a few bytes that fit the current slice */
 	if (s->len && n <= s->end - s->cur && n <= 16) {
@@ -124,14 +200,13 @@ static int stream_write(struct inverter *iv, struct stream *s,
 			s->end = a + slice_size[0] - 4;
 		}
 		if (s->cur == s->end) {
-			uint8_t lv = s->level + 1 < NLEVELS ? s->level + 1
-							     : s->level;
+			uint8_t lv = *level + 1 < NLEVELS ? *level + 1 : *level;
 			uint32_t a = slice_alloc(iv, slice_size[lv]);
 
 			if (a == UINT32_MAX)
 				return -1;
 			wire_set_u32(at(iv, s->end), a);
-			s->level = lv;
+			*level = lv;
 			s->cur = a;
 			s->end = a + slice_size[lv] - 4;
 		}
@@ -173,58 +248,109 @@ static void stream_read(const struct inverter *iv, const struct stream *s,
 /* ------------------------------------------------------------------ */
 /* terms */
 
+static struct iterm *rec_at(const struct inverter *iv, uint32_t r)
+{
+	return (struct iterm *)(void *)(iv->terms + (size_t)r * 8);
+}
+
 static int rehash(struct inverter *iv, size_t nslot)
 {
-	uint32_t *s = calloc(nslot, sizeof(*s));
+	uint64_t *s = huge_alloc(nslot * sizeof(*s));
 
 	if (!s)
 		return -1;
 	for (size_t i = 0; i < iv->nt; i++) {
-		size_t j = iv->t[i].hash & (nslot - 1);
+		const struct iterm *t = rec_at(iv, iv->rec[i]);
+		size_t j = t->hash & (nslot - 1);
 
 		while (s[j])
 			j = (j + 1) & (nslot - 1);
-		s[j] = (uint32_t)i + 1;
+		s[j] = (uint64_t)t->hash << 32 | (iv->rec[i] + 1);
 	}
-	free(iv->slot);
+	huge_free(iv->slot, iv->nslot * sizeof(*s));
 	iv->slot = s;
 	iv->nslot = nslot;
 	return 0;
 }
 
-static struct iterm *term_get(struct inverter *iv, const uint8_t *k,
-			      size_t klen)
+/* Room for n more terms, before a document's lookups start (a lookup
+ * never rehashes, so the pipeline's slot addresses stay valid). */
+static int reserve_terms(struct inverter *iv, size_t n, size_t key_bytes)
 {
-	uint32_t h = key_hash(k, klen);
-	size_t j;
+	size_t need = iv->terms_len + n * (sizeof(struct iterm) + 8) +
+		      key_bytes;
 
-	if ((iv->nt + 1) * 2 > iv->nslot &&
-	    rehash(iv, iv->nslot ? iv->nslot * 2 : 65536))
-		return NULL;
+	if ((iv->nt + n) * 2 > iv->nslot) {
+		size_t ns = iv->nslot ? iv->nslot : 65536;
+
+		while ((iv->nt + n) * 2 > ns)
+			ns *= 2;
+		if (rehash(iv, ns))
+			return -1;
+	}
+	if (iv->nt + n > iv->crec) {
+		size_t c = iv->crec ? iv->crec : 65536;
+		uint32_t *p;
+
+		while (iv->nt + n > c)
+			c *= 2;
+		if (!(p = realloc(iv->rec, c * sizeof(*p))))
+			return -1;
+		iv->rec = p;
+		iv->crec = c;
+	}
+	if (need > iv->terms_cap) {
+		size_t c = iv->terms_cap ? iv->terms_cap : (size_t)1 << 20;
+		uint8_t *p;
+
+		while (need > c)
+			c *= 2;
+		/* offsets are u32 in units of 8 bytes */
+		if (c >= (size_t)UINT32_MAX * 8 ||
+		    !(p = huge_grow(iv->terms, iv->terms_cap, c)))
+			return -1;
+		iv->terms = p;
+		iv->terms_cap = c;
+	}
+	return 0;
+}
+
+/* The record of a key, added when new (room reserved before). */
+static uint32_t term_get(struct inverter *iv, const uint8_t *k, size_t klen,
+			 uint32_t h)
+{
+	size_t j, size;
+	uint32_t r;
+	struct iterm *t;
+
 	for (j = h & (iv->nslot - 1); iv->slot[j];
 	     j = (j + 1) & (iv->nslot - 1)) {
-		struct iterm *t = &iv->t[iv->slot[j] - 1];
-
-		if (t->hash == h && t->klen == klen &&
-		    !memcmp(iv->keys.data + t->koff, k, klen))
-			return t;
+		if ((uint32_t)(iv->slot[j] >> 32) != h)
+			continue;
+		r = SLOT_REC(iv->slot[j]);
+		t = rec_at(iv, r);
+		if (t->klen == klen && !memcmp(t->key, k, klen))
+			return r;
 	}
-	if (iv->nt == iv->ct) {
-		size_t n = iv->ct ? iv->ct * 2 : 65536;
-		struct iterm *p = realloc(iv->t, n * sizeof(*p));
+	r = (uint32_t)(iv->terms_len / 8);
+	t = rec_at(iv, r);
+	*t = (struct iterm){ .hash = h, .klen = (uint8_t)klen,
+			     .min_norm = 255 };
+	memcpy(t->key, k, klen);
+	size = (sizeof(*t) + klen + 7) & ~(size_t)7;
+	iv->terms_len += size;
+	iv->slot[j] = (uint64_t)h << 32 | (r + 1);
+	iv->rec[iv->nt++] = r;
+	return r;
+}
 
-		if (!p)
-			return NULL;
-		iv->t = p;
-		iv->ct = n;
-	}
-	iv->t[iv->nt] = (struct iterm){ .koff = (uint32_t)iv->keys.len,
-					.hash = h, .klen = (uint16_t)klen,
-					.min_norm = 255 };
-	if (buf_append(&iv->keys, k, klen))
-		return NULL;
-	iv->slot[j] = (uint32_t)iv->nt + 1;
-	return &iv->t[iv->nt++];
+/* Prefetches the record a key's slot points at, if any. */
+static void prefetch_rec(const struct inverter *iv, uint32_t h)
+{
+	uint64_t s = iv->slot[h & (iv->nslot - 1)];
+
+	if (s && (uint32_t)(s >> 32) == h)
+		__builtin_prefetch(rec_at(iv, SLOT_REC(s)), 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -254,51 +380,61 @@ static int grow_docs(struct inverter *iv)
 	return 0;
 }
 
-/* Validates a record whole, keeping its terms in iv->dt: nothing is
- * added unless every term is sound. */
+/* Validates a record whole, keeping its terms in iv->dt and their hashes
+ * in iv->dth: nothing is added unless every term is sound.  *key_bytes:
+ * the sum of the key lengths. */
 static int validate(struct inverter *iv, const void *terms, size_t len,
-		    uint32_t lens[FLD_NTEXT])
+		    uint32_t lens[FLD_NTEXT], size_t *key_bytes)
 {
 	struct docterms_cursor c;
 	int r;
 
 	iv->ndt = 0;
+	*key_bytes = 0;
 	if (docterms_open(&c, terms, len, lens))
 		return -1;
 	for (;;) {
+		struct docterm *t;
+
 		if (iv->ndt == iv->cdt) {
 			size_t n = iv->cdt ? iv->cdt * 2 : 1024;
 			struct docterm *p = realloc(iv->dt, n * sizeof(*p));
+			uint32_t *h, *rec;
 
 			if (!p)
 				return -2;
 			iv->dt = p;
+			if (!(h = realloc(iv->dth, n * sizeof(*h))))
+				return -2;
+			iv->dth = h;
+			if (!(rec = realloc(iv->dtrec, n * sizeof(*rec))))
+				return -2;
+			iv->dtrec = rec;
 			iv->cdt = n;
 		}
-		if ((r = docterms_next(&c, &iv->dt[iv->ndt])) != 1)
+		t = &iv->dt[iv->ndt];
+		if ((r = docterms_next(&c, t)) != 1)
 			return r;
-		iv->ndt++;
+		iv->dth[iv->ndt++] = key_hash(t->key, t->klen);
+		*key_bytes += t->klen;
 	}
 }
 
 static int add_term(struct inverter *iv, uint32_t doc, const uint8_t *norms,
-		    const struct docterm *dt)
+		    const struct docterm *dt, struct iterm *t)
 {
-	struct iterm *t = term_get(iv, dt->key, dt->klen);
 	uint8_t v[20];
 	size_t n;
 	int f = dt->key[0];
 
-	if (!t)
-		return -1;
 	if (t->df && t->last_doc == doc)
 		return 0; /* a repeated key: the validator allows it; skip */
 	n = varint_put(v, t->df ? doc - t->last_doc - 1 : doc);
 	if (field_has_freq(f))
 		n += varint_put(v + n, dt->freq);
-	if (stream_write(iv, &t->docs, v, n))
-		return -1;
-	if (dt->pos && stream_write(iv, &t->pos, dt->pos, dt->pos_len))
+	if (stream_write(iv, &t->s, &t->level, v, n) ||
+	    (dt->pos && stream_write(iv, &t->s, &t->level, dt->pos,
+				     dt->pos_len)))
 		return -1;
 	t->df++;
 	t->last_doc = doc;
@@ -309,19 +445,68 @@ static int add_term(struct inverter *iv, uint32_t doc, const uint8_t *norms,
 	return 0;
 }
 
+/* Where a stream's next bytes go, for a prefetch (the start of a new
+ * stream is anywhere). */
+static void prefetch_tail(const struct inverter *iv, const struct stream *s)
+{
+	if (s->len)
+		__builtin_prefetch(at(iv, s->cur), 1);
+}
+
+/*
+ * Adds the validated terms of document doc.  Four stages, LOOKAHEAD terms
+ * apart, so that each term's memory is fetched while others work: (1)
+ * prefetch the term's hash slot; (2) prefetch the record that slot names;
+ * (3) look the key up for real (adding it when new) and prefetch the end
+ * of its stream; (4) append the posting.  Stage 3 runs in term order and
+ * alone changes the table, so a key repeated in a record is found.
+ */
+static int add_terms(struct inverter *iv, uint32_t doc, const uint8_t *norms)
+{
+	const size_t n = iv->ndt, d = LOOKAHEAD;
+
+	for (size_t i = 0; i < n + 3 * d; i++) {
+		if (i < n)
+			__builtin_prefetch(
+				&iv->slot[iv->dth[i] & (iv->nslot - 1)]);
+		if (i >= d && i - d < n)
+			prefetch_rec(iv, iv->dth[i - d]);
+		if (i >= 2 * d && i - 2 * d < n) {
+			size_t k = i - 2 * d;
+			const struct iterm *t;
+
+			iv->dtrec[k] = term_get(iv, iv->dt[k].key,
+						iv->dt[k].klen, iv->dth[k]);
+			t = rec_at(iv, iv->dtrec[k]);
+			prefetch_tail(iv, &t->s);
+		}
+		if (i >= 3 * d) {
+			size_t k = i - 3 * d;
+
+			if (add_term(iv, doc, norms, &iv->dt[k],
+				     rec_at(iv, iv->dtrec[k])))
+				return -1;
+		}
+	}
+	return 0;
+}
+
 trawl_status inverter_add(struct inverter *iv, const struct doc_meta *m,
 			  const void *terms, size_t len)
 {
 	uint32_t lens[FLD_NTEXT] = { 0 };
 	uint8_t norms[FLD_NTEXT];
 	uint32_t doc = iv->ndocs;
-	int bad = terms ? validate(iv, terms, len, lens) : -1;
+	size_t key_bytes = 0;
+	int bad = terms ? validate(iv, terms, len, lens, &key_bytes) : -1;
 
 	if (bad == -2)
 		return TRAWL_ERR_NOMEM;
 	if (doc == UINT32_MAX - 1)
 		return TRAWL_ERR_TOO_LARGE;
 	if (doc == iv->cdocs && grow_docs(iv))
+		return TRAWL_ERR_NOMEM;
+	if (!bad && reserve_terms(iv, iv->ndt, key_bytes))
 		return TRAWL_ERR_NOMEM;
 	iv->item[doc] = m->item;
 	iv->date[doc] = m->date;
@@ -339,9 +524,8 @@ trawl_status inverter_add(struct inverter *iv, const struct doc_meta *m,
 	iv->ndocs++;
 	if (bad)
 		return TRAWL_ERR_CORRUPT;
-	for (size_t i = 0; i < iv->ndt; i++)
-		if (add_term(iv, doc, norms, &iv->dt[i]))
-			return TRAWL_ERR_NOMEM;
+	if (add_terms(iv, doc, norms))
+		return TRAWL_ERR_NOMEM;
 	return TRAWL_OK;
 }
 
@@ -352,31 +536,23 @@ uint32_t inverter_docs(const struct inverter *iv)
 
 size_t inverter_bytes(const struct inverter *iv)
 {
-	return (size_t)iv->npages * PAGE_SIZE + iv->ct * sizeof(struct iterm) +
-	       iv->nslot * 4 + iv->keys.cap +
+	return (size_t)iv->mapped_pages * PAGE_SIZE + iv->terms_cap +
+	       iv->crec * sizeof(*iv->rec) + iv->nslot * sizeof(*iv->slot) +
 	       (size_t)iv->cdocs * (8 * 3 + 4 + 2 + FLD_NTEXT);
 }
 
 struct inverter *inverter_new(void)
 {
-	struct inverter *iv = calloc(1, sizeof(*iv));
-
-	if (iv)
-		buf_init(&iv->keys, (size_t)1 << 31);
-	return iv;
+	return calloc(1, sizeof(struct inverter));
 }
 
 static void inverter_reset(struct inverter *iv)
 {
-	for (uint32_t i = 0; i < iv->npages; i++)
-		free(iv->pages[i]);
-	free(iv->pages);
-	iv->pages = NULL;
-	iv->npages = iv->page_used = 0;
+	iv->npages = iv->page_used = 0; /* the pages stay mapped, for reuse */
 	iv->nt = 0;
+	iv->terms_len = 0;
 	if (iv->nslot)
 		memset(iv->slot, 0, iv->nslot * sizeof(*iv->slot));
-	buf_reset(&iv->keys);
 	iv->ndocs = 0;
 	memset(iv->sum_len, 0, sizeof(iv->sum_len));
 }
@@ -385,11 +561,15 @@ void inverter_free(struct inverter *iv)
 {
 	if (!iv)
 		return;
-	inverter_reset(iv);
-	free(iv->t);
-	free(iv->slot);
+	for (uint32_t i = 0; i < iv->mapped_pages; i += HUGE_SIZE / PAGE_SIZE)
+		huge_free(iv->pages[i], HUGE_SIZE);
+	free(iv->pages);
+	huge_free(iv->terms, iv->terms_cap);
+	free(iv->rec);
+	huge_free(iv->slot, iv->nslot * sizeof(*iv->slot));
 	free(iv->dt);
-	buf_release(&iv->keys);
+	free(iv->dth);
+	free(iv->dtrec);
 	free(iv->item);
 	free(iv->size);
 	free(iv->date);
@@ -404,24 +584,32 @@ void inverter_free(struct inverter *iv)
 /* ------------------------------------------------------------------ */
 /* flush */
 
-static int cmp_term(const void *a, const void *b, void *ctx)
-{
-	const struct inverter *sort_iv = ctx;
-	const struct iterm *x = &sort_iv->t[*(const uint32_t *)a];
-	const struct iterm *y = &sort_iv->t[*(const uint32_t *)b];
-	size_t n = x->klen < y->klen ? x->klen : y->klen;
-	int c = memcmp(sort_iv->keys.data + x->koff,
-		       sort_iv->keys.data + y->koff, n);
+/* The flush sorts keys by their first 8 bytes as a big-endian number,
+ * then, on a tie, whole. */
+struct sort_ent {
+	uint64_t prefix;
+	const struct iterm *t;
+};
 
-	return c ? c : (int)x->klen - (int)y->klen;
+static int cmp_term(const void *a, const void *b)
+{
+	const struct sort_ent *x = a, *y = b;
+	size_t n;
+	int c;
+
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	n = x->t->klen < y->t->klen ? x->t->klen : y->t->klen;
+	c = memcmp(x->t->key, y->t->key, n);
+	return c ? c : (int)x->t->klen - (int)y->t->klen;
 }
 
 struct flush {
 	struct inverter *iv;
 	uint32_t *docs, *tfs;    /* one term's list */
 	size_t cdocs;
-	uint8_t *raw;            /* one term's stream */
-	size_t craw;
+	uint8_t *raw, *pos;      /* one term's stream; its positions */
+	size_t craw, cpos, npos;
 };
 
 static int need(void **p, size_t *cap, size_t n, size_t size)
@@ -441,37 +629,47 @@ static int need(void **p, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
-/* Decodes a term's doc stream into f->docs / f->tfs, and reads its
- * positions stream into f->raw. */
+/* Decodes a term's stream into f->docs / f->tfs and its positions, as
+ * they were in the doc terms records, into f->pos. */
 static int load_list(struct flush *f, const struct iterm *t)
 {
 	const uint8_t *p, *end;
 	size_t cd = f->cdocs;
 	uint32_t prev = 0;
-	size_t rawn = t->docs.len > t->pos.len ? t->docs.len : t->pos.len;
+	int has_freq = field_has_freq(t->key[0]);
+	int has_pos = field_has_pos(t->key[0]);
 
-	if (need((void **)&f->raw, &f->craw, rawn + 1, 1) ||
+	if (need((void **)&f->raw, &f->craw, t->s.len + 1, 1) ||
+	    need((void **)&f->pos, &f->cpos, t->s.len + 1, 1) ||
 	    need((void **)&f->docs, &cd, t->df, 4))
 		return -1;
 	cd = f->cdocs;
 	if (need((void **)&f->tfs, &cd, t->df, 4))
 		return -1;
 	f->cdocs = cd;
-	stream_read(f->iv, &t->docs, f->raw);
+	stream_read(f->iv, &t->s, f->raw);
 	p = f->raw;
-	end = p + t->docs.len;
+	end = p + t->s.len;
+	f->npos = 0;
 	for (uint32_t i = 0; i < t->df; i++) {
 		uint32_t d, tf = 1;
 
 		if (varint_get32(&p, end, &d) ||
-		    (field_has_freq(f->iv->keys.data[t->koff]) &&
-		     varint_get32(&p, end, &tf)))
+		    (has_freq && varint_get32(&p, end, &tf)))
 			return -1;
 		f->docs[i] = i ? prev + d + 1 : d;
 		f->tfs[i] = tf;
 		prev = f->docs[i];
+		if (has_pos) {
+			const uint8_t *p0 = p;
+
+			for (uint32_t j = 0; j < tf; j++)
+				if (varint_get32(&p, end, &d))
+					return -1;
+			memcpy(f->pos + f->npos, p0, (size_t)(p - p0));
+			f->npos += (size_t)(p - p0);
+		}
 	}
-	stream_read(f->iv, &t->pos, f->raw);
 	return 0;
 }
 
@@ -485,7 +683,7 @@ trawl_status inverter_flush(struct inverter *iv, int dirfd, uint64_t id,
 		.flags = iv->flags,
 	};
 	struct seg_writer *w = NULL;
-	uint32_t *order = NULL;
+	struct sort_ent *order = NULL;
 	trawl_status st;
 
 	for (int i = 0; i < FLD_NTEXT; i++) {
@@ -497,21 +695,26 @@ trawl_status inverter_flush(struct inverter *iv, int dirfd, uint64_t id,
 		snprintf(err, errlen, "out of memory");
 		return TRAWL_ERR_NOMEM;
 	}
-	for (size_t i = 0; i < iv->nt; i++)
-		order[i] = (uint32_t)i;
-	qsort_r(order, iv->nt, sizeof(*order), cmp_term, iv);
+	for (size_t i = 0; i < iv->nt; i++) {
+		const struct iterm *t = rec_at(iv, iv->rec[i]);
+		uint64_t p = 0;
+
+		for (size_t j = 0; j < 8; j++)
+			p = p << 8 | (j < t->klen ? t->key[j] : 0);
+		order[i] = (struct sort_ent){ p, t };
+	}
+	qsort(order, iv->nt, sizeof(*order), cmp_term);
 	st = seg_writer_open(&w, dirfd, id, &sd, err, errlen);
 	for (size_t i = 0; i < iv->nt && !st; i++) {
-		const struct iterm *t = &iv->t[order[i]];
-		const uint8_t *key = (const uint8_t *)iv->keys.data + t->koff;
+		const struct iterm *t = order[i].t;
 
 		if (load_list(&f, t)) {
 			snprintf(err, errlen, "out of memory");
 			st = TRAWL_ERR_NOMEM;
 			break;
 		}
-		st = seg_writer_add(w, key, t->klen, t->df, f.docs, f.tfs,
-				    f.raw, t->pos.len);
+		st = seg_writer_add(w, t->key, t->klen, t->df, f.docs, f.tfs,
+				    f.pos, f.npos);
 	}
 	if (st)
 		seg_writer_abort(w);
@@ -521,6 +724,7 @@ trawl_status inverter_flush(struct inverter *iv, int dirfd, uint64_t id,
 	free(f.docs);
 	free(f.tfs);
 	free(f.raw);
+	free(f.pos);
 	if (!st)
 		inverter_reset(iv);
 	return st;
