@@ -23,6 +23,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "analyze.h"
 #include "blob.h"
@@ -59,6 +60,7 @@ struct docterms_builder {
 	uint32_t *sorted;    /* positions grouped by entry */
 	size_t csorted, cstart;
 	struct unit_values *uv;
+	ZSTD_DCtx *dctx;     /* for bodies, made once */
 	trawl_status err;
 	int field;           /* while analyzing */
 	struct buf body;     /* decompressed body */
@@ -443,7 +445,11 @@ trawl_status docterms_build_unit(struct docterms_builder *b,
 		item_values(u, i, uv, &v);
 		buf_reset(&b->body);
 		if (it->bodyz.p) {
-			st = blob_decompress(NULL, it->bodyz.p, it->bodyz.n,
+			if (!b->dctx && !(b->dctx = ZSTD_createDCtx())) {
+				st = TRAWL_ERR_NOMEM;
+				goto out;
+			}
+			st = blob_decompress(b->dctx, it->bodyz.p, it->bodyz.n,
 					     it->body_len, &b->body);
 			if (st)
 				goto out;
@@ -495,6 +501,7 @@ void docterms_builder_free(struct docterms_builder *b)
 	free(b->sorted);
 	buf_release(&b->keys);
 	buf_release(&b->body);
+	ZSTD_freeDCtx(b->dctx);
 	free(b);
 }
 
