@@ -38,6 +38,7 @@ struct entry {
 	uint32_t koff, klen; /* key in keys */
 	uint32_t freq;
 	uint32_t hash;
+	int32_t stem;        /* a word's stem entry, once known; -1 */
 };
 
 struct occ {
@@ -128,7 +129,8 @@ static long intern(struct docterms_builder *b, int field, const char *text,
 	if (grow((void **)&b->e, &b->ce, b->ne + 1, sizeof(*b->e)))
 		return -1;
 	b->e[b->ne] = (struct entry){ .koff = (uint32_t)b->keys.len,
-				      .klen = (uint32_t)klen, .hash = h };
+				      .klen = (uint32_t)klen, .hash = h,
+				      .stem = -1 };
 	if (buf_append(&b->keys, k, klen))
 		return -1;
 	b->slot[j] = (uint32_t)b->ne + 1;
@@ -146,11 +148,23 @@ static int on_token(void *ctx, const struct token *t)
 	b->e[e].freq++;
 	b->occ[b->nocc++] = (struct occ){ (uint32_t)e, t->pos };
 	b->lens[b->field]++;
-	if (t->stem) {
-		e = intern(b, b->field + FLD_STEM, t->stem, t->stem_len);
-		if (e < 0)
-			goto fail;
-		b->e[e].freq++;
+	if (t->kind == TOK_WORD) {
+		/* Stems are lazy: a word seen before in this document and
+		 * field reuses its stem's entry, and most are. */
+		long s = b->e[e].stem;
+
+		if (s < 0) {
+			size_t slen;
+			const char *stem = analyzer_stem(b->an, t, &slen);
+
+			if (!stem)
+				return 0;
+			s = intern(b, b->field + FLD_STEM, stem, slen);
+			if (s < 0)
+				goto fail;
+			b->e[e].stem = (int32_t)s;
+		}
+		b->e[s].freq++;
 	}
 	return 0;
 fail:
@@ -476,6 +490,8 @@ struct docterms_builder *docterms_builder_new(void)
 	if (!b)
 		return NULL;
 	b->an = analyzer_new();
+	if (b->an)
+		analyzer_lazy_stems(b->an, 1);
 	b->uv = malloc(sizeof(*b->uv));
 	if (!b->an || !b->uv) {
 		analyzer_free(b->an);
