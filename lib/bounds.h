@@ -70,6 +70,12 @@
 #define TRAWL_BATCH_BYTES ((size_t)512 << 20)
 #define TRAWL_INDEX_BUDGET ((size_t)256 << 20)
 
+/* SQLite's page cache, in KiB: a writable archive's, and an ingest's,
+ * which holds a batch's new pages so that they are written once, at the
+ * commit, instead of spilled to the WAL and written again. */
+#define TRAWL_DB_CACHE_KIB 65536
+#define TRAWL_INGEST_CACHE_KIB 262144
+
 /* Resources of one parser worker: CPU seconds per job (RLIMIT_CPU, raised
  * before each job), wall-clock seconds per job before it is killed, and
  * data segment (RLIMIT_DATA). */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "internal.h"
 #include "banned.h"
 
@@ -303,7 +304,8 @@ trawl_status db_open(trawl_archive *a, const char *path, int create)
 		st = db_exec(a, "PRAGMA journal_mode=WAL;"
 				"PRAGMA synchronous=NORMAL;"
 				"PRAGMA foreign_keys=OFF;"
-				"PRAGMA cache_size=-65536;");
+				"PRAGMA cache_size=-"
+				STRINGIFY(TRAWL_DB_CACHE_KIB) ";");
 		if (st)
 			return st;
 	}

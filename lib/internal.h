@@ -13,6 +13,9 @@
 #include "trawl.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* A macro's value as a string literal. */
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
 struct trawl_archive {
 	char *dir;        /* the archive directory */

@@ -118,6 +118,9 @@ trawl_status writer_open(struct writer *w, trawl_archive *a,
 	for (size_t i = 0; i < ARRAY_SIZE(stmts); i++)
 		if ((st = db_prepare(a, stmts[i].sql, &STMT(w, i))))
 			return st;
+	if ((st = db_exec(a, "PRAGMA cache_size=-"
+			  STRINGIFY(TRAWL_INGEST_CACHE_KIB))))
+		return st;
 	if ((st = pack_writer_open(&w->pw, a)))
 		return st;
 	w->inv = inverter_new();
@@ -670,6 +673,9 @@ void writer_close(struct writer *w)
 	for (size_t i = 0; i < ARRAY_SIZE(stmts); i++)
 		if (STMT(w, i))
 			sqlite3_finalize(STMT(w, i));
+	if (w->a && w->a->db)
+		sqlite3_exec(w->a->db, "PRAGMA cache_size=-"
+			     STRINGIFY(TRAWL_DB_CACHE_KIB), NULL, NULL, NULL);
 	pack_writer_close(&w->pw);
 	inverter_free(w->inv);
 	if (w->index_fd >= 0)
