@@ -855,11 +855,17 @@ nomem:
 /* ------------------------------------------------------------------ */
 /* iterators */
 
+struct heap;
+
 struct ctx {
 	const struct segment *seg;
 	size_t segi;            /* its index in the searcher */
 	const struct bm25_stats *stats;
 	const struct threadmap *threads;
+	/* Ranking the top k without a count: the heap, and the root node,
+	 * which may then skip documents that cannot enter the heap. */
+	const struct heap *prune_heap;
+	const struct pnode *prune_root;
 	struct postings **all; /* every postings cursor, for corruption */
 	size_t nall, call;
 	int nomem;
@@ -1213,16 +1219,25 @@ static struct it *scan_open(struct ctx *c, const struct pnode *p)
 
 /* ---- phrase ---- */
 
+/*
+ * A phrase runs in two phases, as Lucene's two-phase iterators do: per
+ * field, a candidate is a doc where all its terms occur (a leapfrog over
+ * their postings), and only the smallest candidate is checked against
+ * the positions.  As the root of a top-k ranking without a count, a
+ * candidate whose score cannot reach the heap's worst (its phrase
+ * frequency is at most its terms' smallest tf) is passed over unchecked.
+ */
 struct phrase_field {
 	int field;
 	struct postings **pc; /* one per term, all present */
-	uint32_t doc, freq;
+	uint32_t doc, freq;   /* the candidate; its phrase freq once checked */
 };
 
 struct phrase_it {
 	struct it it;
 	const struct ctx *c;
 	const struct pnode *p;
+	const struct heap *prune; /* see struct ctx */
 	struct phrase_field *pf;
 	int npf;
 	uint32_t *pos;        /* positions of every term, concatenated */
@@ -1230,6 +1245,8 @@ struct phrase_it {
 	uint32_t *start, *cnt;
 	size_t *at;           /* per term: where the match scan stands */
 };
+
+static double heap_floor(const struct heap *hp);
 
 /* Phrase frequency in the doc all of pf's cursors stand on: the number of
  * positions p0 of the first term from which each next term's smallest
@@ -1279,50 +1296,97 @@ static uint32_t phrase_freq(struct phrase_it *ph, struct phrase_field *pf)
 	return freq;
 }
 
-/* Moves field pf to its first doc >= target holding the phrase. */
-static void phrase_field_find(struct phrase_it *ph, struct phrase_field *pf,
-			      uint32_t target)
+/* Moves field pf to its first candidate >= target: a doc all its terms
+ * share. */
+static void phrase_candidate(struct phrase_it *ph, struct phrase_field *pf,
+			     uint32_t target)
 {
-	size_t n = ph->p->nterms;
+	size_t n = ph->p->nterms, i = 0, agree = 0;
+	uint32_t d = target;
 
-	for (;;) {
-		uint32_t d = target;
-		size_t i = 0, agree = 0;
+	while (agree < n) {
+		struct postings *pc = pf->pc[i];
 
-		/* leapfrog to a doc all terms share */
-		while (agree < n) {
-			struct postings *pc = pf->pc[i];
-
-			if (pc->doc < d)
-				postings_advance(pc, d);
-			if (pc->doc == DOC_END) {
-				pf->doc = DOC_END;
-				return;
-			}
-			if (pc->doc > d) {
-				d = pc->doc;
-				agree = 1;
-			} else {
-				agree++;
-			}
-			i = (i + 1) % n;
-		}
-		if ((pf->freq = phrase_freq(ph, pf))) {
-			pf->doc = d;
+		if (pc->doc < d)
+			postings_advance(pc, d);
+		if (pc->doc == DOC_END) {
+			pf->doc = DOC_END;
 			return;
 		}
-		target = d + 1;
+		if (pc->doc > d) {
+			d = pc->doc;
+			agree = 1;
+		} else {
+			agree++;
+		}
+		i = (i + 1) % n;
 	}
+	pf->doc = d;
+	pf->freq = 0;
 }
 
-static uint32_t phrase_min(struct phrase_it *ph)
+/* An upper bound of the phrase's score in doc d, from the candidates on
+ * d: in each field, a phrase frequency of at most the terms' least tf. */
+static double phrase_doc_max(struct phrase_it *ph, uint32_t d)
 {
-	uint32_t d = DOC_END;
+	double sum = 0.0;
 
-	for (int i = 0; i < ph->npf; i++)
-		if (ph->pf[i].doc < d)
-			d = ph->pf[i].doc;
-	return ph->it.doc = d;
+	for (int i = 0; i < ph->npf; i++) {
+		struct phrase_field *pf = &ph->pf[i];
+		uint32_t tf = UINT32_MAX;
+
+		if (pf->doc != d)
+			continue;
+		for (size_t t = 0; t < ph->p->nterms; t++) {
+			uint32_t v = postings_tf(pf->pc[t]);
+
+			if (v < tf)
+				tf = v;
+		}
+		sum += bm25f_part(ph->c->stats, pf->field, tf,
+				  seg_norm(ph->c->seg, pf->field, d));
+	}
+	return bm25f_final(ph->p->idf, sum);
+}
+
+/* Settles on the smallest doc where some field's candidate holds the
+ * phrase; the fields on it have their freq, the others are past it. */
+static uint32_t phrase_settle(struct phrase_it *ph)
+{
+	for (;;) {
+		uint32_t d = DOC_END;
+		int found = 0;
+
+		for (int i = 0; i < ph->npf; i++)
+			if (ph->pf[i].doc < d)
+				d = ph->pf[i].doc;
+		if (d == DOC_END)
+			return ph->it.doc = DOC_END;
+		if (ph->prune) {
+			double floor = heap_floor(ph->prune);
+
+			/* the driver's margin for rounding, the same way */
+			if (phrase_doc_max(ph, d) * (1.0 + 1e-9) < floor) {
+				for (int i = 0; i < ph->npf; i++)
+					if (ph->pf[i].doc == d)
+						phrase_candidate(ph, &ph->pf[i],
+								 d + 1);
+				continue;
+			}
+		}
+		for (int i = 0; i < ph->npf; i++) {
+			struct phrase_field *pf = &ph->pf[i];
+
+			if (pf->doc != d)
+				continue;
+			if ((pf->freq = phrase_freq(ph, pf)))
+				found = 1;
+			else
+				phrase_candidate(ph, pf, d + 1);
+		}
+		if (found)
+			return ph->it.doc = d;
+	}
 }
 
 static uint32_t phrase_advance(struct it *it, uint32_t target)
@@ -1331,8 +1395,8 @@ static uint32_t phrase_advance(struct it *it, uint32_t target)
 
 	for (int i = 0; i < ph->npf; i++)
 		if (ph->pf[i].doc < target)
-			phrase_field_find(ph, &ph->pf[i], target);
-	return phrase_min(ph);
+			phrase_candidate(ph, &ph->pf[i], target);
+	return phrase_settle(ph);
 }
 
 static uint32_t phrase_next(struct it *it)
@@ -1424,14 +1488,16 @@ static struct it *phrase_open(struct ctx *c, const struct pnode *p)
 		}
 		pf->field = f;
 		ph->npf++;
-		phrase_field_find(ph, pf, 0);
+		phrase_candidate(ph, pf, 0);
 	}
+	if (c->prune_root == p)
+		ph->prune = c->prune_heap;
 	ph->it.next = phrase_next;
 	ph->it.advance = phrase_advance;
 	ph->it.score = phrase_score;
 	ph->it.block_max = phrase_block_max;
 	ph->it.release = phrase_release;
-	phrase_min(ph);
+	phrase_settle(ph);
 	return &ph->it;
 nomem:
 	c->nomem = 1;
@@ -1658,6 +1724,13 @@ struct heap {
 	uint64_t *seen;          /* collapse with a count: groups counted */
 	uint64_t nseen;          /* bits in seen */
 };
+
+/* The score a document must reach to enter a full heap ranked by
+ * relevance (its worst); -1 while there is room. */
+static double heap_floor(const struct heap *hp)
+{
+	return hp->k && hp->n == hp->k ? hp->h[0].score : -1.0;
+}
 
 /* 1 when a ranks before b. */
 static int better(const struct heap *hp, const trawl_hit *a,
@@ -1904,13 +1977,18 @@ static trawl_status run_segment(trawl_searcher *s, const struct pnode *root,
 {
 	struct ctx c = { .seg = seg, .segi = (size_t)(seg - s->segs),
 			 .stats = &s->stats, .threads = &s->threads };
-	struct it *it = it_open(&c, root);
-	trawl_status st = TRAWL_OK;
 	int scored = hp->sort == TRAWL_SORT_RELEVANCE && hp->k;
+	struct it *it;
+	trawl_status st = TRAWL_OK;
 	uint32_t upto = 0;
 	double bound = 0.0;
 	int have_bound = 0;
 
+	if (scored && !total) {
+		c.prune_heap = hp;
+		c.prune_root = root;
+	}
+	it = it_open(&c, root);
 	if (!it) {
 		st = sfail(s, TRAWL_ERR_NOMEM, "out of memory");
 		goto out;
