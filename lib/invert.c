@@ -534,11 +534,14 @@ uint32_t inverter_docs(const struct inverter *iv)
 	return iv->ndocs;
 }
 
+/* What the documents added since the last flush fill, not what is
+ * mapped: the pool's pages and the tables stay mapped after a flush, and
+ * counting them would make every batch after the first look full. */
 size_t inverter_bytes(const struct inverter *iv)
 {
-	return (size_t)iv->mapped_pages * PAGE_SIZE + iv->terms_cap +
-	       iv->crec * sizeof(*iv->rec) + iv->nslot * sizeof(*iv->slot) +
-	       (size_t)iv->cdocs * (8 * 3 + 4 + 2 + FLD_NTEXT);
+	return (size_t)iv->npages * PAGE_SIZE + iv->terms_len +
+	       iv->nt * (sizeof(*iv->rec) + 2 * sizeof(*iv->slot)) +
+	       (size_t)iv->ndocs * (8 * 3 + 4 + 2 + FLD_NTEXT);
 }
 
 struct inverter *inverter_new(void)

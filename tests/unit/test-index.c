@@ -5,8 +5,12 @@
  * The index as a whole is tested end to end against a naive evaluator
  * (tests/tools/oracle.c) and by the shell tests.
  */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "codec.h"
 #include "index.h"
@@ -55,6 +59,44 @@ static int find(const void *rec, size_t len, int field, const char *term,
 		}
 	}
 	return r;
+}
+
+/* After a flush, the memory the flush budget counts is back to nothing,
+ * although the inverter keeps its tables mapped for the next batch. */
+static void test_flush_budget(struct inverter *iv, const struct buf *rec)
+{
+	char dir[] = "/tmp/trawl-test-index-XXXXXX", err[256];
+	struct doc_meta m = { .item = 9, .kind = 1 };
+	struct seg_info info;
+	size_t used = inverter_bytes(iv);
+	int fd;
+
+	if (!mkdtemp(dir) || (fd = open(dir, O_RDONLY | O_DIRECTORY)) < 0) {
+		ok(0, "inverter: a temporary directory for a flush");
+		return;
+	}
+	ok(used > 0, "inverter: two documents fill %zu bytes", used);
+	ok(inverter_flush(iv, fd, 1, &info, err, sizeof(err)) == TRAWL_OK &&
+	   info.ndocs == 2, "inverter: flush");
+	ok(inverter_bytes(iv) == 0 && inverter_docs(iv) == 0,
+	   "inverter: after a flush the budget counts 0 bytes, not the "
+	   "mapped tables (%zu)", inverter_bytes(iv));
+	ok(inverter_add(iv, &m, rec->data, rec->len) == TRAWL_OK &&
+	   inverter_docs(iv) == 1 && inverter_bytes(iv) > 0 &&
+	   inverter_bytes(iv) <= used,
+	   "inverter: a document after the flush fills afresh");
+	{
+		DIR *d = opendir(dir);
+		struct dirent *e;
+
+		while (d && (e = readdir(d)))
+			if (e->d_name[0] != '.')
+				unlinkat(fd, e->d_name, 0);
+		if (d)
+			closedir(d);
+	}
+	close(fd);
+	rmdir(dir);
 }
 
 static void test_docterms(void)
@@ -157,6 +199,7 @@ static void test_docterms(void)
 		m.item = 8;
 		ok(inverter_add(iv, &m, out.data, out.len) == TRAWL_OK &&
 		   inverter_docs(iv) == 2, "inverter: a good record after it");
+		test_flush_budget(iv, &out);
 		inverter_free(iv);
 	}
 	buf_release(&out);
