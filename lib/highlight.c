@@ -87,6 +87,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "highlight.h"
+#include "mailutil.h"
 #include "query.h"
 #include "trawl.h"
 #include "banned.h"
@@ -264,42 +265,11 @@ static int space_cp(int32_t cp)
 	       cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000;
 }
 
-/*
- * The character at s[x..end): returns its length (1 to 4) and sets *cp,
- * or returns 0 and sets *bad to the length of the maximal ill-formed
- * subsequence there (what becomes one U+FFFD).
- */
+/* The character at s[x..end): utf8_decode (mailutil.h). */
 static size_t utf8_at(const uint8_t *s, size_t x, size_t end, int32_t *cp,
 		      size_t *bad)
 {
-	uint8_t c = s[x], lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	*bad = 1;
-	*cp = c;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
-	hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
-	*cp = c & (0x7f >> n);
-	for (i = 1; i < n; i++) {
-		if (x + i >= end || s[x + i] < lo || s[x + i] > hi) {
-			*bad = i;
-			return 0;
-		}
-		*cp = (*cp << 6) | (s[x + i] & 0x3f);
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	return n;
+	return utf8_decode(s + x, s + end, cp, bad);
 }
 
 /* 1 unless x is inside a well-formed character of the scanned text. */

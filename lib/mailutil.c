@@ -984,18 +984,14 @@ char *addr_normalize(const char *addr)
 /* ================================================================== */
 /* UTF-8 */
 
-/*
- * Length of the well-formed sequence at p (1..4), or 0 if there is none;
- * then *bad is the length of the maximal ill-formed subpart (>= 1).
- * A NUL byte is a well-formed sequence of length 1.
- */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end,
-		       size_t *bad)
+size_t utf8_decode(const unsigned char *p, const unsigned char *end,
+		   int32_t *cp, size_t *bad)
 {
 	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
 	size_t n, i;
 
 	*bad = 1;
+	*cp = c;
 	if (c < 0x80)
 		return 1;
 	if (c >= 0xc2 && c <= 0xdf)
@@ -1014,15 +1010,25 @@ static size_t utf8_seq(const unsigned char *p, const unsigned char *end,
 		lo = 0x90;
 	else if (c == 0xf4)
 		hi = 0x8f;
+	*cp = c & (0x7f >> n);
 	for (i = 1; i < n; i++) {
 		if (p + i >= end || p[i] < lo || p[i] > hi) {
 			*bad = i;
 			return 0;
 		}
+		*cp = (*cp << 6) | (p[i] & 0x3f);
 		lo = 0x80;
 		hi = 0xbf;
 	}
 	return n;
+}
+
+static size_t utf8_seq(const unsigned char *p, const unsigned char *end,
+		       size_t *bad)
+{
+	int32_t cp;
+
+	return utf8_decode(p, end, &cp, bad);
 }
 
 int utf8_valid(const char *s, size_t len)

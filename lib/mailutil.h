@@ -169,6 +169,14 @@ char *addr_normalize(const char *addr);
  * surrogates, nothing above U+10FFFF) with no NUL byte, else 0.
  */
 int utf8_valid(const char *s, size_t len);
+/*
+ * The well-formed UTF-8 sequence at p (before end): its length (1..4),
+ * with its code point in *cp; or 0 when there is none, with *bad the
+ * length of the maximal ill-formed subpart there (>= 1; what becomes one
+ * U+FFFD).  A NUL byte is a sequence of length 1.
+ */
+size_t utf8_decode(const unsigned char *p, const unsigned char *end,
+		   int32_t *cp, size_t *bad);
 
 /*
  * A well-formed UTF-8 copy of s[0..len) without NUL bytes: each NUL and
