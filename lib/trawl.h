@@ -138,8 +138,7 @@ typedef struct trawl_ingest_event {
 } trawl_ingest_event;
 
 typedef struct trawl_ingest_options {
-	unsigned jobs; /* parser workers; 0 = cores - 1 (the ingest process
-			* itself uses the last one), at least 1 */
+	unsigned jobs; /* parser workers; 0 = one per core */
 	void (*on_progress)(void *ctx, const trawl_ingest_progress *p);
 	void (*on_event)(void *ctx, const trawl_ingest_event *ev);
 	void *ctx;
