@@ -29,6 +29,12 @@
  * the rest are counted in a warning. */
 #define TRAWL_MAX_MIME_PARTS 4096
 
+/* The repairs of MIME framing made before GMime reads a message have
+ * their own caps beside their code, in mimefix.h: multiparts looked at
+ * (MIMEFIX_MAX_MULTIPARTS), edits (MIMEFIX_MAX_EDITS), boundary and
+ * Content-Type field lengths (MIMEFIX_MAX_BOUNDARY, MIMEFIX_MAX_FIELD)
+ * and parses of one message (MIMEFIX_ROUNDS). */
+
 /* Extracted text body kept per item; longer text is cut with a warning. */
 #define TRAWL_MAX_BODY_TEXT ((size_t)32 << 20)
 

@@ -10,6 +10,15 @@
  * the text alternatives of a multipart/alternative -- are the message's
  * text, not items.  Nothing here may abort on bad input: what cannot be
  * decoded is reported as a warning and the original bytes are kept.
+ *
+ * GMime reads each message from a copy of its bytes in which mimefix.c
+ * has repaired the MIME framing GMime would misread (a missing ';', a
+ * delimiter line GMime does not take for one); the copy is parsed again
+ * only when a first parse shows it needs repairs.  The copy also keeps a
+ * message/rfc822 part a leaf to GMime (restore_leaves gives it its type
+ * back): its bytes, as they stand in the parent, are the embedded
+ * message's item, parsed on their own; content that does not start with a
+ * header field is kept as an attachment instead.
  */
 #include <glib.h>
 #include <stdarg.h>
@@ -26,6 +35,7 @@
 #include "html.h"
 #include "bounds.h"
 #include "mailutil.h"
+#include "mimefix.h"
 #include "wire.h"
 #include "banned.h"
 
@@ -49,6 +59,15 @@ struct parser {
 	size_t skip;          /* leading blank bytes before the root's headers */
 	size_t overrun;       /* where the root's body starts with no blank line */
 	struct buf gmime_warn_detail;
+};
+
+/* What GMime parsed one message from: the bytes as found, and the copy
+ * with the repairs that GMime read (mimefix.h). */
+struct msg_src {
+	const char *orig;     /* as found; not owned */
+	size_t len;
+	struct mimefix fix;
+	GMimeStream *stream;  /* the copy; outlives the messages parsed */
 };
 
 /* ---- output helpers ---- */
@@ -597,6 +616,176 @@ static void hash_text(GChecksum *ch, const char *s, size_t len)
 	g_checksum_update(ch, (const guchar *)s + start, (gssize)(len - start));
 }
 
+/* ---- sources: what GMime reads ---- */
+
+static void src_open(struct msg_src *s, const char *orig, size_t len)
+{
+	s->orig = orig;
+	s->len = len;
+	s->stream = NULL;
+	mimefix_init(&s->fix, orig, len);
+}
+
+/* After every message parsed from s is gone: their parts read its copy. */
+static void src_close(struct msg_src *s)
+{
+	if (s->stream)
+		g_object_unref(s->stream);
+	mimefix_release(&s->fix);
+}
+
+/* The copy the current plan makes: the original when it has no edits. */
+static GMimeStream *src_stream(const struct msg_src *s)
+{
+	size_t n;
+	GByteArray *ba;
+
+	if (!s->fix.nedits)
+		return g_mime_stream_mem_new_with_buffer(s->orig, s->len);
+	n = mimefix_copy_len(&s->fix);
+	ba = g_byte_array_sized_new((guint)n);
+	g_byte_array_set_size(ba, (guint)n);
+	mimefix_write(&s->fix, (char *)ba->data);
+	return g_mime_stream_mem_new_with_byte_array(ba);
+}
+
+struct parts {
+	struct mimefix_part part[MIMEFIX_MAX_MULTIPARTS];
+	size_t n;
+	int over;             /* there were more */
+};
+
+/* The Content-Type field GMime went by (the last one): its offset in the
+ * copy, or -1. */
+static gint64 content_type_offset(GMimeObject *o)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(o);
+	int n = hl ? g_mime_header_list_get_count(hl) : 0;
+
+	for (int i = n - 1; i >= 0; i--) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+
+		if (!g_ascii_strcasecmp(g_mime_header_get_name(h),
+					"Content-Type"))
+			return g_mime_header_get_offset(h);
+	}
+	return -1;
+}
+
+static void add_part(const struct msg_src *s, struct parts *ps, int kind,
+		     GMimeObject *o, gint64 at)
+{
+	struct mimefix_part *p = &ps->part[ps->n];
+
+	if (at < 0)
+		return;
+	if (ps->n == MIMEFIX_MAX_MULTIPARTS) {
+		ps->over = 1;
+		return;
+	}
+	p->kind = kind;
+	p->boundary = kind == MIMEFIX_MESSAGE ? NULL :
+		      g_mime_object_get_content_type_parameter(o, "boundary");
+	p->header = mimefix_to_orig(&s->fix, (size_t)at);
+	ps->n++;
+}
+
+/* The multiparts and embedded messages GMime found (a message's own: not
+ * inside an embedded one), with their fields' offsets in s->orig. */
+static void collect_parts(const struct msg_src *s, GMimeObject *o,
+			  struct parts *ps, int depth)
+{
+	GMimeContentType *ct = o ? g_mime_object_get_content_type(o) : NULL;
+	GMimeMultipart *m;
+
+	if (!o || depth > TRAWL_MAX_MIME_DEPTH)
+		return;
+	if (GMIME_IS_MESSAGE_PART(o) || (GMIME_IS_PART(o) && ct &&
+	    g_mime_content_type_is_type(ct, MIMEFIX_LEAF_TYPE, "*")))
+		add_part(s, ps, MIMEFIX_MESSAGE, o, content_type_offset(o));
+	if (!GMIME_IS_MULTIPART(o))
+		return;
+	add_part(s, ps, ct && (g_mime_content_type_is_type(ct, "*", "digest")
+			       || g_mime_content_type_is_type(ct, "*",
+						MIMEFIX_LEAF_DIGEST))
+			? MIMEFIX_DIGEST : MIMEFIX_MULTIPART,
+		 o, content_type_offset(o));
+	m = GMIME_MULTIPART(o);
+	for (int i = 0; i < g_mime_multipart_get_count(m); i++)
+		collect_parts(s, g_mime_multipart_get_part(m, i), ps,
+			      depth + 1);
+}
+
+/* Gives the parts the copy made leaves (mimefix.h) their types back: a
+ * message/rfc822 part's, a digest's, and the digest's parts without a
+ * Content-Type their default message/rfc822. */
+static void restore_leaves(const struct msg_src *s, GMimeObject *o,
+			   int depth, int in_digest)
+{
+	gint64 at = content_type_offset(o);
+	int leaf = at >= 0 && mimefix_leaf(&s->fix,
+					   mimefix_to_orig(&s->fix, (size_t)at));
+	GMimeMultipart *m;
+
+	if (depth > TRAWL_MAX_MIME_DEPTH)
+		return;
+	if (GMIME_IS_PART(o) && leaf) {
+		g_mime_content_type_set_media_type(
+			g_mime_object_get_content_type(o), "message");
+	} else if (GMIME_IS_PART(o) && in_digest && at < 0) {
+		GMimeContentType *ct = g_mime_content_type_new("message",
+							       "rfc822");
+
+		g_mime_object_set_content_type(o, ct);
+		g_object_unref(ct);
+	}
+	if (!GMIME_IS_MULTIPART(o))
+		return;
+	if (leaf)
+		g_mime_content_type_set_media_subtype(
+			g_mime_object_get_content_type(o), "digest");
+	m = GMIME_MULTIPART(o);
+	for (int i = 0; i < g_mime_multipart_get_count(m); i++)
+		restore_leaves(s, g_mime_multipart_get_part(m, i), depth + 1,
+			       leaf);
+}
+
+/* Parses s as a message; parses it again, from a new copy, while the
+ * parts found ask for repairs or leaves (at most MIMEFIX_ROUNDS parses).
+ * The GMime warnings are those of the last parse.  Returns the message
+ * (unref it before src_close) or NULL. */
+static GMimeMessage *src_parse(struct parser *p, struct msg_src *s)
+{
+	GMimeMessage *m = NULL;
+
+	for (int round = 0; round < MIMEFIX_ROUNDS; round++) {
+		struct parts ps;
+		GMimeParser *gp;
+
+		if (m)
+			g_object_unref(m);
+		if (s->stream)
+			g_object_unref(s->stream);
+		s->stream = src_stream(s);
+		p->gmime_warns = 0;
+		buf_reset(&p->gmime_warn_detail);
+		gp = g_mime_parser_new_with_stream(s->stream);
+		g_mime_parser_set_format(gp, GMIME_FORMAT_MESSAGE);
+		m = g_mime_parser_construct_message(gp, p->opts);
+		g_object_unref(gp);
+		if (!m || round + 1 == MIMEFIX_ROUNDS)
+			break;
+		ps.n = 0;
+		ps.over = 0;
+		collect_parts(s, g_mime_message_get_mime_part(m), &ps, 0);
+		if (ps.over || !mimefix_plan(&s->fix, ps.part, ps.n))
+			break;
+	}
+	if (m && g_mime_message_get_mime_part(m))
+		restore_leaves(s, g_mime_message_get_mime_part(m), 0, 0);
+	return m;
+}
+
 /* ---- MIME walk ---- */
 
 struct walk {
@@ -725,12 +914,13 @@ static char *extract_uu(struct walk *w, const char *s, size_t len)
 	return buf_detach(&out, NULL);
 }
 
-/* Decoded (transfer-encoding removed) bytes of a leaf part. */
+/* Decoded (transfer-encoding removed) bytes of a leaf part; data is
+ * never NULL, even when empty. */
 static GByteArray *part_bytes(GMimePart *part)
 {
 	GMimeDataWrapper *w = g_mime_part_get_content(part);
 	GMimeStream *s;
-	GByteArray *ba = g_byte_array_new();
+	GByteArray *ba = g_byte_array_sized_new(1);
 
 	if (!w)
 		return ba;
@@ -803,15 +993,41 @@ static int bare_text_type(GMimeObject *o)
 	       (v[4] == '\0' || v[4] == ';' || v[4] == ' ' || v[4] == '\t');
 }
 
-/* A message/rfc822 part with a transfer encoding (base64, quoted-
- * printable): GMime leaves it a plain part; its decoded bytes are the
- * message. */
-static int encoded_message(GMimeObject *o)
+/* The subtypes GMime parses as an embedded message. */
+static const char *const message_subtypes[] = {
+	"rfc822", "rfc2822", "global", "news",
+};
+
+/* A message/rfc822 part kept a leaf (mimefix.h), or a transfer-encoded
+ * one (GMime keeps those leaves). */
+static int is_message_part(GMimeObject *o)
 {
 	GMimeContentType *ct = g_mime_object_get_content_type(o);
+	const char *sub;
 
-	return GMIME_IS_PART(o) && ct &&
-	       g_mime_content_type_is_type(ct, "message", "rfc822");
+	if (!GMIME_IS_PART(o) || !ct || g_ascii_strcasecmp(
+		    g_mime_content_type_get_media_type(ct), "message"))
+		return 0;
+	sub = g_mime_content_type_get_media_subtype(ct);
+	for (size_t i = 0; sub && i < G_N_ELEMENTS(message_subtypes); i++)
+		if (!g_ascii_strcasecmp(sub, message_subtypes[i]))
+			return 1;
+	return 0;
+}
+
+static int identity_encoding(GMimeContentEncoding e)
+{
+	return e == GMIME_CONTENT_ENCODING_DEFAULT ||
+	       e == GMIME_CONTENT_ENCODING_7BIT ||
+	       e == GMIME_CONTENT_ENCODING_8BIT ||
+	       e == GMIME_CONTENT_ENCODING_BINARY;
+}
+
+static int transfer_encoded(GMimeObject *o)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(o));
+
+	return w && !identity_encoding(g_mime_data_wrapper_get_encoding(w));
 }
 
 static void walk_part(struct parser *p, struct walk *w, GMimeObject *o,
@@ -857,9 +1073,9 @@ static void walk_part(struct parser *p, struct walk *w, GMimeObject *o,
 	add_child(w, o, NULL, NULL);
 }
 
-static void parse_message(struct parser *p, GMimeMessage *m, const char *raw,
-			  size_t rawlen, int parent, const struct job *j,
-			  int depth);
+static void parse_message(struct parser *p, const struct msg_src *src,
+			  GMimeMessage *m, const char *raw, size_t rawlen,
+			  int parent, const struct job *j, int depth);
 
 /* decoded: the part's bytes if already decoded (NULL: decode here) */
 static void emit_attachment(struct parser *p, GMimeObject *o, int parent,
@@ -906,10 +1122,54 @@ static void emit_uu(struct parser *p, const struct child *c, int parent)
 	put_sniffed(p, c->uu_data->data, c->uu_data->len);
 }
 
-static void emit_embedded(struct parser *p, GMimeMessagePart *mp, int parent,
-			  int depth)
+/* Where a part without transfer encoding stands in src->orig: its content
+ * is a span of the copy GMime read (GMime keeps a leaf's content as a
+ * substream when it parses a seekable stream).  0 when it is not. */
+static int part_span(const struct msg_src *src, GMimePart *part,
+		     size_t *from, size_t *to)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	GMimeStream *st = w ? g_mime_data_wrapper_get_stream(w) : NULL;
+	gint64 at, n;
+
+	if (!st || !GMIME_IS_STREAM_MEM(st) || !src->stream ||
+	    !identity_encoding(g_mime_data_wrapper_get_encoding(w)) ||
+	    g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(st)) !=
+	    g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(src->stream)))
+		return 0;
+	g_mime_stream_reset(st);
+	at = g_mime_stream_tell(st);
+	n = g_mime_stream_length(st);
+	if (at < 0 || n < 0)
+		return 0;
+	*from = mimefix_to_orig(&src->fix, (size_t)at);
+	*to = mimefix_to_orig(&src->fix, (size_t)(at + n));
+	return *from <= *to;
+}
+
+/* The bytes of a message part: as found in the parent, or decoded when
+ * it has a transfer encoding.  decoded: already decoded, or NULL. */
+static GByteArray *message_bytes(const struct msg_src *src, GMimePart *part,
+				 GByteArray *decoded)
+{
+	size_t from, to;
+	GByteArray *ba;
+
+	if (!part_span(src, part, &from, &to))
+		return decoded ? g_byte_array_ref(decoded) : part_bytes(part);
+	ba = g_byte_array_sized_new((guint)(to - from) + 1);
+	g_byte_array_append(ba, (const guint8 *)src->orig + from,
+			    (guint)(to - from));
+	return ba;
+}
+
+/* An embedded message GMime parsed in place (when the copy could not keep
+ * it a leaf): stored as GMime writes it back. */
+static void emit_parsed_message(struct parser *p, GMimeMessagePart *mp,
+				int parent, int depth)
 {
 	GMimeMessage *m = g_mime_message_part_get_message(mp);
+	struct msg_src none;
 	GByteArray *ba;
 	GMimeStream *s;
 
@@ -922,32 +1182,48 @@ static void emit_embedded(struct parser *p, GMimeMessagePart *mp, int parent,
 	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(s), FALSE);
 	g_mime_object_write_to_stream(GMIME_OBJECT(m), NULL, s);
 	g_object_unref(s);
-	parse_message(p, m, (const char *)ba->data, ba->len, parent, NULL,
-		      depth + 1);
+	src_open(&none, (const char *)ba->data, ba->len);
+	p->gmime_warns = 0;
+	parse_message(p, &none, m, (const char *)ba->data, ba->len, parent,
+		      NULL, depth + 1);
+	src_close(&none);
 	g_byte_array_unref(ba);
 }
 
-static void emit_encoded_message(struct parser *p, GMimeObject *o,
-				 int parent, int depth, GByteArray *decoded)
+/* Did GMime find a header field?  Content that does not start with one
+ * (or with an mbox From_ line) is no message: GMime returns none, or one
+ * without fields when the content starts with a blank line. */
+static int has_fields(GMimeMessage *m)
 {
-	GByteArray *ba = decoded ? g_byte_array_ref(decoded)
-				 : part_bytes(GMIME_PART(o));
-	GMimeStream *s = g_mime_stream_mem_new_with_buffer(
-		(const char *)ba->data, ba->len);
-	GMimeParser *gp = g_mime_parser_new_with_stream(s);
-	GMimeMessage *m;
+	GMimeObject *body = g_mime_message_get_mime_part(m);
+	GMimeHeaderList *a = g_mime_object_get_header_list(GMIME_OBJECT(m));
+	GMimeHeaderList *b = body ? g_mime_object_get_header_list(body) : NULL;
 
-	g_mime_parser_set_format(gp, GMIME_FORMAT_MESSAGE);
-	m = ba->len ? g_mime_parser_construct_message(gp, p->opts) : NULL;
-	if (m) {
-		parse_message(p, m, (const char *)ba->data, ba->len, parent,
-			      NULL, depth + 1);
+	return (a && g_mime_header_list_get_count(a) > 0) ||
+	       (b && g_mime_header_list_get_count(b) > 0);
+}
+
+/* An embedded message: its bytes (message_bytes) parsed on their own, or
+ * kept as an attachment when they are no message. */
+static void emit_message_part(struct parser *p, const struct msg_src *src,
+			      GMimeObject *o, int parent, int depth,
+			      GByteArray *decoded)
+{
+	GByteArray *ba = message_bytes(src, GMIME_PART(o), decoded);
+	GMimeMessage *m = NULL;
+	struct msg_src inner;
+
+	src_open(&inner, (const char *)ba->data, ba->len);
+	if (ba->len)
+		m = src_parse(p, &inner);
+	if (m && has_fields(m))
+		parse_message(p, &inner, m, (const char *)ba->data, ba->len,
+			      parent, NULL, depth + 1);
+	else
+		emit_attachment(p, o, parent, ba);
+	if (m)
 		g_object_unref(m);
-	} else {
-		emit_attachment(p, o, parent, decoded);
-	}
-	g_object_unref(gp);
-	g_object_unref(s);
+	src_close(&inner);
 	g_byte_array_unref(ba);
 }
 
@@ -977,9 +1253,37 @@ static void put_body(struct parser *p, struct walk *w)
 	free(clean);
 }
 
-static void parse_message(struct parser *p, GMimeMessage *m, const char *raw,
-			  size_t rawlen, int parent, const struct job *j,
-			  int depth)
+/* The mime warning: the repairs made for GMime, then GMime's own. */
+static void put_mime_warning(struct parser *p, const struct msg_src *src)
+{
+	static const char *const what[] = {
+		[MIMEFIX_SEMICOLON] = "Content-Type fields without ';' before "
+				      "their parameters",
+		[MIMEFIX_TRAILING_TEXT] = "delimiter lines with text after "
+					  "the boundary",
+		[MIMEFIX_LINE_END] = "delimiter lines ending unlike the line "
+				     "before them",
+		[MIMEFIX_LONG] = "lines with a boundary too long for GMime",
+	};
+	struct buf d;
+
+	buf_init(&d, 4096);
+	for (int k = 0; k < MIMEFIX_REPAIRS; k++)
+		if (src->fix.count[k])
+			buf_printf(&d, "%s%s (%d)", d.len ? ", " : "repaired: ",
+				   what[k], src->fix.count[k]);
+	if (p->gmime_warns)
+		buf_printf(&d, "%s%s%s", d.len ? "; " : "",
+			   p->gmime_warn_detail.data,
+			   p->gmime_warns > 8 ? "; ..." : "");
+	if (d.len && !d.err)
+		warn(p, "mime", "%s", d.data);
+	buf_release(&d);
+}
+
+static void parse_message(struct parser *p, const struct msg_src *src,
+			  GMimeMessage *m, const char *raw, size_t rawlen,
+			  int parent, const struct job *j, int depth)
 {
 	GMimeObject *o = GMIME_OBJECT(m);
 	GMimeObject *body = g_mime_message_get_mime_part(m);
@@ -1026,8 +1330,12 @@ static void parse_message(struct parser *p, GMimeMessage *m, const char *raw,
 		if (c->uu_data) {
 			hash_text(w.ch, (const char *)c->uu_data->data,
 				  c->uu_data->len);
-		} else if (GMIME_IS_PART(c->o)) {
-			/* decoded once: the attachment item reuses it */
+		} else if (GMIME_IS_PART(c->o) && (!is_message_part(c->o) ||
+						   transfer_encoded(c->o))) {
+			/* decoded once: the attachment item reuses it.  An
+			 * embedded message counts only when transfer-encoded,
+			 * as before message/rfc822 parts were leaves, so that
+			 * content hashes stay what they were */
 			c->bytes = part_bytes(GMIME_PART(c->o));
 			hash_text(w.ch, (const char *)c->bytes->data,
 				  c->bytes->len);
@@ -1042,20 +1350,19 @@ static void parse_message(struct parser *p, GMimeMessage *m, const char *raw,
 	if (w.too_many)
 		warn(p, "too-many-parts", "only the first %d MIME parts were "
 		     "taken", TRAWL_MAX_MIME_PARTS);
-	if (depth == 0 && p->gmime_warns)
-		warn(p, "mime", "%s%s", p->gmime_warn_detail.data,
-		     p->gmime_warns > 8 ? "; ..." : "");
+	put_mime_warning(p, src);
 
 	for (guint i = 0; i < w.children->len; i++) {
 		struct child *c = g_ptr_array_index(w.children, i);
 
 		if (c->uu_data)
 			emit_uu(p, c, self);
-		else if (encoded_message(c->o) && depth < TRAWL_MAX_MIME_DEPTH)
-			emit_encoded_message(p, c->o, self, depth, c->bytes);
+		else if (is_message_part(c->o) && depth < TRAWL_MAX_MIME_DEPTH)
+			emit_message_part(p, src, c->o, self, depth, c->bytes);
 		else if (GMIME_IS_MESSAGE_PART(c->o) &&
 			 depth < TRAWL_MAX_MIME_DEPTH)
-			emit_embedded(p, GMIME_MESSAGE_PART(c->o), self, depth);
+			emit_parsed_message(p, GMIME_MESSAGE_PART(c->o), self,
+					    depth);
 		else
 			emit_attachment(p, c->o, self, c->bytes);
 	}
@@ -1099,35 +1406,20 @@ next_line:
 static void parse_email_unit(struct parser *p, const struct job *j,
 			     size_t skip)
 {
-	GMimeStream *s;
-	GMimeParser *gp;
+	struct msg_src src;
 	GMimeMessage *m;
 	size_t over = header_overrun(j->data + skip, j->len - skip);
 
-	p->gmime_warns = 0;
 	p->skip = skip;
 	p->overrun = over;
-	buf_reset(&p->gmime_warn_detail);
-	if (over) {
-		/* Parse a copy with the missing blank line put in; the stored
-		 * original keeps its bytes. */
-		GByteArray *ba = g_byte_array_sized_new((guint)(j->len - skip + 1));
-
-		g_byte_array_append(ba, (const guint8 *)j->data + skip,
-				    (guint)over);
-		g_byte_array_append(ba, (const guint8 *)"\n", 1);
-		g_byte_array_append(ba, (const guint8 *)j->data + skip + over,
-				    (guint)(j->len - skip - over));
-		s = g_mime_stream_mem_new_with_byte_array(ba);
-	} else {
-		s = g_mime_stream_mem_new_with_buffer(j->data + skip,
-						      j->len - skip);
-	}
-	gp = g_mime_parser_new_with_stream(s);
-	g_mime_parser_set_format(gp, GMIME_FORMAT_MESSAGE);
-	m = g_mime_parser_construct_message(gp, p->opts);
+	src_open(&src, j->data + skip, j->len - skip);
+	/* parsed with the missing blank line put in; the stored original
+	 * keeps its bytes */
+	if (over)
+		mimefix_pin(&src.fix, over, "\n", 1);
+	m = src_parse(p, &src);
 	if (m) {
-		parse_message(p, m, j->data, j->len, -1, j, 0);
+		parse_message(p, &src, m, j->data, j->len, -1, j, 0);
 		g_object_unref(m);
 	} else {
 		begin_item(p, TRAWL_KIND_EMAIL, -1);
@@ -1144,8 +1436,7 @@ static void parse_email_unit(struct parser *p, const struct job *j,
 			    : j->mtime != INT64_MIN ? TRAWL_DATE_MTIME
 			    : TRAWL_DATE_NONE);
 	}
-	g_object_unref(gp);
-	g_object_unref(s);
+	src_close(&src);
 }
 
 static void parse_document_unit(struct parser *p, const struct job *j)
