@@ -1864,6 +1864,23 @@ static void heap_push(struct heap *hp, const trawl_hit *x)
 	sift_up(hp, hp->n - 1);
 }
 
+/* Puts doc d of seg (admitted, in group g) in the heap with its score (0
+ * unless ranked by relevance), unless the heap is full of better ones. */
+static void offer(struct heap *hp, const struct segment *seg, uint32_t d,
+		  uint64_t g, double score, int scored)
+{
+	trawl_hit h;
+
+	/* below the worst kept: out, without the heap */
+	if (scored && score < heap_floor(hp))
+		return;
+	h.score = score;
+	h.item = seg_item(seg, d);
+	h.date = seg_date(seg, d);
+	h.group = hp->collapse ? g : h.item;
+	heap_push(hp, &h);
+}
+
 /* The group a document's item stands in. */
 static uint64_t group_of(const struct heap *hp, uint64_t item)
 {
@@ -1994,7 +2011,6 @@ static trawl_status run_segment(trawl_searcher *s, const struct pnode *root,
 		goto out;
 	}
 	for (uint32_t d = it->doc; d != DOC_END;) {
-		trawl_hit h;
 		uint64_t g;
 
 		if (scored && hp->n == hp->k) {
@@ -2025,22 +2041,8 @@ static trawl_status run_segment(trawl_searcher *s, const struct pnode *root,
 			d = it->next(it);
 			continue;
 		}
-		if (scored) {
-			h.score = it->score(it);
-			/* below the worst kept: out, without the heap */
-			if (hp->n == hp->k && h.score < hp->h[0].score) {
-				d = it->next(it);
-				continue;
-			}
-		}
-		if (hp->k) {
-			h.item = seg_item(seg, d);
-			h.date = seg_date(seg, d);
-			h.group = hp->collapse ? g : h.item;
-			if (!scored)
-				h.score = 0.0;
-			heap_push(hp, &h);
-		}
+		if (hp->k)
+			offer(hp, seg, d, g, scored ? it->score(it) : 0.0, scored);
 		d = it->next(it);
 	}
 	it->release(it);
@@ -2173,7 +2175,6 @@ static trawl_status run_term(trawl_searcher *s, const struct pnode *p,
 		while (m) {
 			uint32_t d = (uint32_t)(w * 64) +
 				     (uint32_t)__builtin_ctzll(m);
-			trawl_hit h;
 			uint64_t g;
 
 			m &= m - 1;
@@ -2195,13 +2196,8 @@ static trawl_status run_term(trawl_searcher *s, const struct pnode *p,
 				if (acc[d] < t_min)
 					continue;
 			}
-			h.score = scored ? bm25f_final(p->idf, acc[d]) : 0.0;
-			if (scored && hp->n == hp->k && h.score < hp->h[0].score)
-				continue;
-			h.item = seg_item(seg, d);
-			h.date = seg_date(seg, d);
-			h.group = hp->collapse ? g : h.item;
-			heap_push(hp, &h);
+			offer(hp, seg, d, g,
+			      scored ? bm25f_final(p->idf, acc[d]) : 0.0, scored);
 		}
 	}
 	return TRAWL_OK;
@@ -2261,7 +2257,6 @@ static trawl_status run_terms(trawl_searcher *s, const struct pnode *root,
 		while (m) {
 			uint32_t d = (uint32_t)(w * 64) +
 				     (uint32_t)__builtin_ctzll(m);
-			trawl_hit h;
 			uint64_t g;
 
 			m &= m - 1;
@@ -2269,13 +2264,7 @@ static trawl_status run_terms(trawl_searcher *s, const struct pnode *root,
 				continue;
 			if (!admit(hp, seg, d, total, &g) || !hp->k)
 				continue;
-			h.score = scored ? tot[d] : 0.0;
-			if (scored && hp->n == hp->k && h.score < hp->h[0].score)
-				continue;
-			h.item = seg_item(seg, d);
-			h.date = seg_date(seg, d);
-			h.group = hp->collapse ? g : h.item;
-			heap_push(hp, &h);
+			offer(hp, seg, d, g, scored ? tot[d] : 0.0, scored);
 		}
 	}
 	return TRAWL_OK;
