@@ -55,6 +55,7 @@ struct qbench {
 	struct analyzer *an;
 	trawl_parser *p;
 	trawl_highlighter *h;
+	int upto;	/* op_search stops after: 1 the search, 2 the loads */
 };
 
 /* ------------------------------------------------------------------ */
@@ -405,6 +406,8 @@ static int op_search(void *ctx, const struct harness_qset *qs,
 		return 1;
 	}
 	st = trawl_search_run(qb->s, q, &o, hits, &nhits, &total);
+	if (qb->upto == 1)
+		nhits = 0;
 	if (!st && nhits)
 		st = trawl_archive_read_begin(qb->a);
 	for (size_t i = 0; i < nhits && !st; i++) {
@@ -417,7 +420,7 @@ static int op_search(void *ctx, const struct harness_qset *qs,
 					      TRAWL_LOAD_BRIEF, &it)))
 			break;
 		body = trawl_item_body(it, &len);
-		if (body)
+		if (body && qb->upto != 2)
 			st = trawl_highlight_text(qb->h, q, TRAWL_FIELD_BODY,
 						  body, len, 3, 160, &hl);
 		trawl_highlight_free(hl);
@@ -434,12 +437,41 @@ static int op_search(void *ctx, const struct harness_qset *qs,
 	return 0;
 }
 
+/* op_search in parts, for profiling (QBENCH_OP only) */
+static int op_search_run(void *ctx, const struct harness_qset *qs,
+			 const struct harness_query *hq, uint64_t *result)
+{
+	struct qbench *qb = ctx;
+	int rc;
+
+	qb->upto = 1;
+	rc = op_search(ctx, qs, hq, result);
+	qb->upto = 0;
+	return rc;
+}
+
+static int op_search_load(void *ctx, const struct harness_qset *qs,
+			  const struct harness_query *hq, uint64_t *result)
+{
+	struct qbench *qb = ctx;
+	int rc;
+
+	qb->upto = 2;
+	rc = op_search(ctx, qs, hq, result);
+	qb->upto = 0;
+	return rc;
+}
+
 static const struct harness_op ops[] = {
 	{ "top20_rank", op_rank },
 	{ "top20_date", op_date },
 	{ "count", op_count },
 	{ "search", op_search },
+	/* not run unless QBENCH_OP names them */
+	{ "search_run", op_search_run },
+	{ "search_load", op_search_load },
 };
+#define DEFAULT_OPS 4
 
 /* ------------------------------------------------------------------ */
 
@@ -491,9 +523,10 @@ int main(int argc, char **argv)
 {
 	struct harness_opts o;
 	struct harness_qset qs;
-	struct qbench qb = { NULL, NULL, NULL, NULL, NULL };
+	struct qbench qb = { NULL, NULL, NULL, NULL, NULL, 0 };
 	struct harness_run run;
 	char meta[128];
+	const char *only;
 	int rc = 1;
 
 	harness_args(&o, argc, argv, 2, "ARCHIVE QUERIES.tsv");
@@ -504,7 +537,19 @@ int main(int argc, char **argv)
 	run.engine = "trawl";
 	run.label = o.label ? o.label : "trawl " TRAWL_VERSION;
 	run.ops = ops;
-	run.nops = sizeof(ops) / sizeof(ops[0]);
+	run.nops = DEFAULT_OPS;
+	if ((only = getenv("QBENCH_OP"))) {	/* one op, for profiling */
+		for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+			if (!strcmp(ops[i].name, only)) {
+				run.ops = &ops[i];
+				run.nops = 1;
+			}
+		if (run.ops == ops) {
+			fprintf(stderr, "qbench: QBENCH_OP=%s: no such op\n",
+				only);
+			goto out;
+		}
+	}
 	snprintf(meta, sizeof(meta), "\"docs\": %" PRIu64
 		 ", \"version\": \"%s\"", trawl_searcher_docs(qb.s),
 		 TRAWL_VERSION);

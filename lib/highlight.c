@@ -66,8 +66,15 @@
  * and cut_after say whether the input has anything other than white space
  * before or after it (after: always when the scan stopped short of len).
  *
- * Bounds.  At most TRAWL_HIGHLIGHT_SCAN bytes are analyzed (cut back to a
- * character boundary), and fewer when every word of the query (phrases
+ * Reading less.  The analyzer runs only on the words (runs between white
+ * space) where a key can hit: words with a byte that is not ASCII, and
+ * ASCII words where a key's needle starts a segment (scan_words); the
+ * word bitmap of the other words is filled in when a cut looks at them.
+ * No token spans white space, so this gives exactly what analyzing the
+ * whole text gives (tests/tools/hlcheck.c compares the two on Enron).
+ *
+ * Bounds.  At most TRAWL_HIGHLIGHT_SCAN bytes are looked at (cut back to
+ * a character boundary), and fewer when every word of the query (phrases
  * aside) has as many hits as passages are wanted: the scan then reads on
  * for room for a passage and stops (scan()).  At most HL_MAX_HITS hits are kept; later tokens
  * are not looked up, so a text with more matches than that is marked
@@ -100,6 +107,7 @@
 #define HL_MAX_TERM (DOCTERMS_MAX_KEY - 1) /* longest term that can match */
 #define HL_JOINER_GAP 3         /* longest joiner (U+2019) between parts */
 #define HL_LONG_MATCH 256       /* bytes of a long match always shown */
+#define HL_WINDOW_MIN 512       /* shorter texts are read whole */
 
 enum key_kind { K_EXACT = 0, K_STEM = 1, K_PREFIX = 2 };
 
@@ -153,6 +161,7 @@ struct trawl_highlighter {
 	struct hit *hits;
 	size_t nhits, chits;
 	uint8_t *inword;  /* bit x: byte boundary x is inside a word */
+	uint8_t *known;   /* bit x: byte x's word is in inword */
 	/* the text being scanned */
 	const uint8_t *s;
 	size_t n;
@@ -165,14 +174,17 @@ struct trawl_highlighter {
 	size_t *lhits;
 	size_t clhits;
 	size_t need, short_leaves, stop_at, margin;
-	/* reading around candidates only (scan_windows): the lower-cased
-	 * text, the ranges to analyze, the offset of the one being read */
-	uint8_t *lower;
-	struct range { size_t s, e; } *ranges;
-	size_t nranges, cranges;
-	size_t base;
+	/* reading candidate words only (scan_words): the needles of
+	 * the keys and their first bytes, the longest phrase span, the
+	 * offset of the range being read */
+	struct needle { const char *text; size_t len; } *needles;
+	size_t nneedles, cneedles;
+	uint8_t needle_first[256];
+	int has_phrase;
+	size_t base;      /* the offset of the word being read */
+	int stopped;      /* a run stopped at stop_at */
 	int full_scan;    /* highlighter_full_scan: never read in windows */
-	size_t windowed;  /* bytes in the windows of the last scan, or 0 */
+	size_t windowed;  /* bytes of the words read by scan_words, or 0 */
 	/* scratch, kept between calls */
 	size_t *count;    /* per leaf, in the window sweep */
 	size_t ccount;
@@ -220,7 +232,8 @@ trawl_highlighter *trawl_highlighter_new(void)
 		return NULL;
 	h->an = analyzer_new();
 	h->inword = calloc(TRAWL_HIGHLIGHT_SCAN / 8 + 1, 1);
-	if (!h->an || !h->inword) {
+	h->known = calloc(TRAWL_HIGHLIGHT_SCAN / 8 + 1, 1);
+	if (!h->an || !h->inword || !h->known) {
 		trawl_highlighter_free(h);
 		return NULL;
 	}
@@ -234,13 +247,13 @@ void trawl_highlighter_free(trawl_highlighter *h)
 		return;
 	analyzer_free(h->an);
 	free(h->inword);
+	free(h->known);
 	free(h->leaves);
 	free(h->keys);
 	free(h->hits);
 	free(h->count);
 	free(h->lhits);
-	free(h->lower);
-	free(h->ranges);
+	free(h->needles);
 	free(h->ph);
 	free(h->win);
 	free(h->deque);
@@ -291,9 +304,19 @@ static int char_boundary(const trawl_highlighter *h, size_t x)
 	return 1;
 }
 
-static int in_word(const trawl_highlighter *h, size_t x)
+static void learn_word(trawl_highlighter *h, size_t x);
+
+/* Whether boundary x is strictly inside a word or number token: never
+ * next to white space, which no token holds; elsewhere the word bitmap,
+ * filled in for x's word if no run has read it yet (learn_word). */
+static int in_word(trawl_highlighter *h, size_t x)
 {
-	return x < h->n && (h->inword[x >> 3] >> (x & 7)) & 1;
+	if (x == 0 || x >= h->n || space_byte(h->s[x]) ||
+	    space_byte(h->s[x - 1]))
+		return 0;
+	if (!((h->known[x >> 3] >> (x & 7)) & 1))
+		learn_word(h, x);
+	return (h->inword[x >> 3] >> (x & 7)) & 1;
 }
 
 static int joins(int32_t cp)
@@ -307,7 +330,7 @@ static int joins(int32_t cp)
 
 /* A cut at x splits no word, no character and no character cluster
  * (combining marks, zero-width joiners, emoji modifiers). */
-static int good_cut(const trawl_highlighter *h, size_t x)
+static int good_cut(trawl_highlighter *h, size_t x)
 {
 	int32_t cp;
 	size_t bad;
@@ -463,6 +486,8 @@ static int cmp_keys(const void *pa, const void *pb)
 	return a->term < b->term ? -1 : a->term > b->term;
 }
 
+static trawl_status prepare_windows(trawl_highlighter *h);
+
 static trawl_status prepare_query(trawl_highlighter *h, const trawl_query *q,
 				  unsigned field)
 {
@@ -481,18 +506,48 @@ static trawl_status prepare_query(trawl_highlighter *h, const trawl_query *q,
 			h->stem_first[(uint8_t)h->keys[i].text[0]] = 1;
 			h->have_stems = 1;
 		}
-	return st;
+	return st ? st : prepare_windows(h);
 }
 
 /* ------------------------------------------------------------------ */
 /* Scanning: tokens to hits */
 
-/* Collapsed bytes before byte x (x never goes back between calls). */
+/* The high bit of each byte of v that is white space or control
+ * (space_byte), eight at a time: no sum carries into the next byte. */
+static uint64_t space_bytes8(uint64_t v)
+{
+	const uint64_t lo7 = 0x7f7f7f7f7f7f7f7full;
+	uint64_t above = ((v & lo7) + 0x5f5f5f5f5f5f5f5full) | v; /* > 0x20 */
+	uint64_t d = v ^ lo7;
+	uint64_t not7f = ((d & lo7) + lo7) | d;                 /* != 0x7f */
+
+	return ~(above & not7f) & 0x8080808080808080ull;
+}
+
+/* Collapsed bytes before byte x (x never goes back between calls): a
+ * byte counts unless it and the one before are both white space. */
 static uint32_t collapse_to(trawl_highlighter *h, size_t x)
 {
+	const uint8_t *s = h->s;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (h->cx == 0 && x > 0) {
+		h->cx = 1;
+		h->cc = 1;
+	}
+	while (h->cx + 8 <= x) {
+		uint64_t v, sp, prev;
+
+		memcpy(&v, s + h->cx, 8);
+		sp = space_bytes8(v);
+		prev = sp << 8 | (space_byte(s[h->cx - 1]) ? 0x80u : 0u);
+		h->cc += 8 - (size_t)__builtin_popcountll(sp & prev);
+		h->cx += 8;
+	}
+#endif
 	for (; h->cx < x; h->cx++)
-		if (!space_byte(h->s[h->cx]) || h->cx == 0 ||
-		    !space_byte(h->s[h->cx - 1]))
+		if (!space_byte(s[h->cx]) || h->cx == 0 ||
+		    !space_byte(s[h->cx - 1]))
 			h->cc++;
 	return (uint32_t)h->cc;
 }
@@ -517,9 +572,9 @@ static void add_hit(trawl_highlighter *h, const struct token *t, size_t key)
 		h->stop_at = (size_t)t->end + h->margin;
 }
 
-/* Adds a hit for every key of this kind equal to s[0..len). */
-static void look_up(trawl_highlighter *h, const struct token *t, int kind,
-		    const char *s, size_t len)
+/* The first key of this kind not below s[0..len). */
+static size_t key_lb(const trawl_highlighter *h, int kind, const char *s,
+		     size_t len)
 {
 	size_t lo = 0, hi = h->nkeys, mid;
 
@@ -530,9 +585,22 @@ static void look_up(trawl_highlighter *h, const struct token *t, int kind,
 		else
 			hi = mid;
 	}
-	for (; lo < h->nkeys && !key_cmp((uint32_t)kind, s, len,
-					 &h->keys[lo]); lo++)
-		add_hit(h, t, lo);
+	return lo;
+}
+
+static int key_at(const trawl_highlighter *h, size_t i, int kind,
+		  const char *s, size_t len)
+{
+	return i < h->nkeys && !key_cmp((uint32_t)kind, s, len, &h->keys[i]);
+}
+
+/* Adds a hit for every key of this kind equal to s[0..len). */
+static void look_up(trawl_highlighter *h, const struct token *t, int kind,
+		    const char *s, size_t len)
+{
+	for (size_t i = key_lb(h, kind, s, len); key_at(h, i, kind, s, len);
+	     i++)
+		add_hit(h, t, i);
 }
 
 static void mark_word(trawl_highlighter *h, const struct token *t)
@@ -545,8 +613,10 @@ static int on_token(void *ctx, const struct token *t)
 {
 	trawl_highlighter *h = ctx;
 
-	if (t->start > h->stop_at)
+	if (t->start > h->stop_at) {
+		h->stopped = 1;
 		return 1; /* every passage can be chosen from what was read */
+	}
 	if (t->kind == TOK_WORD || t->kind == TOK_NUM)
 		mark_word(h, t);
 	if (t->start >= h->unit_end) {
@@ -585,6 +655,37 @@ static int on_window_token(void *ctx, const struct token *t)
 	return on_token(h, &c);
 }
 
+/* A token of learn_word's run: the word bitmap only. */
+static int on_mark_token(void *ctx, const struct token *t)
+{
+	trawl_highlighter *h = ctx;
+	struct token c = *t;
+
+	c.start += (uint32_t)h->base;
+	c.end += (uint32_t)h->base;
+	if (c.kind == TOK_WORD || c.kind == TOK_NUM)
+		mark_word(h, &c);
+	return 0;
+}
+
+/* Marks the tokens of the word (run between white space) around x in the
+ * word bitmap, and the word as known. */
+static void learn_word(trawl_highlighter *h, size_t x)
+{
+	size_t ws = x, we = x;
+
+	while (ws > 0 && !space_byte(h->s[ws - 1]))
+		ws--;
+	while (we < h->n && !space_byte(h->s[we]))
+		we++;
+	h->base = ws;
+	analyzer_run(h->an, (const char *)h->s + ws, we - ws, 0, on_mark_token,
+		     h);
+	h->base = 0;
+	for (x = ws; x < we; x++)
+		h->known[x >> 3] |= (uint8_t)(1u << (x & 7));
+}
+
 void highlighter_full_scan(trawl_highlighter *h, int on)
 {
 	h->full_scan = on;
@@ -595,20 +696,45 @@ size_t highlighter_windowed(const trawl_highlighter *h)
 	return h->windowed;
 }
 
-/* The bytes a key's token must show in the raw text, lower-cased, when
- * the token is ASCII: the key itself (exact forms, prefixes) or, for a
- * stem, its first letters -- a Snowball stem keeps the start of its word
- * except in its last letters ("happi" from "happy") and in dying, lying,
- * tying (die, lie, tie), whose first letter alone is kept.  0: the key
- * is not letters a-z alone (a compound, a number), no needle. */
+static int ascii_alnum(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z');
+}
+
+/* The bytes a key's token must show in the raw text, case aside, where
+ * that token comes from a word (a run between white space) of ASCII
+ * bytes alone: there a token's text is its source lower-cased (the
+ * analyzer's ASCII path), cut at the end when over-long, except the
+ * digits of a number written in thousands groups ("1,000" gives "1000").
+ * So the needle is the key itself, or for a key with a digit its first
+ * byte; for a stem, its first letters: a Snowball stem keeps the start of
+ * its word except in its last letters ("happi" from "happy") and in
+ * dying, lying, tying (die, lie, tie), whose first letter alone is kept.
+ * Such a token starts with a letter or digit, where no letter or digit
+ * is before it.  0: no token of an ASCII word can give the key (it has a
+ * byte that is not ASCII or is upper case, starts with neither a letter
+ * nor a digit, or is a stem with other than letters a-z): such a key is
+ * found only in words with a byte that is not ASCII. */
 static size_t needle_of(const struct key *k)
 {
 	size_t n = k->len;
+	int digit = 0;
 
-	for (size_t i = 0; i < n; i++)
-		if (k->text[i] < 'a' || k->text[i] > 'z')
+	if (!n || !ascii_alnum((uint8_t)k->text[0]))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = (uint8_t)k->text[i];
+
+		if (c >= 0x80 || c <= 0x20 || (c >= 'A' && c <= 'Z'))
 			return 0;
-	if (k->kind != K_STEM || !n)
+		if (k->kind == K_STEM && (c < 'a' || c > 'z'))
+			return 0;
+		digit |= c >= '0' && c <= '9';
+	}
+	if (digit)
+		return 1;
+	if (k->kind != K_STEM)
 		return n;
 	if (n == 3 && (!memcmp(k->text, "die", 3) || !memcmp(k->text, "lie", 3) ||
 		       !memcmp(k->text, "tie", 3)))
@@ -617,118 +743,127 @@ static size_t needle_of(const struct key *k)
 	return n < 4 ? n : 4;
 }
 
-static int add_range(trawl_highlighter *h, size_t s, size_t e)
+/* The distinct needles of the keys, by first byte, and whether there is
+ * a phrase (whose hits need positions). */
+static trawl_status prepare_windows(trawl_highlighter *h)
 {
-	/* merged with the last one only when in order (sorted later) */
-	if (h->nranges && s >= h->ranges[h->nranges - 1].s &&
-	    s <= h->ranges[h->nranges - 1].e) {
-		if (e > h->ranges[h->nranges - 1].e)
-			h->ranges[h->nranges - 1].e = e;
-		return 0;
+	h->nneedles = 0;
+	memset(h->needle_first, 0, sizeof(h->needle_first));
+	for (size_t i = 0; i < h->nkeys; i++) {
+		const struct key *k = &h->keys[i];
+		size_t len = needle_of(k), j;
+
+		if (!len)
+			continue;
+		for (j = 0; j < h->nneedles; j++)
+			if (h->needles[j].len == len &&
+			    !memcmp(h->needles[j].text, k->text, len))
+				break;
+		if (j < h->nneedles)
+			continue;
+		if (grow(&h->needles, &h->cneedles, h->nneedles + 1,
+			 sizeof(*h->needles)))
+			return TRAWL_ERR_NOMEM;
+		h->needles[h->nneedles++] = (struct needle){ k->text, len };
+		h->needle_first[(uint8_t)k->text[0]] = 1;
 	}
-	if (grow(&h->ranges, &h->cranges, h->nranges + 1,
-		 sizeof(*h->ranges)))
-		return -1;
-	h->ranges[h->nranges++] = (struct range){ s, e };
+	h->has_phrase = 0;
+	for (size_t i = 0; i < h->nleaves; i++)
+		h->has_phrase |= h->leaves[i]->type == Q_PHRASE;
+	return TRAWL_OK;
+}
+
+/* Whether a needle starts at s[x] (case aside). */
+static int needle_at(const trawl_highlighter *h, size_t x)
+{
+	const uint8_t *s = h->s;
+	uint8_t c = s[x] >= 'A' && s[x] <= 'Z' ? (uint8_t)(s[x] | 32) : s[x];
+
+	if (!h->needle_first[c])
+		return 0;
+	for (size_t i = 0; i < h->nneedles; i++) {
+		const struct needle *nd = &h->needles[i];
+		size_t j;
+
+		if ((uint8_t)nd->text[0] != c || nd->len > h->n - x)
+			continue;
+		for (j = 1; j < nd->len; j++) {
+			uint8_t b = s[x + j];
+
+			if ((b >= 'A' && b <= 'Z' ? (b | 32) : b) !=
+			    (uint8_t)nd->text[j])
+				break;
+		}
+		if (j == nd->len)
+			return 1;
+	}
 	return 0;
 }
 
-static int cmp_range(const void *pa, const void *pb)
+/* Segment starts in the ASCII word s[a..b): a letter or digit after
+ * anything else.  Each is a segment of the analyzer, and so takes one
+ * position: a word of ASCII bytes uses as many positions as it has
+ * segment starts. */
+static uint32_t segments_in(const uint8_t *s, size_t a, size_t b)
 {
-	const struct range *a = pa, *b = pb;
+	uint32_t k = 0;
+	int prev = 0;
 
-	return (a->s > b->s) - (a->s < b->s);
+	for (size_t x = a; x < b; x++) {
+		int cur = ascii_alnum(s[x]);
+
+		k += (uint32_t)(cur && !prev);
+		prev = cur;
+	}
+	return k;
 }
 
 /*
- * A long text is read only around the places a match can be: where a
- * key's needle (needle_of) occurs, case aside, and where a byte is not
- * ASCII (folding, NFKC and other scripts can make any key there).  Each
- * such place gets a range wide enough for a passage and its cuts, moved
- * out to white space on both sides (no token spans white space, so the
- * tokens there are the tokens of the whole text); the first range is
- * always read, for a passage when nothing matches.  Positions are not
- * the whole text's, so a query with a phrase is read whole, as is a text
- * whose ranges would cover most of it.  Returns 0 when the ranges are
- * set, -1 to read the whole text.
+ * Analyzes, word by word (a word is a run between white space), only the
+ * words where a key can hit; no token spans white space, so a word read
+ * alone gives the tokens the whole text gives there.  Candidates are
+ * found without the analyzer where they are ASCII: a word where a key's
+ * needle (needle_of) starts at a letter or digit with none before it;
+ * and every word with a byte that is not ASCII (folding, NFKC and other
+ * scripts can make any key there).  Positions go on across the words
+ * skipped: an ASCII word uses one per segment start (segments_in), so a
+ * phrase's hits have the positions a whole-text run gives them.  The
+ * word bitmap of the words skipped is filled in when a cut looks at them
+ * (in_word).  Stops, as the whole-text run does, at the first token
+ * past stop_at.
  */
-static int plan_windows(trawl_highlighter *h, size_t passage_bytes)
+static void scan_words(trawl_highlighter *h)
 {
-	size_t n = h->n, reach = passage_bytes + HL_LONG_MATCH + 4 * HL_SNAP,
-	       covered = 0;
 	const uint8_t *s = h->s;
+	size_t n = h->n, i = 0;
+	uint32_t pos = 0;
 
-	if (h->full_scan || n < 16384 || !h->nkeys)
-		return -1;
-	for (size_t i = 0; i < h->nleaves; i++)
-		if (h->leaves[i]->type == Q_PHRASE)
-			return -1;
-	for (size_t i = 0; i < h->nkeys; i++)
-		if (!needle_of(&h->keys[i]))
-			return -1;
-	if (!h->lower && !(h->lower = malloc(TRAWL_HIGHLIGHT_SCAN + 1)))
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		h->lower[i] = s[i] >= 'A' && s[i] <= 'Z' ? (uint8_t)(s[i] | 32)
-							 : s[i];
-	h->nranges = 0;
-	if (add_range(h, 0, reach < n ? reach : n))
-		return -1;
-	for (size_t i = 0; i < h->nkeys; i++) {
-		size_t len = needle_of(&h->keys[i]);
-		const uint8_t *p = h->lower, *end = h->lower + n, *f;
+	while (i < n && !h->oom) {
+		size_t ws;
+		int cand = 0;
 
-		if (i && h->keys[i].kind == h->keys[i - 1].kind &&
-		    needle_of(&h->keys[i - 1]) == len &&
-		    !memcmp(h->keys[i].text, h->keys[i - 1].text, len))
+		while (i < n && space_byte(s[i]))
+			i++;
+		if (i >= n || i > h->stop_at)
+			break;
+		for (ws = i; i < n && !space_byte(s[i]); i++)
+			if (s[i] >= 0x80 ||
+			    (!cand && (i == ws || !ascii_alnum(s[i - 1])) &&
+			     needle_at(h, i)))
+				cand = 1;
+		if (!cand) {
+			if (h->has_phrase)
+				pos += segments_in(s, ws, i);
 			continue;
-		while ((f = memmem(p, (size_t)(end - p), h->keys[i].text,
-				   len))) {
-			size_t at = (size_t)(f - h->lower);
-
-			if (add_range(h, at > reach ? at - reach : 0,
-				      at + len + reach < n ? at + len + reach
-							   : n))
-				return -1;
-			p = f + len;
 		}
+		h->base = ws;
+		h->windowed += i - ws;
+		pos = analyzer_run(h->an, (const char *)s + ws, i - ws, pos,
+				   on_window_token, h);
+		if (h->stopped)
+			break;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (s[i] >= 0x80) {
-			size_t j = i;
-
-			while (j < n && s[j] >= 0x80)
-				j++;
-			if (add_range(h, i > reach ? i - reach : 0,
-				      j + reach < n ? j + reach : n))
-				return -1;
-			i = j;
-		}
-	/* the needles were found key by key: sort, merge, widen to white
-	 * space */
-	qsort(h->ranges, h->nranges, sizeof(*h->ranges), cmp_range);
-	{
-		size_t k = 0;
-
-		for (size_t i = 0; i < h->nranges; i++) {
-			struct range r = h->ranges[i];
-
-			while (r.s > 0 && !space_byte(s[r.s - 1]))
-				r.s--;
-			while (r.e < n && !space_byte(s[r.e]))
-				r.e++;
-			if (k && r.s <= h->ranges[k - 1].e) {
-				if (r.e > h->ranges[k - 1].e)
-					h->ranges[k - 1].e = r.e;
-			} else {
-				h->ranges[k++] = r;
-			}
-		}
-		h->nranges = k;
-	}
-	for (size_t i = 0; i < h->nranges; i++)
-		covered += h->ranges[i].e - h->ranges[i].s;
-	return covered > n / 2 ? -1 : 0;
+	h->base = 0;
 }
 
 /*
@@ -738,7 +873,8 @@ static int plan_windows(trawl_highlighter *h, size_t passage_bytes)
  * and its cut -- and stops: a long body full of a common word is not read
  * to its end for three passages.  With a phrase in the query it reads
  * on, since a phrase's hits are matches only where the whole phrase is.
- * A long text is read in windows around its candidates (plan_windows).
+ * A text of HL_WINDOW_MIN bytes or more is read only in the words where
+ * a key can hit (scan_words).
  */
 static void scan(trawl_highlighter *h, const char *text, size_t n,
 		 size_t need, size_t passage_bytes)
@@ -762,24 +898,15 @@ static void scan(trawl_highlighter *h, const char *text, size_t n,
 	h->oom = 0;
 	h->base = 0;
 	h->windowed = 0;
+	h->stopped = 0;
 	memset(h->inword, 0, n / 8 + 1);
+	memset(h->known, 0, n / 8 + 1);
 	if (!n)
 		return;
-	if (plan_windows(h, passage_bytes)) {
+	if (h->full_scan || n < HL_WINDOW_MIN || !h->nkeys)
 		analyzer_run(h->an, text, n, 0, on_token, h);
-		return;
-	}
-	for (size_t i = 0; i < h->nranges && !h->oom; i++) {
-		const struct range *r = &h->ranges[i];
-
-		if (r->s > h->stop_at)
-			break;
-		h->base = r->s;
-		h->windowed += r->e - r->s;
-		analyzer_run(h->an, text + r->s, r->e - r->s, 0,
-			     on_window_token, h);
-	}
-	h->base = 0;
+	else
+		scan_words(h);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1037,7 +1164,7 @@ static int in_span(const trawl_highlighter *h, size_t x)
 }
 
 /* A cut of the kind asked for (spaces: at white space), not in a mark. */
-static int cut_ok(const trawl_highlighter *h, size_t x, int at_end,
+static int cut_ok(trawl_highlighter *h, size_t x, int at_end,
 		  int spaces)
 {
 	if (spaces ? !space_cut(h, x, at_end) : !good_cut(h, x))
@@ -1047,7 +1174,7 @@ static int cut_ok(const trawl_highlighter *h, size_t x, int at_end,
 
 /* The cut nearest x among [lo, hi] within HL_SNAP, preferring the side
  * towards the core (up for a start, down for an end). */
-static size_t near_cut(const trawl_highlighter *h, size_t x, size_t lo,
+static size_t near_cut(trawl_highlighter *h, size_t x, size_t lo,
 		       size_t hi, int at_end, int spaces, int *found)
 {
 	for (size_t d = 0; d <= HL_SNAP; d++) {
@@ -1069,7 +1196,7 @@ static size_t near_cut(const trawl_highlighter *h, size_t x, size_t lo,
 
 /* The first cut from x towards the core (hi for a start, lo for an end)
  * that splits no word and, with avoid_marks, no mark. */
-static size_t toward_core(const trawl_highlighter *h, size_t x, size_t lo,
+static size_t toward_core(trawl_highlighter *h, size_t x, size_t lo,
 			  size_t hi, int at_end, int avoid_marks, int *found)
 {
 	*found = 1;
@@ -1098,7 +1225,7 @@ static size_t char_floor(const trawl_highlighter *h, size_t x, size_t lo)
  * at lo for an end) that splits no word, all outside marks; else one that
  * cuts a mark but no word; else a character boundary.
  */
-static size_t snap(const trawl_highlighter *h, size_t x, size_t lo,
+static size_t snap(trawl_highlighter *h, size_t x, size_t lo,
 		   size_t hi, int at_end)
 {
 	int found;
@@ -1147,7 +1274,7 @@ static size_t core_end(const trawl_highlighter *h, const struct window *w,
  * before the core (none when before is 0) and the rest after, then
  * moved to good cuts.
  */
-static void place(const trawl_highlighter *h, const struct window *w,
+static void place(trawl_highlighter *h, const struct window *w,
 		  size_t pb, size_t lo, size_t hi, int before, size_t *ps,
 		  size_t *pe)
 {
@@ -1235,6 +1362,27 @@ static void put_char(struct render *r, size_t x, size_t n, size_t clen)
 	r->last = x + n;
 }
 
+/* Writes the printable ASCII characters from x on, up to e or the next
+ * place a mark opens or closes, as put_char would one by one; returns
+ * where it stopped. */
+static size_t put_ascii(struct render *r, size_t x, size_t e)
+{
+	const uint8_t *s = r->h->s;
+	const struct span *sp = r->h->spans;
+	size_t y = x + 1, b;
+
+	put_char(r, x, 1, 1);
+	if (r->open)
+		b = sp[r->k].end;
+	else
+		b = r->k < r->h->nspans ? sp[r->k].start : SIZE_MAX;
+	while (y < e && y < b && s[y] > 0x20 && s[y] < 0x7f)
+		y++;
+	buf_append(r->out, s + x + 1, y - x - 1);
+	r->last = y;
+	return y;
+}
+
 /* Writes text[s..e) as a passage's text (see the top of the file). */
 static void render(struct render *r, size_t s, size_t e)
 {
@@ -1246,6 +1394,10 @@ static void render(struct render *r, size_t s, size_t e)
 	r->open = r->any = r->pending = 0;
 	r->first = r->last = s;
 	while (x < e) {
+		if (r->h->s[x] > 0x20 && r->h->s[x] < 0x7f) {
+			x = put_ascii(r, x, e);
+			continue;
+		}
 		n = utf8_at(r->h->s, x, e, &cp, &bad);
 		if (n && space_cp(cp)) {
 			marks_at(r, x, 0);

@@ -215,6 +215,18 @@ while IFS=$'\t' read -r q want; do
 	got=$("$TRAWL" -A "$TMP/ea" count --copies "$q kind:email")
 	is "$got" "$want" "Enron: $q"
 done <"$TMP/known.tsv"
+# snippets read only the words where a query can match: on real mail, the
+# same passages and marks as reading the whole body
+{
+	printf '%s\n' the enron 'natural gas' '"natural gas"' '"enron com"' \
+		'"please let me know"' 'meeting tomorrow' 'pric*' 'power OR gas' \
+		'energy -gas' jeff.dasovich@enron.com dasovich 1,000 '"to be"~3' \
+		'subject:meeting' 'résumé' 'schedul*' '"you have any"'
+	[ -e "$TOP/../shared/bench/queries.tsv" ] &&
+		cut -f3 "$TOP/../shared/bench/queries.tsv" | tail -n +2
+} >"$TMP/hlq"
+"$TOP/build/$VARIANT/tools/hlcheck" "$TMP/ea" <"$TMP/hlq" >"$TMP/hl.out"
+is "$?" 0 "snippets from the candidate words equal snippets from whole bodies ($(cat "$TMP/hl.out"))"
 "$TRAWL" -A "$TMP/ea" search 'a*' >/dev/null 2>"$TMP/e"
 is "$?" 2 "a prefix that stands for too many words is refused"
 grep -q 'matches more than 1000 words' "$TMP/e"
