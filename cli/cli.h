@@ -19,7 +19,7 @@ enum {
 };
 
 /* Format version of every JSON output; bumped on incompatible change. */
-#define CLI_JSON_FORMAT 1
+#define CLI_JSON_FORMAT 2
 
 struct cmd {
 	const char *name;

@@ -200,6 +200,9 @@ static json_t *hit_json(struct env *e, const struct opts *o,
 			json_array_append_new(to, addr_json(name, addr));
 	}
 	json_object_set_new(j, "to", to);
+	json_object_set_new(j, "to_count", json_integer((json_int_t)(
+		trawl_item_role_count(it, TRAWL_ROLE_TO) +
+		trawl_item_role_count(it, TRAWL_ROLE_CC))));
 	subject = trawl_item_subject(it);
 	if (subject) {
 		json_object_set_new(j, "subject", json_string(subject));
@@ -452,7 +455,7 @@ static void print_text(json_t *r, const struct opts *o)
 	json_array_foreach(hits, i, h) {
 		json_t *to = json_object_get(h, "to"), *snips, *s, *from;
 		const char *date = jstr(h, "date");
-		size_t k;
+		size_t k, nto;
 
 		printf("\n%s#%lld%s  %s  %s", bold,
 		       (long long)json_integer_value(json_object_get(h, "id")),
@@ -478,14 +481,15 @@ static void print_text(json_t *r, const struct opts *o)
 			print_addr(from);
 			putchar('\n');
 		}
+		nto = (size_t)json_integer_value(json_object_get(h, "to_count"));
 		if (json_array_size(to)) {
 			printf("  To: ");
 			for (k = 0; k < json_array_size(to) && k < 3; k++) {
 				printf("%s", k ? ", " : "");
 				print_addr(json_array_get(to, k));
 			}
-			if (json_array_size(to) > 3)
-				printf(" and %zu more", json_array_size(to) - 3);
+			if (nto > k)
+				printf(" and %zu more", nto - k);
 			putchar('\n');
 		}
 		if (jstr(h, "subject")) {

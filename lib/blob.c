@@ -81,6 +81,35 @@ trawl_status blob_decompress(ZSTD_DCtx *dctx, const void *z, size_t zlen,
 	return TRAWL_OK;
 }
 
+trawl_status blob_decompress_head(ZSTD_DCtx *dctx, const void *z, size_t zlen,
+				  uint64_t size, size_t want, struct buf *out)
+{
+	ZSTD_inBuffer in = { z, zlen, 0 };
+	ZSTD_outBuffer o;
+	size_t r = 1;
+	char *p;
+
+	if (want >= size || !dctx)
+		return blob_decompress(dctx, z, zlen, size, out);
+	if (ZSTD_getFrameContentSize(z, zlen) != size)
+		return TRAWL_ERR_CORRUPT;
+	if (!(p = buf_reserve(out, want)))
+		return out->err;
+	o = (ZSTD_outBuffer){ p, want, 0 };
+	ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
+	while (o.pos < want && r != 0) {
+		size_t before = o.pos, used = in.pos;
+
+		r = ZSTD_decompressStream(dctx, &o, &in);
+		if (ZSTD_isError(r) || (o.pos == before && in.pos == used))
+			return TRAWL_ERR_CORRUPT;
+	}
+	if (o.pos < want)
+		return TRAWL_ERR_CORRUPT; /* the frame ended short of size */
+	buf_commit(out, o.pos);
+	return TRAWL_OK;
+}
+
 static trawl_status lookup(trawl_archive *a, const uint8_t sha[32],
 			   uint32_t *pack, uint64_t *off, uint64_t *clen,
 			   uint64_t *size)

@@ -22,6 +22,11 @@ trawl_status blob_compress(const void *data, size_t len, struct buf *out);
  * dctx: a context to reuse (archive_dctx), or NULL for a fresh one. */
 trawl_status blob_decompress(ZSTD_DCtx *dctx, const void *z, size_t zlen,
 			     uint64_t size, struct buf *out);
+/* The first `want` bytes (fewer when the frame holds fewer) of a frame
+ * that holds size bytes, appended to out; the frame is decoded only as
+ * far as needed, so its checksum is not checked when want < size. */
+trawl_status blob_decompress_head(ZSTD_DCtx *dctx, const void *z, size_t zlen,
+				  uint64_t size, size_t want, struct buf *out);
 /* Streams blob sha's original bytes to sink; checks the SHA-256 at the
  * end when verify is set (TRAWL_ERR_CORRUPT on mismatch). */
 trawl_status blob_stream(trawl_archive *a, const uint8_t sha[32], int verify,

@@ -34,8 +34,10 @@ struct trawl_item {
 	char *name, *mime_type, *sniffed_type;
 	struct buf body;
 	int has_body;
+	uint64_t body_len;
 	struct item_addr *addrs;
 	size_t naddrs;
+	size_t role_count[TRAWL_ROLE_BCC + 1];
 	struct item_source *sources;
 	size_t nsources;
 	struct item_warning *warnings;
@@ -55,7 +57,8 @@ static char *col_str(sqlite3_stmt *q, int i)
 	return s ? strdup((const char *)s) : NULL;
 }
 
-static trawl_status load_main(trawl_archive *a, trawl_item *it, int64_t id)
+static trawl_status load_main(trawl_archive *a, trawl_item *it, int64_t id,
+			      int brief)
 {
 	sqlite3_stmt *q = NULL;
 	trawl_status st;
@@ -100,10 +103,13 @@ static trawl_status load_main(trawl_archive *a, trawl_item *it, int64_t id)
 	it->in_reply_to = col_str(q, 11);
 	it->refs = col_str(q, 12);
 	if (sqlite3_column_type(q, 13) != SQLITE_NULL) {
-		st = blob_decompress(archive_dctx(a), sqlite3_column_blob(q, 13),
-				     (size_t)sqlite3_column_bytes(q, 13),
-				     (uint64_t)sqlite3_column_int64(q, 14),
-				     &it->body);
+		it->body_len = (uint64_t)sqlite3_column_int64(q, 14);
+		st = blob_decompress_head(archive_dctx(a),
+					  sqlite3_column_blob(q, 13),
+					  (size_t)sqlite3_column_bytes(q, 13),
+					  it->body_len,
+					  brief ? TRAWL_BRIEF_BODY : SIZE_MAX,
+					  &it->body);
 		if (st) {
 			archive_fail(a, st, "item %lld: stored body text does "
 				     "not decompress", (long long)id);
@@ -160,7 +166,52 @@ static int addr_row(trawl_item *it, sqlite3_stmt *q)
 	x->name = col_str(q, 1);
 	x->addr = col_str(q, 2);
 	x->id = sqlite3_column_int64(q, 3);
+	if (x->role >= 0 && x->role <= TRAWL_ROLE_BCC)
+		it->role_count[x->role]++;
 	return 0;
+}
+
+/*
+ * The addresses, in header order; a brief load takes the first
+ * TRAWL_BRIEF_ADDRS of each role (a mail to a thousand people lists ten)
+ * and counts the rest of a role it cut.
+ */
+static trawl_status load_addrs(trawl_archive *a, trawl_item *it, int brief)
+{
+	trawl_status st;
+
+	if (!brief)
+		return each_row(a, "SELECT ia.role, ia.name, ad.addr, ad.id FROM "
+				"item_addrs ia JOIN addresses ad ON "
+				"ad.id = ia.addr WHERE ia.item = ? ORDER BY "
+				"ia.role, ia.pos", it->id, addr_row, it);
+	/* the item's range of the primary key (item, role, pos), the rows
+	 * past the cap skipped before the join (one seek per role instead
+	 * costs more for the usual handful of addresses) */
+	st = each_row(a, "SELECT ia.role, ia.name, ad.addr, ad.id FROM "
+		      "item_addrs ia JOIN addresses ad ON ad.id = ia.addr "
+		      "WHERE ia.item = ? AND ia.pos < "
+		      STRINGIFY(TRAWL_BRIEF_ADDRS) " ORDER BY ia.role, ia.pos",
+		      it->id, addr_row, it);
+	for (int r = 0; !st && r <= TRAWL_ROLE_BCC; r++) {
+		sqlite3_stmt *q = NULL;
+
+		if (it->role_count[r] < TRAWL_BRIEF_ADDRS)
+			continue;
+		/* a role's positions are 0, 1, ... (writer.c): the last one
+		 * counts them, found by one seek */
+		if ((st = db_cached(a, "SELECT max(pos) + 1 FROM item_addrs "
+				    "WHERE item = ? AND role = ?", &q)))
+			break;
+		sqlite3_bind_int64(q, 1, it->id);
+		sqlite3_bind_int(q, 2, r);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			it->role_count[r] = (size_t)sqlite3_column_int64(q, 0);
+		else
+			st = archive_db_fail(a, "reading an item");
+		db_done(a, q);
+	}
+	return st;
 }
 
 static int source_row(trawl_item *it, sqlite3_stmt *q)
@@ -264,12 +315,9 @@ trawl_status trawl_item_load_ex(trawl_archive *a, int64_t id, unsigned flags,
 	/* one read transaction: one snapshot, one lock for every query */
 	txn = sqlite3_get_autocommit(a->db) &&
 	      sqlite3_exec(a->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
-	st = load_main(a, it, id);
+	st = load_main(a, it, id, brief);
 	if (!st)
-		st = each_row(a, "SELECT ia.role, ia.name, ad.addr, ad.id FROM "
-			      "item_addrs ia JOIN addresses ad ON ad.id = ia.addr "
-			      "WHERE ia.item = ? ORDER BY ia.role, ia.pos", id,
-			      addr_row, it);
+		st = load_addrs(a, it, brief);
 	if (!st && !brief)
 		st = each_row(a, "SELECT path, member, offset, length FROM "
 			      "sources WHERE item = ? ORDER BY path, member, "
@@ -398,7 +446,17 @@ const char *trawl_item_body(const trawl_item *it, size_t *len)
 	return it->body.data ? it->body.data : "";
 }
 
+uint64_t trawl_item_body_len(const trawl_item *it)
+{
+	return it->has_body ? it->body_len : 0;
+}
+
 size_t trawl_item_naddrs(const trawl_item *it) { return it->naddrs; }
+
+size_t trawl_item_role_count(const trawl_item *it, trawl_role role)
+{
+	return (unsigned)role <= TRAWL_ROLE_BCC ? it->role_count[role] : 0;
+}
 
 void trawl_item_addr(const trawl_item *it, size_t i, trawl_role *role,
 		     const char **name, const char **addr, int64_t *addr_id)

@@ -192,8 +192,15 @@ typedef struct trawl_item trawl_item;
  * there is no such item. */
 trawl_status trawl_item_load(trawl_archive *a, int64_t id, trawl_item **out);
 /* What a list of results shows, faster: trawl_item_load without the
- * source locations, warnings and children (their counts read 0). */
+ * source locations, warnings and children (their counts read 0), with at
+ * most TRAWL_BRIEF_ADDRS addresses of each role (the first ones;
+ * trawl_item_role_count has them all) and at most TRAWL_BRIEF_BODY bytes
+ * of the body (enough for trawl_highlight_text, which looks at
+ * TRAWL_HIGHLIGHT_SCAN bytes and needs to see there are more;
+ * trawl_item_body_len has the whole length). */
 #define TRAWL_LOAD_BRIEF 1u
+#define TRAWL_BRIEF_ADDRS 10
+#define TRAWL_BRIEF_BODY (TRAWL_HIGHLIGHT_SCAN + 4)
 trawl_status trawl_item_load_ex(trawl_archive *a, int64_t id, unsigned flags,
 				trawl_item **out);
 void trawl_item_free(trawl_item *it);
@@ -217,10 +224,17 @@ uint64_t trawl_item_size(const trawl_item *it);         /* original bytes */
 const char *trawl_item_sha256(const trawl_item *it);    /* hex */
 const char *trawl_item_md5(const trawl_item *it);       /* hex or NULL */
 const char *trawl_item_content_hash(const trawl_item *it); /* hex or NULL */
-/* The text body (decompressed; NUL-terminated), or NULL. */
+/* The text body (decompressed; NUL-terminated), or NULL.  A brief load
+ * has at most its first TRAWL_BRIEF_BODY bytes (which may end inside a
+ * character). */
 const char *trawl_item_body(const trawl_item *it, size_t *len);
+/* The length of the whole body text, loaded in full or not (0: none). */
+uint64_t trawl_item_body_len(const trawl_item *it);
 
+/* The addresses loaded (a brief load: at most TRAWL_BRIEF_ADDRS of each
+ * role), and how many the item has in a role, loaded or not. */
 size_t trawl_item_naddrs(const trawl_item *it);
+size_t trawl_item_role_count(const trawl_item *it, trawl_role role);
 /* Address i in header order: role, display name (may be ""), address
  * (lower-cased; may be "" for a name without address), address ID. */
 void trawl_item_addr(const trawl_item *it, size_t i, trawl_role *role,

@@ -215,6 +215,29 @@ while IFS=$'\t' read -r q want; do
 	got=$("$TRAWL" -A "$TMP/ea" count --copies "$q kind:email")
 	is "$got" "$want" "Enron: $q"
 done <"$TMP/known.tsv"
+# brief loads of mails to many people: the first ten To and ten Cc, and
+# the count of them all, as a full load (trawl show) has them
+"$TRAWL" -A "$TMP/ea" search --format json --limit 100 --copies enron >"$TMP/big.json"
+python3 - "$TRAWL" "$TMP/ea" "$TMP/big.json" >"$TMP/big.out" <<'PY'
+import json, subprocess, sys
+hits = json.load(open(sys.argv[3]))["hits"]
+big = [h for h in hits if h.get("to_count", 0) > 10]
+bad = 0
+for h in big:
+    full = json.loads(subprocess.run([sys.argv[1], "-A", sys.argv[2], "show",
+                                      "--json", str(h["id"])],
+                                     capture_output=True).stdout)
+    to = [a["address"] for a in full["addresses"] if a["role"] == "to"]
+    cc = [a["address"] for a in full["addresses"] if a["role"] == "cc"]
+    if (h["to_count"] != len(to) + len(cc) or
+            [a["address"] for a in h["to"]] != to[:10] + cc[:10]):
+        bad += 1
+print(len(big), bad)
+PY
+read -r nbig nbad <"$TMP/big.out"
+ok "hits sent to more than ten people: $nbig" test "${nbig:-0}" -ge 3
+is "$nbad" 0 "their first ten To and Cc and their count agree with trawl show"
+
 # snippets read only the words where a query can match: on real mail, the
 # same passages and marks as reading the whole body
 {

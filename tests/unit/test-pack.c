@@ -771,6 +771,64 @@ static void test_verify(trawl_archive *a)
 	free(real.data);
 }
 
+/* blob_decompress_head: the first bytes of a frame, decoded only that
+ * far; the whole frame when asked for more; a frame that ends short is
+ * corrupt. */
+static void test_decompress_head(void)
+{
+	static const size_t sizes[] = { 0, 1, 1000, 131072, 400000, 1 << 20 };
+	static const size_t wants[] = { 0, 1, 999, 1000, 1001, 131072,
+					262148, 1 << 20, SIZE_MAX };
+	ZSTD_DCtx *d = ZSTD_createDCtx();
+	size_t right = 0, runs = 0;
+	uint64_t r = 7;
+	int short_bad = 0;
+
+	for (size_t i = 0; i < N_ELEMENTS(sizes); i++) {
+		uint8_t *data = malloc(sizes[i] + 1);
+		struct buf z, out;
+
+		buf_init(&z, SIZE_MAX);
+		for (size_t k = 0; k < sizes[i]; k++) {
+			r = r * 6364136223846793005ull + 1442695040888963407ull;
+			/* compressible: a few letters, some runs */
+			data[k] = (uint8_t)("abcde \n"[(r >> 40) % 7]);
+		}
+		if (!data || blob_compress(data, sizes[i], &z)) {
+			free(data);
+			buf_release(&z);
+			continue;
+		}
+		for (size_t w = 0; w < N_ELEMENTS(wants); w++) {
+			size_t want = wants[w] < sizes[i] ? wants[w] : sizes[i];
+
+			buf_init(&out, SIZE_MAX);
+			runs++;
+			if (blob_decompress_head(d, z.data, z.len, sizes[i],
+						 wants[w], &out) == TRAWL_OK &&
+			    out.len == want &&
+			    (!want || !memcmp(out.data, data, want)))
+				right++;
+			buf_release(&out);
+		}
+		if (sizes[i] >= 400000) { /* cut the frame in half */
+			buf_init(&out, SIZE_MAX);
+			short_bad += blob_decompress_head(d, z.data, z.len / 2,
+							  sizes[i],
+							  sizes[i] - 10,
+							  &out) ==
+				     TRAWL_ERR_CORRUPT;
+			buf_release(&out);
+		}
+		buf_release(&z);
+		free(data);
+	}
+	is_int(right, runs, "blob_decompress_head gives the first bytes (%zu "
+	       "sizes and lengths)", runs);
+	is_int(short_bad, 2, "a frame cut short is corrupt");
+	ZSTD_freeDCtx(d);
+}
+
 int main(void)
 {
 	const char *tmpdir = getenv("TMPDIR");
@@ -787,6 +845,7 @@ int main(void)
 		return 1;
 	}
 	snprintf(archive_dir, sizeof(archive_dir), "%s/archive", tmp);
+	test_decompress_head();
 	a = open_archive(TRAWL_OPEN_WRITE | TRAWL_OPEN_CREATE,
 			 "a new archive is created");
 	if (a) {
