@@ -89,6 +89,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "analyze.h"
 #include "bounds.h"
@@ -108,6 +111,9 @@
 #define HL_JOINER_GAP 3         /* longest joiner (U+2019) between parts */
 #define HL_LONG_MATCH 256       /* bytes of a long match always shown */
 #define HL_WINDOW_MIN 512       /* shorter texts are read whole */
+#define HL_MAX_PAIRS 48         /* needle starts looked for two bytes at once */
+#define ONES8 0x0101010101010101ull  /* eight bytes at a time */
+#define HIGH8 0x8080808080808080ull
 
 enum key_kind { K_EXACT = 0, K_STEM = 1, K_PREFIX = 2 };
 
@@ -180,6 +186,10 @@ struct trawl_highlighter {
 	struct needle { const char *text; size_t len; } *needles;
 	size_t nneedles, cneedles;
 	uint8_t needle_first[256];
+	/* the distinct first two bytes of the needles (second 0 for a needle
+	 * of one byte, or for all when there are too many pairs) */
+	struct { uint8_t a, b; } pairs[HL_MAX_PAIRS];
+	size_t npairs;
 	int has_phrase;
 	size_t base;      /* the offset of the word being read */
 	int stopped;      /* a run stopped at stop_at */
@@ -541,7 +551,8 @@ static uint32_t collapse_to(trawl_highlighter *h, size_t x)
 		memcpy(&v, s + h->cx, 8);
 		sp = space_bytes8(v);
 		prev = sp << 8 | (space_byte(s[h->cx - 1]) ? 0x80u : 0u);
-		h->cc += 8 - (size_t)__builtin_popcountll(sp & prev);
+		/* the pairs of white space, counted by a multiply */
+		h->cc += 8 - (size_t)((((sp & prev) >> 7) * ONES8) >> 56);
 		h->cx += 8;
 	}
 #endif
@@ -747,7 +758,7 @@ static size_t needle_of(const struct key *k)
  * a phrase (whose hits need positions). */
 static trawl_status prepare_windows(trawl_highlighter *h)
 {
-	h->nneedles = 0;
+	h->nneedles = h->npairs = 0;
 	memset(h->needle_first, 0, sizeof(h->needle_first));
 	for (size_t i = 0; i < h->nkeys; i++) {
 		const struct key *k = &h->keys[i];
@@ -766,6 +777,31 @@ static trawl_status prepare_windows(trawl_highlighter *h)
 			return TRAWL_ERR_NOMEM;
 		h->needles[h->nneedles++] = (struct needle){ k->text, len };
 		h->needle_first[(uint8_t)k->text[0]] = 1;
+	}
+	/* the pairs; with too many, the first bytes alone (at most 36: a
+	 * needle starts with a-z or 0-9) */
+	for (int one = 0, full = 1; full; one++) {
+		h->npairs = 0;
+		full = 0;
+		for (size_t i = 0; i < h->nneedles && !full; i++) {
+			const struct needle *nd = &h->needles[i];
+			uint8_t a = (uint8_t)nd->text[0],
+				b = one || nd->len < 2 ? 0 : (uint8_t)nd->text[1];
+			size_t j;
+
+			for (j = 0; j < h->npairs; j++)
+				if (h->pairs[j].a == a &&
+				    (!h->pairs[j].b || h->pairs[j].b == b))
+					break;
+			if (j < h->npairs)
+				continue;
+			if (h->npairs == HL_MAX_PAIRS) {
+				full = 1;
+				break;
+			}
+			h->pairs[h->npairs].a = a;
+			h->pairs[h->npairs++].b = b;
+		}
 	}
 	h->has_phrase = 0;
 	for (size_t i = 0; i < h->nleaves; i++)
@@ -818,50 +854,94 @@ static uint32_t segments_in(const uint8_t *s, size_t a, size_t b)
 	return k;
 }
 
+#ifdef __SSE2__
+/* Whether the sixteen bytes at p (p[16] readable) hold a byte that is not
+ * ASCII, or may start a needle: its first two bytes there, letters case
+ * aside (or-ing 0x20 folds A-Z onto a-z). */
+static int busy16(const trawl_highlighter *h, const uint8_t *p)
+{
+	__m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+	__m128i case20 = _mm_set1_epi8(0x20), hit = _mm_setzero_si128();
+	__m128i f0 = _mm_or_si128(v0, case20), f1 = _mm_or_si128(v1, case20);
+
+	if (_mm_movemask_epi8(v0))
+		return 1;
+	for (size_t i = 0; i < h->npairs; i++) {
+		uint8_t a = h->pairs[i].a, b = h->pairs[i].b;
+		__m128i e = _mm_cmpeq_epi8(a >= 'a' && a <= 'z' ? f0 : v0,
+					   _mm_set1_epi8((char)a));
+
+		if (b)
+			e = _mm_and_si128(e, _mm_cmpeq_epi8(
+				b >= 'a' && b <= 'z' ? f1 : v1,
+				_mm_set1_epi8((char)b)));
+		hit = _mm_or_si128(hit, e);
+	}
+	return _mm_movemask_epi8(hit) != 0;
+}
+#endif
+
+/* The first place from x on where a key may hit: a byte that is not
+ * ASCII, or a needle where a segment starts (no letter or digit before
+ * it); n when there is none.  Sixteen bytes at a time (SSE2) while they
+ * hold neither. */
+static size_t next_candidate(const trawl_highlighter *h, size_t x)
+{
+	const uint8_t *s = h->s;
+	size_t n = h->n, end;
+
+	for (;;) {
+#ifdef __SSE2__
+		while (x + 17 <= n && !busy16(h, s + x))
+			x += 16;
+#endif
+		for (end = x + 16 < n ? x + 16 : n; x < end; x++)
+			if (s[x] >= 0x80 ||
+			    ((x == 0 || !ascii_alnum(s[x - 1])) &&
+			     needle_at(h, x)))
+				return x;
+		if (x >= n)
+			return n;
+	}
+}
+
 /*
  * Analyzes, word by word (a word is a run between white space), only the
  * words where a key can hit; no token spans white space, so a word read
  * alone gives the tokens the whole text gives there.  Candidates are
- * found without the analyzer where they are ASCII: a word where a key's
- * needle (needle_of) starts at a letter or digit with none before it;
- * and every word with a byte that is not ASCII (folding, NFKC and other
- * scripts can make any key there).  Positions go on across the words
- * skipped: an ASCII word uses one per segment start (segments_in), so a
+ * found without the analyzer (next_candidate): a word with a byte that
+ * is not ASCII (folding, NFKC and other scripts can make any key there),
+ * or one where a key's needle (needle_of) starts at a letter or digit
+ * with none before it.  Positions go on across the words skipped, which
+ * are ASCII: such a word uses one per segment start (segments_in), so a
  * phrase's hits have the positions a whole-text run gives them.  The
  * word bitmap of the words skipped is filled in when a cut looks at them
- * (in_word).  Stops, as the whole-text run does, at the first token
- * past stop_at.
+ * (in_word).  Stops, as the whole-text run does, at the first token past
+ * stop_at.
  */
 static void scan_words(trawl_highlighter *h)
 {
 	const uint8_t *s = h->s;
-	size_t n = h->n, i = 0;
+	size_t n = h->n, x = 0, c, ws, we;
 	uint32_t pos = 0;
 
-	while (i < n && !h->oom) {
-		size_t ws;
-		int cand = 0;
-
-		while (i < n && space_byte(s[i]))
-			i++;
-		if (i >= n || i > h->stop_at)
+	while (!h->oom && (c = next_candidate(h, x)) < n) {
+		for (ws = c; ws > x && !space_byte(s[ws - 1]); ws--)
+			;
+		if (ws > h->stop_at)
 			break;
-		for (ws = i; i < n && !space_byte(s[i]); i++)
-			if (s[i] >= 0x80 ||
-			    (!cand && (i == ws || !ascii_alnum(s[i - 1])) &&
-			     needle_at(h, i)))
-				cand = 1;
-		if (!cand) {
-			if (h->has_phrase)
-				pos += segments_in(s, ws, i);
-			continue;
-		}
+		for (we = c; we < n && !space_byte(s[we]); we++)
+			;
+		if (h->has_phrase)
+			pos += segments_in(s, x, ws);
 		h->base = ws;
-		h->windowed += i - ws;
-		pos = analyzer_run(h->an, (const char *)s + ws, i - ws, pos,
+		h->windowed += we - ws;
+		pos = analyzer_run(h->an, (const char *)s + ws, we - ws, pos,
 				   on_window_token, h);
 		if (h->stopped)
 			break;
+		x = we;
 	}
 	h->base = 0;
 }

@@ -910,6 +910,8 @@ static void test_windows(trawl_highlighter *h)
 		"q:new,york", "q:gas,natural~3", "q:enron,com t:gas",
 		"q:the,gas", "t:1000", "t:1000.50", "t:enron.com", "p:10",
 		"q:a,b,c", "t:www.enron.com", "q:york,s", "t:555-1234",
+		/* more needle starts than are looked for in pairs */
+		"t:aa t:ae t:ai t:ao t:au t:ba t:be t:bi t:bo t:bu t:ca t:ce t:ci t:co t:cu t:da t:de t:di t:do t:du t:ea t:ee t:ei t:eo t:eu t:fa t:fe t:fi t:fo t:fu t:ga t:ge t:gi t:go t:gu t:ha t:he t:hi t:ho t:hu t:ia t:ie t:ii t:io t:iu t:ja t:je t:ji t:jo t:ju s:run t:gas",
 	};
 	static char text[70000], full[200000], win[200000];
 	uint64_t r = 0x1234567;
