@@ -3,6 +3,9 @@
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
+/* for ZSTD_c_literalCompressionMode (blob_compress_text), an experimental
+ * parameter of zstd 1.5 */
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 #include "blob.h"
@@ -50,6 +53,38 @@ trawl_status blob_compress(const void *data, size_t len, struct buf *out)
 				       BLOB_ZSTD_LEVEL);
 		ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
 		ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
+	}
+	p = buf_reserve(out, bound);
+	if (!p)
+		return out->err;
+	n = ZSTD_compress2(cctx, p, bound, data, len);
+	if (ZSTD_isError(n))
+		return TRAWL_ERR_INTERNAL;
+	buf_commit(out, n);
+	return TRAWL_OK;
+}
+
+trawl_status blob_compress_text(const void *data, size_t len,
+				struct buf *out)
+{
+	static ZSTD_CCtx *cctx; /* one per process, as in blob_compress */
+	size_t bound = ZSTD_compressBound(len), n;
+	char *p;
+
+	if (len >= BLOB_TEXT_RAW_LITERALS)
+		return blob_compress(data, len, out);
+	if (!cctx) {
+		cctx = ZSTD_createCCtx();
+		if (!cctx)
+			return TRAWL_ERR_NOMEM;
+		ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel,
+				       BLOB_ZSTD_LEVEL);
+		ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+		ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
+		/* a zstd that does not know the parameter compresses the
+		 * literals: the frame is the same format either way */
+		ZSTD_CCtx_setParameter(cctx, ZSTD_c_literalCompressionMode,
+				       ZSTD_ps_disable);
 	}
 	p = buf_reserve(out, bound);
 	if (!p)

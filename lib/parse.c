@@ -1248,7 +1248,7 @@ static void put_body(struct parser *p, struct walk *w)
 		wire_set_u64(n, strlen(clean));
 		buf_append(&p->tmp, n, 8);
 	}
-	if (blob_compress(clean, strlen(clean), &p->tmp) == TRAWL_OK)
+	if (blob_compress_text(clean, strlen(clean), &p->tmp) == TRAWL_OK)
 		wire_put(p->out, W_BODYZ, p->tmp.data, p->tmp.len);
 	free(clean);
 }
