@@ -219,7 +219,7 @@ static json_t *hit_json(struct env *e, const struct opts *o,
 	if (trawl_item_parent(it))
 		json_object_set_new(j, "parent",
 				    json_integer(trawl_item_parent(it)));
-	thread = trawl_item_thread(it, NULL);
+	thread = (int64_t)h->thread; /* a brief load has none */
 	if (thread)
 		json_object_set_new(j, "thread", json_integer(thread));
 	if (o->threads && thread)

@@ -333,7 +333,7 @@ trawl_status trawl_item_load_ex(trawl_archive *a, int64_t id, unsigned flags,
 			      "c.content_hash = i.content_hash AND c.id <> i.id "
 			      "WHERE i.id = ? ORDER BY c.id LIMIT 1000", id,
 			      copy_row, it);
-	if (!st)
+	if (!st && !brief)
 		st = load_thread(a, it);
 	if (txn)
 		sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL);

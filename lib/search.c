@@ -2349,6 +2349,9 @@ trawl_status trawl_search_run(trawl_searcher *s, const trawl_query *q,
 		qsort_r(hp.h, hp.n, sizeof(*hp.h), cmp_hits, &hp);
 		*nhits = hp.n - offset;
 		memcpy(hits, hp.h + offset, *nhits * sizeof(*hits));
+		for (size_t i = 0; i < *nhits; i++)
+			hits[i].thread = threadmap_get(&s->threads,
+						       hits[i].item);
 	}
 	goto out;
 nomem:

@@ -192,7 +192,8 @@ typedef struct trawl_item trawl_item;
  * there is no such item. */
 trawl_status trawl_item_load(trawl_archive *a, int64_t id, trawl_item **out);
 /* What a list of results shows, faster: trawl_item_load without the
- * source locations, warnings and children (their counts read 0), with at
+ * source locations, warnings and children (their counts read 0) nor the
+ * thread (0; a search hit has it: trawl_hit.thread), with at
  * most TRAWL_BRIEF_ADDRS addresses of each role (the first ones;
  * trawl_item_role_count has them all) and at most TRAWL_BRIEF_BODY bytes
  * of the body (enough for trawl_highlight_text, which looks at
@@ -501,6 +502,8 @@ typedef struct trawl_hit {
 	int64_t date;
 	uint64_t group; /* collapsing: the thread ID (TRAWL_COLLAPSE_THREADS)
 			 * or the first copy's item ID (_COPIES); else item */
+	uint64_t thread; /* the item's thread, as trawl_item_thread gives it,
+			  * as of the index commit searched (0: none) */
 } trawl_hit;
 
 /* Hits that stand for others. */

@@ -223,20 +223,21 @@ import json, subprocess, sys
 hits = json.load(open(sys.argv[3]))["hits"]
 big = [h for h in hits if h.get("to_count", 0) > 10]
 bad = 0
-for h in big:
+for h in hits:
     full = json.loads(subprocess.run([sys.argv[1], "-A", sys.argv[2], "show",
                                       "--json", str(h["id"])],
                                      capture_output=True).stdout)
     to = [a["address"] for a in full["addresses"] if a["role"] == "to"]
     cc = [a["address"] for a in full["addresses"] if a["role"] == "cc"]
     if (h["to_count"] != len(to) + len(cc) or
-            [a["address"] for a in h["to"]] != to[:10] + cc[:10]):
+            [a["address"] for a in h["to"]] != to[:10] + cc[:10] or
+            h.get("thread") != full.get("thread")):
         bad += 1
-print(len(big), bad)
+print(len(big), bad, len(hits))
 PY
-read -r nbig nbad <"$TMP/big.out"
+read -r nbig nbad nhits <"$TMP/big.out"
 ok "hits sent to more than ten people: $nbig" test "${nbig:-0}" -ge 3
-is "$nbad" 0 "their first ten To and Cc and their count agree with trawl show"
+is "$nbad" 0 "the first ten To and Cc, their count and the thread of $nhits hits agree with trawl show"
 
 # snippets read only the words where a query can match: on real mail, the
 # same passages and marks as reading the whole body
