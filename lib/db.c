@@ -133,6 +133,9 @@ static const char *const migrations[] = {
 	"INSERT INTO meta(key, value) VALUES('next_segment', '1');"
 	"INSERT INTO meta(key, value) SELECT 'unindexed_below', "
 	" CAST(COALESCE(MAX(id), 0) + 1 AS TEXT) FROM items;",
+	/* 3 -> 4: the addresses a results list shows, in the item's row
+	 * (NULL for the items stored before: read from item_addrs) */
+	"ALTER TABLE items ADD COLUMN addrs_brief BLOB;",
 };
 
 trawl_status db_exec(trawl_archive *a, const char *sql)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "codec.h"
 #include "blob.h"
 #include "bounds.h"
 #include "banned.h"
@@ -38,6 +39,7 @@ struct trawl_item {
 	struct item_addr *addrs;
 	size_t naddrs;
 	size_t role_count[TRAWL_ROLE_BCC + 1];
+	int has_brief;    /* the addresses came from items.addrs_brief */
 	struct item_source *sources;
 	size_t nsources;
 	struct item_warning *warnings;
@@ -57,6 +59,59 @@ static char *col_str(sqlite3_stmt *q, int i)
 	return s ? strdup((const char *)s) : NULL;
 }
 
+#define GROW(arr, n) \
+	((n) % 16 == 0 && \
+	 !((arr) = realloc((arr), ((n) + 16) * sizeof(*(arr)))))
+
+static char *dup_text(const uint8_t **p, const uint8_t *end)
+{
+	uint64_t n;
+	char *t;
+
+	if (varint_get(p, end, &n) || n > (uint64_t)(end - *p) ||
+	    memchr(*p, '\0', (size_t)n) || !(t = malloc((size_t)n + 1)))
+		return NULL;
+	memcpy(t, *p, (size_t)n);
+	t[n] = '\0';
+	*p += n;
+	return t;
+}
+
+/* items.addrs_brief (docs/FORMAT.md): the count of each role, then the
+ * first addresses of each role.  -1 when it does not parse (or no
+ * memory). */
+static int brief_addrs(trawl_item *it, const uint8_t *p, const uint8_t *end)
+{
+	for (int r = 0; r <= TRAWL_ROLE_BCC; r++) {
+		uint64_t n;
+
+		if (varint_get(&p, end, &n) || n > UINT32_MAX)
+			return -1;
+		it->role_count[r] = (size_t)n;
+	}
+	for (int r = 0; r <= TRAWL_ROLE_BCC; r++) {
+		size_t k = it->role_count[r] < ITEM_BRIEF_ADDRS
+				   ? it->role_count[r] : ITEM_BRIEF_ADDRS;
+
+		for (size_t i = 0; i < k; i++) {
+			struct item_addr *x;
+			uint64_t id;
+
+			if (varint_get(&p, end, &id) || GROW(it->addrs,
+							     it->naddrs))
+				return -1;
+			x = &it->addrs[it->naddrs++];
+			x->role = r;
+			x->id = (int64_t)id;
+			x->name = dup_text(&p, end);
+			x->addr = x->name ? dup_text(&p, end) : NULL;
+			if (!x->addr)
+				return -1;
+		}
+	}
+	return p == end ? 0 : -1;
+}
+
 static trawl_status load_main(trawl_archive *a, trawl_item *it, int64_t id,
 			      int brief)
 {
@@ -67,7 +122,8 @@ static trawl_status load_main(trawl_archive *a, trawl_item *it, int64_t id,
 	st = db_cached(a, "SELECT kind, parent, blob, md5, size, message_id, "
 		       "date, tz, date_source, subject, base_subject, "
 		       "in_reply_to, refs, body, body_len, content_hash, name, "
-		       "mime_type, sniffed_type FROM items WHERE id = ?", &q);
+		       "mime_type, sniffed_type, addrs_brief FROM items "
+		       "WHERE id = ?", &q);
 	if (st)
 		return st;
 	sqlite3_bind_int64(q, 1, id);
@@ -122,6 +178,16 @@ static trawl_status load_main(trawl_archive *a, trawl_item *it, int64_t id,
 	it->name = col_str(q, 16);
 	it->mime_type = col_str(q, 17);
 	it->sniffed_type = col_str(q, 18);
+	if (brief && sqlite3_column_type(q, 19) == SQLITE_BLOB) {
+		const uint8_t *b = sqlite3_column_blob(q, 19);
+
+		if (brief_addrs(it, b, b + sqlite3_column_bytes(q, 19))) {
+			st = archive_fail(a, TRAWL_ERR_CORRUPT, "item %lld: "
+					  "bad brief addresses", (long long)id);
+			goto out;
+		}
+		it->has_brief = 1;
+	}
 out:
 	db_done(a, q);
 	return st;
@@ -150,10 +216,6 @@ static trawl_status each_row(trawl_archive *a, const char *sql, int64_t id,
 	db_done(a, q);
 	return st;
 }
-
-#define GROW(arr, n) \
-	((n) % 16 == 0 && \
-	 !((arr) = realloc((arr), ((n) + 16) * sizeof(*(arr)))))
 
 static int addr_row(trawl_item *it, sqlite3_stmt *q)
 {
@@ -316,7 +378,7 @@ trawl_status trawl_item_load_ex(trawl_archive *a, int64_t id, unsigned flags,
 	txn = sqlite3_get_autocommit(a->db) &&
 	      sqlite3_exec(a->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 	st = load_main(a, it, id, brief);
-	if (!st)
+	if (!st && !it->has_brief)
 		st = load_addrs(a, it, brief);
 	if (!st && !brief)
 		st = each_row(a, "SELECT path, member, offset, length FROM "

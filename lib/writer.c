@@ -12,6 +12,7 @@
 
 #include "writer.h"
 #include "blob.h"
+#include "codec.h"
 #include "bounds.h"
 #include "indexdb.h"
 #include "banned.h"
@@ -28,9 +29,9 @@ static const struct {
 	S(ins_item, "INSERT INTO items(id, kind, parent, blob, md5, size, "
 		    "message_id, date, tz, date_source, subject, base_subject, "
 		    "in_reply_to, refs, body, body_len, content_hash, name, "
-		    "mime_type, sniffed_type, flags) VALUES(?1, ?2, ?3, ?4, ?5, "
-		    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-		    "?18, ?19, ?20, ?21)"),
+		    "mime_type, sniffed_type, flags, addrs_brief) VALUES(?1, ?2, "
+		    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+		    "?16, ?17, ?18, ?19, ?20, ?21, ?22)"),
 	S(find_addr, "SELECT id FROM addresses WHERE addr = ?"),
 	S(ins_addr, "INSERT INTO addresses(addr, name) VALUES(?, ?)"),
 	S(ins_item_addr, "INSERT INTO item_addrs(item, role, pos, addr, name) "
@@ -113,6 +114,7 @@ trawl_status writer_open(struct writer *w, trawl_archive *a,
 	w->sum = sum;
 	buf_init(&w->tmp, TRAWL_MAX_FRAME);
 	buf_init(&w->key, 1 << 16);
+	buf_init(&w->brief, TRAWL_MAX_FRAME);
 	w->addr_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					    NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(stmts); i++)
@@ -234,29 +236,77 @@ static trawl_status addr_id(struct writer *w, struct span addr,
 	return TRAWL_OK;
 }
 
+static void put_varint(struct buf *b, uint64_t v)
+{
+	uint8_t tmp[10];
+
+	buf_append(b, tmp, varint_put(tmp, v));
+}
+
+static void put_text(struct buf *b, struct span t)
+{
+	put_varint(b, t.p ? t.n : 0);
+	if (t.p && t.n)
+		buf_append(b, t.p, t.n);
+}
+
+/*
+ * The item's addresses into item_addrs (positions 0, 1, ... per role),
+ * and into w->brief the item's addrs_brief (docs/FORMAT.md): the count of
+ * each role, then the first ITEM_BRIEF_ADDRS of each role in role order,
+ * each as its address ID, display name and address.  *from gets the
+ * first From address's ID.
+ */
 static trawl_status insert_addrs(struct writer *w, int64_t item,
 				 const struct rec_item *it, int64_t *from)
 {
 	int pos[TRAWL_ROLE_BCC + 1] = { 0 };
+	int64_t *ids = NULL;
 	trawl_status st = TRAWL_OK;
 
 	*from = 0;
+	buf_reset(&w->brief);
+	if (it->naddrs && !(ids = malloc(it->naddrs * sizeof(*ids))))
+		return archive_fail(w->a, TRAWL_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < it->naddrs && !st; i++) {
 		const struct rec_addr *ad = &it->addrs[i];
 		sqlite3_stmt *q = w->ins_item_addr;
-		int64_t aid = 0;
 
-		if ((st = addr_id(w, ad->addr, ad->name, &aid)))
+		if (ad->role < 0 || ad->role > TRAWL_ROLE_BCC) {
+			st = archive_fail(w->a, TRAWL_ERR_INTERNAL,
+					  "address role %d", ad->role);
+			break;
+		}
+		ids[i] = 0;
+		if ((st = addr_id(w, ad->addr, ad->name, &ids[i])))
 			break;
 		if (ad->role == TRAWL_ROLE_FROM && !*from)
-			*from = aid;
+			*from = ids[i];
 		sqlite3_bind_int64(q, 1, item);
 		sqlite3_bind_int(q, 2, ad->role);
 		sqlite3_bind_int(q, 3, pos[ad->role]++);
-		sqlite3_bind_int64(q, 4, aid);
+		sqlite3_bind_int64(q, 4, ids[i]);
 		bind_span(q, 5, ad->name);
 		st = step_done(w, q, "recording an item address");
 	}
+	for (int r = 0; !st && r <= TRAWL_ROLE_BCC; r++)
+		put_varint(&w->brief, (uint64_t)pos[r]);
+	for (int r = 0; !st && r <= TRAWL_ROLE_BCC; r++)
+		for (size_t i = 0, k = 0; i < it->naddrs &&
+					  k < ITEM_BRIEF_ADDRS; i++) {
+			const struct rec_addr *ad = &it->addrs[i];
+
+			if (ad->role != r)
+				continue;
+			put_varint(&w->brief, (uint64_t)ids[i]);
+			put_text(&w->brief, ad->name);
+			put_text(&w->brief, ad->addr);
+			k++;
+		}
+	if (!st && w->brief.err)
+		st = archive_fail(w->a, w->brief.err, "the brief addresses of "
+				  "item %lld", (long long)item);
+	free(ids);
 	return st;
 }
 
@@ -383,6 +433,8 @@ static trawl_status insert_item(struct writer *w, int64_t id, int64_t parent,
 	bind_span(q, 19, it->mime_type);
 	bind_span(q, 20, it->sniffed_type);
 	sqlite3_bind_int(q, 21, (int)it->flags);
+	sqlite3_bind_blob(q, 22, w->brief.data ? w->brief.data : "",
+			  (int)w->brief.len, SQLITE_STATIC);
 	st = step_done(w, q, "recording an item");
 	sqlite3_clear_bindings(q);
 	return st;
@@ -524,10 +576,12 @@ trawl_status writer_unit(struct writer *w, const struct unit_source *src,
 		int64_t id = base + (int64_t)i;
 		int64_t parent = it->parent < 0 ? 0 : base + it->parent;
 
-		/* find_root looked the root's blob up already */
-		st = insert_item(w, id, parent, it, i == 0 && !blob_known);
+		/* the addresses first: the item row holds the brief ones;
+		 * find_root looked the root's blob up already */
+		st = insert_addrs(w, id, it, &from);
 		if (!st)
-			st = insert_addrs(w, id, it, &from);
+			st = insert_item(w, id, parent, it,
+					 i == 0 && !blob_known);
 		if (!st)
 			st = insert_warnings(w, id, it, src);
 		if (!st)
@@ -684,4 +738,5 @@ void writer_close(struct writer *w)
 		g_hash_table_destroy(w->addr_ids);
 	buf_release(&w->tmp);
 	buf_release(&w->key);
+	buf_release(&w->brief);
 }

@@ -45,6 +45,7 @@ struct writer {
 	unsigned failpoint_hits;
 	struct buf tmp;
 	struct buf key;        /* address being looked up */
+	struct buf brief;      /* the item's addrs_brief (insert_addrs) */
 };
 
 /* Where a unit came from. */

@@ -2122,7 +2122,7 @@ static trawl_hit *model_hits(struct oracle *o, const struct mq *q,
 		r = eval(o, q, i);
 		if (r.match)
 			h[(*n)++] = (trawl_hit){ (uint64_t)o->docs[i].item,
-						 r.score, o->docs[i].date, i };
+						 r.score, o->docs[i].date, i, 0 };
 	}
 	return h;
 }
