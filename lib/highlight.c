@@ -1381,6 +1381,8 @@ struct render {
 	const trawl_highlighter *h;
 	struct buf *out;
 	size_t base;         /* the passage's first byte in out */
+	char *o0, *o;        /* the passage's room in out, and where the
+			      * next byte goes */
 	trawl_mark *marks;   /* its marks go here */
 	size_t nmarks;
 	size_t k;            /* next span */
@@ -1391,7 +1393,7 @@ struct render {
 
 static void close_mark(struct render *r)
 {
-	size_t at = r->out->len - r->base;
+	size_t at = (size_t)(r->o - r->o0);
 
 	if (at > r->marks[r->nmarks].start)
 		r->marks[r->nmarks++].end = at;
@@ -1418,24 +1420,38 @@ static void marks_at(struct render *r, size_t x, int opening)
 			r->k++;
 			continue;
 		}
-		r->marks[r->nmarks].start = r->out->len - r->base;
+		r->marks[r->nmarks].start = (size_t)(r->o - r->o0);
 		r->open = 1;
 	}
 }
 
+/* The input offset where a mark next opens or closes (after marks_at at
+ * a character before it). */
+static size_t next_mark_edge(const struct render *r)
+{
+	const struct span *sp = r->h->spans;
+
+	if (r->open)
+		return sp[r->k].end;
+	return r->k < r->h->nspans ? sp[r->k].start : SIZE_MAX;
+}
+
+/* Writes the character at x (n input bytes; clen 0: ill-formed, written
+ * as U+FFFD), with the space owed before it. */
 static void put_char(struct render *r, size_t x, size_t n, size_t clen)
 {
-	const uint8_t *s = r->h->s;
-
 	marks_at(r, x, 0);
 	if (r->pending)
-		buf_putc(r->out, ' ');
+		*r->o++ = ' ';
 	r->pending = 0;
 	marks_at(r, x, 1);
-	if (clen)
-		buf_append(r->out, s + x, clen);
-	else
-		buf_append(r->out, "\xef\xbf\xbd", 3);
+	if (clen) {
+		memcpy(r->o, r->h->s + x, clen);
+		r->o += clen;
+	} else {
+		memcpy(r->o, "\xef\xbf\xbd", 3);
+		r->o += 3;
+	}
 	if (!r->any)
 		r->first = x;
 	r->any = 1;
@@ -1448,22 +1464,23 @@ static void put_char(struct render *r, size_t x, size_t n, size_t clen)
 static size_t put_ascii(struct render *r, size_t x, size_t e)
 {
 	const uint8_t *s = r->h->s;
-	const struct span *sp = r->h->spans;
 	size_t y = x + 1, b;
 
 	put_char(r, x, 1, 1);
-	if (r->open)
-		b = sp[r->k].end;
-	else
-		b = r->k < r->h->nspans ? sp[r->k].start : SIZE_MAX;
-	while (y < e && y < b && s[y] > 0x20 && s[y] < 0x7f)
+	b = next_mark_edge(r);
+	if (b < e)
+		e = b;
+	while (y < e && s[y] > 0x20 && s[y] < 0x7f)
 		y++;
-	buf_append(r->out, s + x + 1, y - x - 1);
+	memcpy(r->o, s + x + 1, y - x - 1);
+	r->o += y - x - 1;
 	r->last = y;
 	return y;
 }
 
-/* Writes text[s..e) as a passage's text (see the top of the file). */
+/* Writes text[s..e) as a passage's text (see the top of the file), NUL
+ * ended, straight into room reserved in out: at most three bytes per
+ * input byte (U+FFFD for an ill-formed one), and the NUL. */
 static void render(struct render *r, size_t s, size_t e)
 {
 	size_t x = s, n, bad;
@@ -1473,6 +1490,8 @@ static void render(struct render *r, size_t s, size_t e)
 	r->nmarks = 0;
 	r->open = r->any = r->pending = 0;
 	r->first = r->last = s;
+	if (!(r->o0 = r->o = buf_reserve(r->out, 3 * (e - s) + 1)))
+		return; /* the buffer keeps the error */
 	while (x < e) {
 		if (r->h->s[x] > 0x20 && r->h->s[x] < 0x7f) {
 			x = put_ascii(r, x, e);
@@ -1491,7 +1510,8 @@ static void render(struct render *r, size_t s, size_t e)
 	marks_at(r, e, 0);
 	if (r->open)
 		close_mark(r);
-	buf_putc(r->out, '\0');
+	*r->o++ = '\0';
+	buf_commit(r->out, (size_t)(r->o - r->o0));
 }
 
 /* Input bytes [fc, lc) hold every character that is not white space:
