@@ -637,7 +637,7 @@ static uint32_t first_block_to(const struct postings *pc, uint32_t lo,
 	return lo;
 }
 
-uint32_t postings_advance(struct postings *pc, uint32_t target)
+uint32_t postings_advance_block(struct postings *pc, uint32_t target)
 {
 	uint32_t b;
 
@@ -669,15 +669,49 @@ static uint32_t block_pos_off(const struct postings *pc, uint32_t b)
 	return b ? skip_u32(pc, b - 1, 2) : 0;
 }
 
-int postings_positions(struct postings *pc, uint32_t *out)
+/* Varint ends (bytes below 0x80) among the 8 bytes of w: one multiply
+ * adds the eight 0/1 bytes into the top byte (a popcount without
+ * needing the instruction). */
+static inline uint32_t varint_ends8(uint64_t w)
+{
+	uint64_t m = (~w & 0x8080808080808080ull) >> 7;
+
+	return (uint32_t)((m * 0x0101010101010101ull) >> 56);
+}
+
+/* Skips k varints from p, eight bytes at a time while the last end to
+ * skip lies beyond them; NULL when the list ends first. */
+static const uint8_t *skip_varints(const uint8_t *p, const uint8_t *end,
+				   uint64_t k)
+{
+	while (k > 8 && end - p >= 8) {
+		uint64_t w;
+		uint32_t ends;
+
+		memcpy(&w, p, 8);
+		ends = varint_ends8(w);
+		if (ends >= k)
+			break;
+		k -= ends;
+		p += 8;
+	}
+	while (k) {
+		if (p >= end)
+			return NULL;
+		k -= !(*p++ & 0x80);
+	}
+	return p;
+}
+
+int postings_pos_open(struct postings *pc, struct pos_reader *r)
 {
 	const struct seg_map *m = &pc->seg->f[SEG_POS];
-	const uint8_t *end = m->p + pc->ti.pos_off + pc->ti.pos_len;
-	const uint8_t *q;
-	uint32_t prev = 0;
 
+	r->pc = pc;
+	r->left = r->tf = r->prev = 0;
 	if (!field_has_pos(pc->field) || pc->doc == DOC_END || pc->corrupt)
 		return -1;
+	r->end = m->p + pc->ti.pos_off + pc->ti.pos_len;
 	if (!pc->pos_block) {
 		uint32_t off = block_pos_off(pc, pc->block);
 
@@ -691,40 +725,51 @@ int postings_positions(struct postings *pc, uint32_t *out)
 		pc->pos_cur = pc->pos_block;
 		pc->pos_i = 0;
 	}
-	/* skip the docs before: count varint ends (bytes below 0x80), eight
-	 * bytes at a time while the last end to skip lies beyond them */
 	if (pc->pos_i < pc->i) {
-		const uint8_t *p = pc->pos_cur;
+		const uint8_t *p;
 		uint64_t k = 0;
 
 		for (uint32_t j = pc->pos_i; j < pc->i; j++)
 			k += pc->tfs[j];
-		while (k > 8 && end - p >= 8) {
-			uint64_t w, ends;
-
-			memcpy(&w, p, 8);
-			ends = (uint64_t)__builtin_popcountll(
-				~w & 0x8080808080808080ull);
-			if (ends >= k)
-				break;
-			k -= ends;
-			p += 8;
-		}
-		while (k) {
-			if (p >= end)
-				return corrupt(pc);
-			k -= !(*p++ & 0x80);
-		}
+		if (!(p = skip_varints(pc->pos_cur, r->end, k)))
+			return corrupt(pc);
 		pc->pos_cur = p;
 		pc->pos_i = pc->i;
 	}
-	q = pc->pos_cur;
-	for (uint32_t k = 0; k < pc->tfs[pc->i]; k++) {
+	r->p = pc->pos_cur;
+	r->tf = r->left = pc->tfs[pc->i];
+	return 0;
+}
+
+int pos_reader_next_slow(struct pos_reader *r, uint32_t *pos)
+{
+	uint32_t v;
+
+	if (!r->left)
+		return 0;
+	if (varint_get32(&r->p, r->end, &v) || v > UINT32_MAX - r->prev ||
+	    (r->left < r->tf && v == 0))
+		return corrupt(r->pc);
+	r->left--;
+	*pos = r->prev += v;
+	return 1;
+}
+
+int postings_positions(struct postings *pc, uint32_t *out)
+{
+	struct pos_reader r;
+	const uint8_t *q;
+	uint32_t prev = 0;
+
+	if (postings_pos_open(pc, &r))
+		return -1;
+	q = r.p;
+	for (uint32_t k = 0; k < r.tf; k++) {
 		uint32_t v;
 
-		if (q < end && !(*q & 0x80)) {
+		if (q < r.end && !(*q & 0x80)) {
 			v = *q++; /* the common case: one byte */
-		} else if (varint_get32(&q, end, &v)) {
+		} else if (varint_get32(&q, r.end, &v)) {
 			return corrupt(pc);
 		}
 		if (v > UINT32_MAX - prev || (k && v == 0))

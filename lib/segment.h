@@ -232,14 +232,58 @@ static inline uint32_t postings_next(struct postings *pc)
 	}
 	return postings_next_block(pc);
 }
-/* Moves to the first doc >= target (target > current). */
-uint32_t postings_advance(struct postings *pc, uint32_t target);
+/* Moves to the first doc >= target (target > current).  The common case
+ * (a doc of the loaded block: n is 0 before the first block, at the end
+ * and when corrupt) is inline. */
+uint32_t postings_advance_block(struct postings *pc, uint32_t target);
+static inline uint32_t postings_advance(struct postings *pc, uint32_t target)
+{
+	if (pc->n && pc->docs[pc->n - 1] >= target) {
+		uint32_t i = pc->i;
+
+		while (pc->docs[i] < target)
+			i++;
+		pc->i = i;
+		return pc->doc = pc->docs[i];
+	}
+	return postings_advance_block(pc, target);
+}
 static inline uint32_t postings_tf(const struct postings *pc)
 {
 	return pc->tfs[pc->i];
 }
 /* Decodes the current doc's positions into out (room for tf). 0 or -1. */
 int postings_positions(struct postings *pc, uint32_t *out);
+/* The current doc's positions, read one at a time (a phrase match may
+ * stop early).  Valid while the cursor stays on the doc. */
+struct pos_reader {
+	struct postings *pc;
+	const uint8_t *p, *end;
+	uint32_t tf, left;   /* positions of the doc, and not read yet */
+	uint32_t prev;       /* the last one read (0 before the first) */
+};
+/* Opens r on the current doc's positions: 0, or -1 (no positions, or
+ * corrupt: the cursor is marked). */
+int postings_pos_open(struct postings *pc, struct pos_reader *r);
+/* Reads the next position into *pos: 1, 0 when none is left, -1 when
+ * corrupt (the cursor is marked).  The common case, a one-byte gap, is
+ * inline; a gap is 0 only before the first position. */
+int pos_reader_next_slow(struct pos_reader *r, uint32_t *pos);
+static inline int pos_reader_next(struct pos_reader *r, uint32_t *pos)
+{
+	if (r->left && r->p < r->end) {
+		uint32_t v = *r->p;
+
+		if (v < 0x80 && (v || r->left == r->tf) &&
+		    v <= UINT32_MAX - r->prev) {
+			r->p++;
+			r->left--;
+			*pos = r->prev += v;
+			return 1;
+		}
+	}
+	return pos_reader_next_slow(r, pos);
+}
 /* Block-max data of the block holding doc d: its last doc, and (tf,
  * norm) pairs such that every doc of the block has a tf no larger and a
  * norm no smaller than one of them.  For the tail: the list's max tf and
