@@ -1239,6 +1239,8 @@ struct phrase_field {
 	int field;
 	struct postings **pc; /* one per term, all present */
 	uint32_t doc, freq;   /* the candidate; its phrase freq once checked */
+	uint32_t min_tf;      /* the candidate's least tf over the terms */
+	uint64_t cost;        /* and the sum: positions a check may read */
 };
 
 struct phrase_it {
@@ -1318,49 +1320,38 @@ static void phrase_candidate(struct phrase_it *ph, struct phrase_field *pf,
 		} else {
 			agree++;
 		}
-		i = (i + 1) % n;
+		if (++i == n)
+			i = 0;
 	}
 	pf->doc = d;
 	pf->freq = 0;
-}
+	pf->min_tf = UINT32_MAX;
+	pf->cost = 0;
+	for (i = 0; i < n; i++) {
+		uint32_t tf = postings_tf(pf->pc[i]);
 
-/* The positions a check of pf's candidate may decode: its terms' tf. */
-static uint64_t phrase_cost(const struct phrase_it *ph,
-			    const struct phrase_field *pf)
-{
-	uint64_t sum = 0;
-
-	for (size_t t = 0; t < ph->p->nterms; t++)
-		sum += postings_tf(pf->pc[t]);
-	return sum;
+		pf->min_tf = tf < pf->min_tf ? tf : pf->min_tf;
+		pf->cost += tf;
+	}
 }
 
 /* Whether the phrase holds in doc d in some field, the fields on d tried
  * cheapest first; those found without it move past d, the others stay. */
 static int phrase_exists(struct phrase_it *ph, uint32_t d)
 {
-	uint64_t cost[FLD_NTEXT];
-	int left = 0;
-
-	for (int i = 0; i < ph->npf; i++)
-		if (ph->pf[i].doc == d) {
-			cost[i] = phrase_cost(ph, &ph->pf[i]);
-			left++;
-		}
-	while (left--) {
+	for (;;) {
 		struct phrase_field *pf = NULL;
-		uint64_t best = UINT64_MAX;
 
 		for (int i = 0; i < ph->npf; i++)
-			if (ph->pf[i].doc == d && cost[i] < best) {
-				best = cost[i];
+			if (ph->pf[i].doc == d &&
+			    (!pf || ph->pf[i].cost < pf->cost))
 				pf = &ph->pf[i];
-			}
+		if (!pf)
+			return 0;
 		if ((pf->freq = phrase_freq(ph, pf, 1)))
 			return 1;
 		phrase_candidate(ph, pf, d + 1);
 	}
-	return 0;
 }
 
 /* An upper bound of the phrase's score in doc d, from the candidates on
@@ -1370,19 +1361,11 @@ static double phrase_doc_max(struct phrase_it *ph, uint32_t d)
 	double sum = 0.0;
 
 	for (int i = 0; i < ph->npf; i++) {
-		struct phrase_field *pf = &ph->pf[i];
-		uint32_t tf = UINT32_MAX;
+		const struct phrase_field *pf = &ph->pf[i];
 
-		if (pf->doc != d)
-			continue;
-		for (size_t t = 0; t < ph->p->nterms; t++) {
-			uint32_t v = postings_tf(pf->pc[t]);
-
-			if (v < tf)
-				tf = v;
-		}
-		sum += bm25f_part(ph->c->stats, pf->field, tf,
-				  seg_norm(ph->c->seg, pf->field, d));
+		if (pf->doc == d)
+			sum += bm25f_part(ph->c->stats, pf->field, pf->min_tf,
+					  seg_norm(ph->c->seg, pf->field, d));
 	}
 	return bm25f_final(ph->p->idf, sum);
 }

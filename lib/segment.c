@@ -478,9 +478,10 @@ static int load_block(struct postings *pc, uint32_t b);
 void postings_init(struct postings *pc, const struct segment *s, int field,
 		   const struct term_info *ti)
 {
-	/* everything but the two block arrays */
+	/* everything but the block arrays */
 	memset(pc, 0, offsetof(struct postings, docs));
-	memset(&pc->n, 0, sizeof(*pc) - offsetof(struct postings, n));
+	memset(&pc->n, 0, offsetof(struct postings, tf_before) -
+				  offsetof(struct postings, n));
 	pc->seg = s;
 	pc->ti = *ti;
 	pc->field = field;
@@ -669,30 +670,31 @@ static uint32_t block_pos_off(const struct postings *pc, uint32_t b)
 	return b ? skip_u32(pc, b - 1, 2) : 0;
 }
 
-/* Varint ends (bytes below 0x80) among the 8 bytes of w: one multiply
- * adds the eight 0/1 bytes into the top byte (a popcount without
- * needing the instruction). */
-static inline uint32_t varint_ends8(uint64_t w)
-{
-	uint64_t m = (~w & 0x8080808080808080ull) >> 7;
-
-	return (uint32_t)((m * 0x0101010101010101ull) >> 56);
-}
-
-/* Skips k varints from p, eight bytes at a time while the last end to
- * skip lies beyond them; NULL when the list ends first. */
+/*
+ * Skips k varints from p: eight bytes at a time, the ends (bytes below
+ * 0x80) counted by one multiply, which sums the eight 0/1 flags into
+ * each byte as prefix counts (at most 8: no carry); in the word that
+ * holds the k-th end, the first byte whose prefix count reaches k is
+ * found by adding 0x80 - k to every byte (bit 7 set when count >= k).
+ * NULL when the list ends first.
+ */
 static const uint8_t *skip_varints(const uint8_t *p, const uint8_t *end,
 				   uint64_t k)
 {
-	while (k > 8 && end - p >= 8) {
-		uint64_t w;
-		uint32_t ends;
+	const uint64_t ones = 0x0101010101010101ull;
+
+	if (!k)
+		return p;
+	while (end - p >= 8) {
+		uint64_t w, c;
 
 		memcpy(&w, p, 8);
-		ends = varint_ends8(w);
-		if (ends >= k)
-			break;
-		k -= ends;
+		c = ((~w & 0x8080808080808080ull) >> 7) * ones;
+		if (c >> 56 >= k) {
+			c = (c + (0x80 - k) * ones) & 0x8080808080808080ull;
+			return p + __builtin_ctzll(c) / 8 + 1;
+		}
+		k -= c >> 56;
 		p += 8;
 	}
 	while (k) {
@@ -703,35 +705,45 @@ static const uint8_t *skip_varints(const uint8_t *p, const uint8_t *end,
 	return p;
 }
 
+/* The loaded block's positions: where they start, and the prefix sums
+ * of its tfs (positions before each doc). */
+static int pos_block_open(struct postings *pc)
+{
+	uint32_t off = block_pos_off(pc, pc->block);
+	uint64_t sum = 0;
+
+	if (off > pc->ti.pos_len)
+		return corrupt(pc);
+	pc->pos_block = pc->seg->f[SEG_POS].p + pc->ti.pos_off + off;
+	for (uint32_t j = 0; j < pc->n; j++) {
+		pc->tf_before[j] = sum;
+		sum += pc->tfs[j];
+	}
+	pc->pos_cur = pc->pos_block;
+	pc->pos_i = 0;
+	return 0;
+}
+
 int postings_pos_open(struct postings *pc, struct pos_reader *r)
 {
 	const struct seg_map *m = &pc->seg->f[SEG_POS];
 
 	r->pc = pc;
 	r->left = r->tf = r->prev = 0;
-	if (!field_has_pos(pc->field) || pc->doc == DOC_END || pc->corrupt)
+	if (!field_has_pos(pc->field) || pc->doc == DOC_END || pc->corrupt ||
+	    (!pc->pos_block && pos_block_open(pc)))
 		return -1;
 	r->end = m->p + pc->ti.pos_off + pc->ti.pos_len;
-	if (!pc->pos_block) {
-		uint32_t off = block_pos_off(pc, pc->block);
+	if (pc->pos_i != pc->i) {
+		const uint8_t *p = pc->pos_cur;
+		uint64_t k;
 
-		if (off > pc->ti.pos_len)
-			return corrupt(pc);
-		pc->pos_block = m->p + pc->ti.pos_off + off;
-		pc->pos_cur = pc->pos_block;
-		pc->pos_i = 0;
-	}
-	if (pc->pos_i > pc->i) {
-		pc->pos_cur = pc->pos_block;
-		pc->pos_i = 0;
-	}
-	if (pc->pos_i < pc->i) {
-		const uint8_t *p;
-		uint64_t k = 0;
-
-		for (uint32_t j = pc->pos_i; j < pc->i; j++)
-			k += pc->tfs[j];
-		if (!(p = skip_varints(pc->pos_cur, r->end, k)))
+		if (pc->pos_i > pc->i) {
+			p = pc->pos_block;
+			pc->pos_i = 0;
+		}
+		k = pc->tf_before[pc->i] - pc->tf_before[pc->pos_i];
+		if (!(p = skip_varints(p, r->end, k)))
 			return corrupt(pc);
 		pc->pos_cur = p;
 		pc->pos_i = pc->i;

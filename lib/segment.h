@@ -216,6 +216,8 @@ struct postings {
 	const uint8_t *pos_block; /* positions of docs[0] of the loaded block */
 	uint32_t pos_i;      /* doc index pos_cur stands at */
 	const uint8_t *pos_cur;
+	uint64_t tf_before[SEG_BLOCK]; /* positions before each doc (once
+					* pos_block is set) */
 };
 
 /* Positions the cursor before the first doc (call postings_next). */
