@@ -1305,21 +1305,20 @@ static void phrase_candidate(struct phrase_it *ph, struct phrase_field *pf,
 	size_t n = ph->p->nterms, i = 0, agree = 0;
 	uint32_t d = target;
 
-	while (agree < n) {
+	for (;;) {
 		struct postings *pc = pf->pc[i];
+		uint32_t x = pc->doc < d ? postings_advance(pc, d) : pc->doc;
 
-		if (pc->doc < d)
-			postings_advance(pc, d);
-		if (pc->doc == DOC_END) {
-			pf->doc = DOC_END;
-			return;
+		if (x != d) {
+			if (x == DOC_END) {
+				pf->doc = DOC_END;
+				return;
+			}
+			d = x;
+			agree = 0;
 		}
-		if (pc->doc > d) {
-			d = pc->doc;
-			agree = 1;
-		} else {
-			agree++;
-		}
+		if (++agree == n)
+			break;
 		if (++i == n)
 			i = 0;
 	}

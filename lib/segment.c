@@ -547,13 +547,16 @@ static int load_block(struct postings *pc, uint32_t b)
 		{
 			uint64_t d = b ? (uint64_t)prev + 1 : 0;
 
+			/* docs ascend: the last one's check covers all (a
+			 * corrupt block is never read) */
 			for (int i = 0; i < SEG_BLOCK; i++) {
 				d += pc->docs[i];
-				pc->docs[i] = (uint32_t)(d < ndocs ? d : ndocs);
-				if (freq)
-					pc->tfs[i]++;
+				pc->docs[i] = (uint32_t)d;
 				d++;
 			}
+			if (freq)
+				for (int i = 0; i < SEG_BLOCK; i++)
+					pc->tfs[i]++;
 			if (d - 1 >= ndocs ||
 			    pc->docs[SEG_BLOCK - 1] != skip_u32(pc, b, 0))
 				return corrupt(pc);
@@ -670,31 +673,22 @@ static uint32_t block_pos_off(const struct postings *pc, uint32_t b)
 	return b ? skip_u32(pc, b - 1, 2) : 0;
 }
 
-/*
- * Skips k varints from p: eight bytes at a time, the ends (bytes below
- * 0x80) counted by one multiply, which sums the eight 0/1 flags into
- * each byte as prefix counts (at most 8: no carry); in the word that
- * holds the k-th end, the first byte whose prefix count reaches k is
- * found by adding 0x80 - k to every byte (bit 7 set when count >= k).
- * NULL when the list ends first.
- */
+/* Skips k varints from p, eight bytes at a time (pos_skip8 for the
+ * word that holds the last end); NULL when the list ends first. */
 static const uint8_t *skip_varints(const uint8_t *p, const uint8_t *end,
 				   uint64_t k)
 {
-	const uint64_t ones = 0x0101010101010101ull;
-
 	if (!k)
 		return p;
 	while (end - p >= 8) {
-		uint64_t w, c;
+		uint64_t w, ends;
 
 		memcpy(&w, p, 8);
-		c = ((~w & 0x8080808080808080ull) >> 7) * ones;
-		if (c >> 56 >= k) {
-			c = (c + (0x80 - k) * ones) & 0x8080808080808080ull;
-			return p + __builtin_ctzll(c) / 8 + 1;
-		}
-		k -= c >> 56;
+		ends = (((~w & 0x8080808080808080ull) >> 7) *
+			0x0101010101010101ull) >> 56;
+		if (ends >= k)
+			return pos_skip8(p, end, k);
+		k -= ends;
 		p += 8;
 	}
 	while (k) {
@@ -715,6 +709,7 @@ static int pos_block_open(struct postings *pc)
 	if (off > pc->ti.pos_len)
 		return corrupt(pc);
 	pc->pos_block = pc->seg->f[SEG_POS].p + pc->ti.pos_off + off;
+	pc->pos_end = pc->seg->f[SEG_POS].p + pc->ti.pos_off + pc->ti.pos_len;
 	for (uint32_t j = 0; j < pc->n; j++) {
 		pc->tf_before[j] = sum;
 		sum += pc->tfs[j];
@@ -724,7 +719,7 @@ static int pos_block_open(struct postings *pc)
 	return 0;
 }
 
-int postings_pos_open(struct postings *pc, struct pos_reader *r)
+int postings_pos_open_slow(struct postings *pc, struct pos_reader *r)
 {
 	const struct seg_map *m = &pc->seg->f[SEG_POS];
 

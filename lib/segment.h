@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "index.h"
 #include "trawl.h"
@@ -214,6 +215,7 @@ struct postings {
 	int corrupt;
 	/* positions */
 	const uint8_t *pos_block; /* positions of docs[0] of the loaded block */
+	const uint8_t *pos_end;   /* the end of the list's positions */
 	uint32_t pos_i;      /* doc index pos_cur stands at */
 	const uint8_t *pos_cur;
 	uint64_t tf_before[SEG_BLOCK]; /* positions before each doc (once
@@ -264,9 +266,50 @@ struct pos_reader {
 	uint32_t tf, left;   /* positions of the doc, and not read yet */
 	uint32_t prev;       /* the last one read (0 before the first) */
 };
+/* Skips k varints, 1 <= k <= 8, from p when the eight bytes there hold
+ * them: the ends (bytes below 0x80) are counted by one multiply, which
+ * sums their 0/1 flags into every byte as prefix counts (at most 8: no
+ * carry); the first byte whose count reaches k gets bit 7 set by adding
+ * 0x80 - k.  NULL when the eight bytes do not hold k ends. */
+static inline const uint8_t *pos_skip8(const uint8_t *p, const uint8_t *end,
+				       uint64_t k)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	uint64_t w, c;
+
+	if (end - p < 8)
+		return NULL;
+	memcpy(&w, p, 8);
+	c = ((~w & 0x8080808080808080ull) >> 7) * ones;
+	if (c >> 56 < k)
+		return NULL;
+	c = (c + (0x80 - k) * ones) & 0x8080808080808080ull;
+	return p + __builtin_ctzll(c) / 8 + 1;
+}
 /* Opens r on the current doc's positions: 0, or -1 (no positions, or
- * corrupt: the cursor is marked). */
-int postings_pos_open(struct postings *pc, struct pos_reader *r);
+ * corrupt: the cursor is marked).  The common case, the block's
+ * positions open and at most eight varints to skip from where the last
+ * doc opened stands, is inline. */
+int postings_pos_open_slow(struct postings *pc, struct pos_reader *r);
+static inline int postings_pos_open(struct postings *pc, struct pos_reader *r)
+{
+	const uint8_t *p = pc->pos_cur;
+	uint64_t k;
+
+	if (!pc->pos_block || pc->i >= pc->n || pc->pos_i > pc->i)
+		return postings_pos_open_slow(pc, r);
+	k = pc->tf_before[pc->i] - pc->tf_before[pc->pos_i];
+	if (k && (k > 8 || !(p = pos_skip8(p, pc->pos_end, k))))
+		return postings_pos_open_slow(pc, r);
+	pc->pos_cur = p;
+	pc->pos_i = pc->i;
+	r->pc = pc;
+	r->p = p;
+	r->end = pc->pos_end;
+	r->tf = r->left = pc->tfs[pc->i];
+	r->prev = 0;
+	return 0;
+}
 /* Reads the next position into *pos: 1, 0 when none is left, -1 when
  * corrupt (the cursor is marked).  The common case, a one-byte gap, is
  * inline; a gap is 0 only before the first position. */
