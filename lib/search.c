@@ -1272,7 +1272,7 @@ static uint32_t phrase_freq(struct phrase_it *ph, struct phrase_field *pf,
 {
 	size_t n = ph->p->nterms;
 	uint32_t freq = 0, span = (uint32_t)(n - 1 + ph->p->slop);
-	uint32_t cur[TRAWL_MAX_PHRASE_TERMS], p0;
+	uint32_t cur[TRAWL_MAX_PHRASE_TERMS], p0; /* n is at most that */
 
 	for (size_t i = 0; i < n; i++)
 		if (postings_pos_open(pf->pc[i], &ph->rd[i]) ||
@@ -1290,8 +1290,11 @@ static uint32_t phrase_freq(struct phrase_it *ph, struct phrase_field *pf,
 				break;
 			prev = cur[i];
 		}
-		if (i == n && (++freq, first))
-			return freq;
+		if (i == n) {
+			freq++;
+			if (first)
+				return freq;
+		}
 		if (pos_reader_next(&ph->rd[0], &p0) <= 0)
 			return freq;
 	}

@@ -268,9 +268,10 @@ struct pos_reader {
 };
 /* Skips k varints, 1 <= k <= 8, from p when the eight bytes there hold
  * them: the ends (bytes below 0x80) are counted by one multiply, which
- * sums their 0/1 flags into every byte as prefix counts (at most 8: no
- * carry); the first byte whose count reaches k gets bit 7 set by adding
- * 0x80 - k.  NULL when the eight bytes do not hold k ends. */
+ * sums their 0/1 flags into every byte as prefix counts (little-endian:
+ * p[0] is the low byte; at most 8: no carry); the first byte whose count
+ * reaches k gets bit 7 set by adding 0x80 - k.  NULL when the eight bytes
+ * do not hold k ends. */
 static inline const uint8_t *pos_skip8(const uint8_t *p, const uint8_t *end,
 				       uint64_t k)
 {
