@@ -862,10 +862,14 @@ struct ctx {
 	size_t segi;            /* its index in the searcher */
 	const struct bm25_stats *stats;
 	const struct threadmap *threads;
-	/* Ranking the top k without a count: the heap, and the root node,
-	 * which may then skip documents that cannot enter the heap. */
+	/* Ranking by relevance: the heap, and the root node, which may
+	 * then pass over documents that cannot enter the heap - skip them,
+	 * or with prune_count (an exact count wanted) only find that they
+	 * match, with a score below the heap's worst. */
 	const struct heap *prune_heap;
 	const struct pnode *prune_root;
+	int prune_count;
+	int no_scores; /* nothing calls score(): a match need only exist */
 	struct postings **all; /* every postings cursor, for corruption */
 	size_t nall, call;
 	int nomem;
@@ -1223,14 +1227,20 @@ static struct it *scan_open(struct ctx *c, const struct pnode *p)
  * A phrase runs in two phases, as Lucene's two-phase iterators do: per
  * field, a candidate is a doc where all its terms occur (a leapfrog over
  * their postings), and only the smallest candidate is checked against
- * the positions.  As the root of a top-k ranking without a count, a
+ * the positions, which are decoded as far as the check needs them.
+ * When nothing asks for scores (a count, an order by date), a match only
+ * has to exist: the fields are tried cheapest first and the first
+ * occurrence ends the check.  As the root of a ranking by relevance, a
  * candidate whose score cannot reach the heap's worst (its phrase
- * frequency is at most its terms' smallest tf) is passed over unchecked.
+ * frequency is at most its terms' smallest tf) is passed over unchecked
+ * when no count is wanted, and with a count only checked to exist.
  */
 struct phrase_field {
 	int field;
 	struct postings **pc; /* one per term, all present */
 	uint32_t doc, freq;   /* the candidate; its phrase freq once checked */
+	uint32_t min_tf;      /* the candidate's least tf over the terms */
+	uint64_t cost;        /* and the sum: positions a check may read */
 };
 
 struct phrase_it {
@@ -1238,62 +1248,56 @@ struct phrase_it {
 	const struct ctx *c;
 	const struct pnode *p;
 	const struct heap *prune; /* see struct ctx */
+	int prune_count;          /* see struct ctx */
+	int no_scores;            /* see struct ctx */
+	int exists_only;          /* the current doc is only known to match */
+	double doc_max;           /* then: its bound, below the heap's worst */
 	struct phrase_field *pf;
 	int npf;
-	uint32_t *pos;        /* positions of every term, concatenated */
-	size_t cpos;
-	uint32_t *start, *cnt;
-	size_t *at;           /* per term: where the match scan stands */
+	struct pos_reader *rd; /* per term: its positions in the doc checked */
 };
 
 static double heap_floor(const struct heap *hp);
 
-/* Phrase frequency in the doc all of pf's cursors stand on: the number of
+/*
+ * Phrase frequency in the doc all of pf's cursors stand on: the number of
  * positions p0 of the first term from which each next term's smallest
- * position after the previous one keeps the span within n - 1 + slop. */
-static uint32_t phrase_freq(struct phrase_it *ph, struct phrase_field *pf)
+ * position after the previous one keeps the span within n - 1 + slop.
+ * With first, 1 as soon as one p0 holds.  Every term's scan only moves
+ * forward (the position it must pass only grows), so the positions are
+ * read as the scan goes, and once a term runs out no later p0 can hold.
+ */
+static uint32_t phrase_freq(struct phrase_it *ph, struct phrase_field *pf,
+			    int first)
 {
-	size_t n = ph->p->nterms, total = 0;
+	size_t n = ph->p->nterms;
 	uint32_t freq = 0, span = (uint32_t)(n - 1 + ph->p->slop);
-	size_t *at;
+	uint32_t cur[TRAWL_MAX_PHRASE_TERMS], p0; /* n is at most that */
 
 	for (size_t i = 0; i < n; i++)
-		total += postings_tf(pf->pc[i]);
-	if (total > ph->cpos) {
-		uint32_t *q = realloc(ph->pos, total * sizeof(*q));
-
-		if (!q)
+		if (postings_pos_open(pf->pc[i], &ph->rd[i]) ||
+		    pos_reader_next(&ph->rd[i], &cur[i]) <= 0)
 			return 0;
-		ph->pos = q;
-		ph->cpos = total;
-	}
-	total = 0;
-	for (size_t i = 0; i < n; i++) {
-		ph->start[i] = (uint32_t)total;
-		ph->cnt[i] = postings_tf(pf->pc[i]);
-		if (postings_positions(pf->pc[i], ph->pos + total))
-			return 0;
-		total += ph->cnt[i];
-	}
-	at = ph->at;
-	memset(at, 0, n * sizeof(*at));
-	for (uint32_t k = 0; k < ph->cnt[0]; k++) {
-		uint32_t p0 = ph->pos[ph->start[0] + k], prev = p0;
+	for (p0 = cur[0];; ) {
+		uint32_t prev = p0;
 		size_t i;
 
 		for (i = 1; i < n; i++) {
-			const uint32_t *v = ph->pos + ph->start[i];
-
-			while (at[i] < ph->cnt[i] && v[at[i]] <= prev)
-				at[i]++;
-			if (at[i] == ph->cnt[i] || v[at[i]] - p0 > span)
+			while (cur[i] <= prev)
+				if (pos_reader_next(&ph->rd[i], &cur[i]) <= 0)
+					return freq;
+			if (cur[i] - p0 > span)
 				break;
-			prev = v[at[i]];
+			prev = cur[i];
 		}
-		if (i == n)
+		if (i == n) {
 			freq++;
+			if (first)
+				return freq;
+		}
+		if (pos_reader_next(&ph->rd[0], &p0) <= 0)
+			return freq;
 	}
-	return freq;
 }
 
 /* Moves field pf to its first candidate >= target: a doc all its terms
@@ -1304,25 +1308,52 @@ static void phrase_candidate(struct phrase_it *ph, struct phrase_field *pf,
 	size_t n = ph->p->nterms, i = 0, agree = 0;
 	uint32_t d = target;
 
-	while (agree < n) {
+	for (;;) {
 		struct postings *pc = pf->pc[i];
+		uint32_t x = pc->doc < d ? postings_advance(pc, d) : pc->doc;
 
-		if (pc->doc < d)
-			postings_advance(pc, d);
-		if (pc->doc == DOC_END) {
-			pf->doc = DOC_END;
-			return;
+		if (x != d) {
+			if (x == DOC_END) {
+				pf->doc = DOC_END;
+				return;
+			}
+			d = x;
+			agree = 0;
 		}
-		if (pc->doc > d) {
-			d = pc->doc;
-			agree = 1;
-		} else {
-			agree++;
-		}
-		i = (i + 1) % n;
+		if (++agree == n)
+			break;
+		if (++i == n)
+			i = 0;
 	}
 	pf->doc = d;
 	pf->freq = 0;
+	pf->min_tf = UINT32_MAX;
+	pf->cost = 0;
+	for (i = 0; i < n; i++) {
+		uint32_t tf = postings_tf(pf->pc[i]);
+
+		pf->min_tf = tf < pf->min_tf ? tf : pf->min_tf;
+		pf->cost += tf;
+	}
+}
+
+/* Whether the phrase holds in doc d in some field, the fields on d tried
+ * cheapest first; those found without it move past d, the others stay. */
+static int phrase_exists(struct phrase_it *ph, uint32_t d)
+{
+	for (;;) {
+		struct phrase_field *pf = NULL;
+
+		for (int i = 0; i < ph->npf; i++)
+			if (ph->pf[i].doc == d &&
+			    (!pf || ph->pf[i].cost < pf->cost))
+				pf = &ph->pf[i];
+		if (!pf)
+			return 0;
+		if ((pf->freq = phrase_freq(ph, pf, 1)))
+			return 1;
+		phrase_candidate(ph, pf, d + 1);
+	}
 }
 
 /* An upper bound of the phrase's score in doc d, from the candidates on
@@ -1332,54 +1363,63 @@ static double phrase_doc_max(struct phrase_it *ph, uint32_t d)
 	double sum = 0.0;
 
 	for (int i = 0; i < ph->npf; i++) {
-		struct phrase_field *pf = &ph->pf[i];
-		uint32_t tf = UINT32_MAX;
+		const struct phrase_field *pf = &ph->pf[i];
 
-		if (pf->doc != d)
-			continue;
-		for (size_t t = 0; t < ph->p->nterms; t++) {
-			uint32_t v = postings_tf(pf->pc[t]);
-
-			if (v < tf)
-				tf = v;
-		}
-		sum += bm25f_part(ph->c->stats, pf->field, tf,
-				  seg_norm(ph->c->seg, pf->field, d));
+		if (pf->doc == d)
+			sum += bm25f_part(ph->c->stats, pf->field, pf->min_tf,
+					  seg_norm(ph->c->seg, pf->field, d));
 	}
 	return bm25f_final(ph->p->idf, sum);
 }
 
+/* Passes over candidate d in every field. */
+static void phrase_pass(struct phrase_it *ph, uint32_t d)
+{
+	for (int i = 0; i < ph->npf; i++)
+		if (ph->pf[i].doc == d)
+			phrase_candidate(ph, &ph->pf[i], d + 1);
+}
+
 /* Settles on the smallest doc where some field's candidate holds the
- * phrase; the fields on it have their freq, the others are past it. */
+ * phrase; the fields on it have their freq, the others are past it
+ * (unless exists_only: then one field holds it, some may be unchecked). */
 static uint32_t phrase_settle(struct phrase_it *ph)
 {
 	for (;;) {
 		uint32_t d = DOC_END;
-		int found = 0;
+		int found = 0, exists = ph->no_scores;
 
 		for (int i = 0; i < ph->npf; i++)
 			if (ph->pf[i].doc < d)
 				d = ph->pf[i].doc;
 		if (d == DOC_END)
 			return ph->it.doc = DOC_END;
-		if (ph->prune) {
+		if (ph->prune && !exists) {
 			double floor = heap_floor(ph->prune);
+			double max = phrase_doc_max(ph, d);
 
 			/* the driver's margin for rounding, the same way */
-			if (phrase_doc_max(ph, d) * (1.0 + 1e-9) < floor) {
-				for (int i = 0; i < ph->npf; i++)
-					if (ph->pf[i].doc == d)
-						phrase_candidate(ph, &ph->pf[i],
-								 d + 1);
-				continue;
+			if (max * (1.0 + 1e-9) < floor) {
+				if (!ph->prune_count) {
+					phrase_pass(ph, d);
+					continue;
+				}
+				ph->doc_max = max;
+				exists = 1;
 			}
+		}
+		ph->exists_only = exists;
+		if (exists) {
+			if (phrase_exists(ph, d))
+				return ph->it.doc = d;
+			continue;
 		}
 		for (int i = 0; i < ph->npf; i++) {
 			struct phrase_field *pf = &ph->pf[i];
 
 			if (pf->doc != d)
 				continue;
-			if ((pf->freq = phrase_freq(ph, pf)))
+			if ((pf->freq = phrase_freq(ph, pf, 0)))
 				found = 1;
 			else
 				phrase_candidate(ph, pf, d + 1);
@@ -1410,6 +1450,9 @@ static double phrase_score(struct it *it)
 	uint32_t tf[FLD_NTEXT] = { 0 };
 	uint8_t len[FLD_NTEXT] = { 0 };
 
+	/* a score that cannot enter the heap (or that nothing asks for) */
+	if (ph->exists_only)
+		return ph->no_scores ? 0.0 : ph->doc_max;
 	for (int i = 0; i < ph->npf; i++) {
 		int f = ph->pf[i].field;
 
@@ -1448,10 +1491,7 @@ static void phrase_release(struct it *it)
 	for (int i = 0; i < ph->npf; i++)
 		free(ph->pf[i].pc);
 	free(ph->pf);
-	free(ph->pos);
-	free(ph->start);
-	free(ph->cnt);
-	free(ph->at);
+	free(ph->rd);
 	free(ph);
 }
 
@@ -1461,9 +1501,7 @@ static struct it *phrase_open(struct ctx *c, const struct pnode *p)
 	uint8_t key[DOCTERMS_MAX_KEY];
 
 	if (!ph || !(ph->pf = calloc(FLD_NTEXT, sizeof(*ph->pf))) ||
-	    !(ph->start = calloc(p->nterms, sizeof(uint32_t))) ||
-	    !(ph->cnt = calloc(p->nterms, sizeof(uint32_t))) ||
-	    !(ph->at = calloc(p->nterms, sizeof(size_t))))
+	    !(ph->rd = calloc(p->nterms, sizeof(*ph->rd))))
 		goto nomem;
 	ph->c = c;
 	ph->p = p;
@@ -1490,8 +1528,11 @@ static struct it *phrase_open(struct ctx *c, const struct pnode *p)
 		ph->npf++;
 		phrase_candidate(ph, pf, 0);
 	}
-	if (c->prune_root == p)
+	if (c->prune_root == p) {
 		ph->prune = c->prune_heap;
+		ph->prune_count = c->prune_count;
+	}
+	ph->no_scores = c->no_scores;
 	ph->it.next = phrase_next;
 	ph->it.advance = phrase_advance;
 	ph->it.score = phrase_score;
@@ -2001,9 +2042,12 @@ static trawl_status run_segment(trawl_searcher *s, const struct pnode *root,
 	double bound = 0.0;
 	int have_bound = 0;
 
-	if (scored && !total) {
+	if (scored) {
 		c.prune_heap = hp;
 		c.prune_root = root;
+		c.prune_count = total != NULL;
+	} else {
+		c.no_scores = 1;
 	}
 	it = it_open(&c, root);
 	if (!it) {
@@ -2394,7 +2438,8 @@ trawl_status searcher_match_bits(trawl_searcher *s, const trawl_query *q,
 		const struct segment *seg = &s->segs[i];
 		const uint8_t *del = s->del[i];
 		struct ctx c = { .seg = seg, .segi = (size_t)(seg - s->segs),
-			 .stats = &s->stats, .threads = &s->threads };
+			 .stats = &s->stats, .threads = &s->threads,
+			 .no_scores = 1 };
 		uint64_t *b = calloc(seg->ndocs / 64 + 1, sizeof(*b));
 		struct it *it = b ? it_open(&c, root) : NULL;
 

@@ -478,9 +478,10 @@ static int load_block(struct postings *pc, uint32_t b);
 void postings_init(struct postings *pc, const struct segment *s, int field,
 		   const struct term_info *ti)
 {
-	/* everything but the two block arrays */
+	/* everything but the block arrays */
 	memset(pc, 0, offsetof(struct postings, docs));
-	memset(&pc->n, 0, sizeof(*pc) - offsetof(struct postings, n));
+	memset(&pc->n, 0, offsetof(struct postings, tf_before) -
+				  offsetof(struct postings, n));
 	pc->seg = s;
 	pc->ti = *ti;
 	pc->field = field;
@@ -546,13 +547,16 @@ static int load_block(struct postings *pc, uint32_t b)
 		{
 			uint64_t d = b ? (uint64_t)prev + 1 : 0;
 
+			/* docs ascend: the last one's check covers all (a
+			 * corrupt block is never read) */
 			for (int i = 0; i < SEG_BLOCK; i++) {
 				d += pc->docs[i];
-				pc->docs[i] = (uint32_t)(d < ndocs ? d : ndocs);
-				if (freq)
-					pc->tfs[i]++;
+				pc->docs[i] = (uint32_t)d;
 				d++;
 			}
+			if (freq)
+				for (int i = 0; i < SEG_BLOCK; i++)
+					pc->tfs[i]++;
 			if (d - 1 >= ndocs ||
 			    pc->docs[SEG_BLOCK - 1] != skip_u32(pc, b, 0))
 				return corrupt(pc);
@@ -637,7 +641,7 @@ static uint32_t first_block_to(const struct postings *pc, uint32_t lo,
 	return lo;
 }
 
-uint32_t postings_advance(struct postings *pc, uint32_t target)
+uint32_t postings_advance_block(struct postings *pc, uint32_t target)
 {
 	uint32_t b;
 
@@ -669,62 +673,110 @@ static uint32_t block_pos_off(const struct postings *pc, uint32_t b)
 	return b ? skip_u32(pc, b - 1, 2) : 0;
 }
 
-int postings_positions(struct postings *pc, uint32_t *out)
+/* Skips k varints from p, eight bytes at a time (pos_skip8 for the
+ * word that holds the last end); NULL when the list ends first. */
+static const uint8_t *skip_varints(const uint8_t *p, const uint8_t *end,
+				   uint64_t k)
+{
+	if (!k)
+		return p;
+	while (end - p >= 8) {
+		uint64_t w, ends;
+
+		memcpy(&w, p, 8);
+		ends = (((~w & 0x8080808080808080ull) >> 7) *
+			0x0101010101010101ull) >> 56;
+		if (ends >= k)
+			return pos_skip8(p, end, k);
+		k -= ends;
+		p += 8;
+	}
+	while (k) {
+		if (p >= end)
+			return NULL;
+		k -= !(*p++ & 0x80);
+	}
+	return p;
+}
+
+/* The loaded block's positions: where they start, and the prefix sums
+ * of its tfs (positions before each doc). */
+static int pos_block_open(struct postings *pc)
+{
+	uint32_t off = block_pos_off(pc, pc->block);
+	uint64_t sum = 0;
+
+	if (off > pc->ti.pos_len)
+		return corrupt(pc);
+	pc->pos_block = pc->seg->f[SEG_POS].p + pc->ti.pos_off + off;
+	pc->pos_end = pc->seg->f[SEG_POS].p + pc->ti.pos_off + pc->ti.pos_len;
+	for (uint32_t j = 0; j < pc->n; j++) {
+		pc->tf_before[j] = sum;
+		sum += pc->tfs[j];
+	}
+	pc->pos_cur = pc->pos_block;
+	pc->pos_i = 0;
+	return 0;
+}
+
+int postings_pos_open_slow(struct postings *pc, struct pos_reader *r)
 {
 	const struct seg_map *m = &pc->seg->f[SEG_POS];
-	const uint8_t *end = m->p + pc->ti.pos_off + pc->ti.pos_len;
-	const uint8_t *q;
-	uint32_t prev = 0;
 
-	if (!field_has_pos(pc->field) || pc->doc == DOC_END || pc->corrupt)
+	r->pc = pc;
+	r->left = r->tf = r->prev = 0;
+	if (!field_has_pos(pc->field) || pc->doc == DOC_END || pc->corrupt ||
+	    (!pc->pos_block && pos_block_open(pc)))
 		return -1;
-	if (!pc->pos_block) {
-		uint32_t off = block_pos_off(pc, pc->block);
-
-		if (off > pc->ti.pos_len)
-			return corrupt(pc);
-		pc->pos_block = m->p + pc->ti.pos_off + off;
-		pc->pos_cur = pc->pos_block;
-		pc->pos_i = 0;
-	}
-	if (pc->pos_i > pc->i) {
-		pc->pos_cur = pc->pos_block;
-		pc->pos_i = 0;
-	}
-	/* skip the docs before: count varint ends (bytes below 0x80), eight
-	 * bytes at a time while the last end to skip lies beyond them */
-	if (pc->pos_i < pc->i) {
+	r->end = m->p + pc->ti.pos_off + pc->ti.pos_len;
+	if (pc->pos_i != pc->i) {
 		const uint8_t *p = pc->pos_cur;
-		uint64_t k = 0;
+		uint64_t k;
 
-		for (uint32_t j = pc->pos_i; j < pc->i; j++)
-			k += pc->tfs[j];
-		while (k > 8 && end - p >= 8) {
-			uint64_t w, ends;
-
-			memcpy(&w, p, 8);
-			ends = (uint64_t)__builtin_popcountll(
-				~w & 0x8080808080808080ull);
-			if (ends >= k)
-				break;
-			k -= ends;
-			p += 8;
+		if (pc->pos_i > pc->i) {
+			p = pc->pos_block;
+			pc->pos_i = 0;
 		}
-		while (k) {
-			if (p >= end)
-				return corrupt(pc);
-			k -= !(*p++ & 0x80);
-		}
+		k = pc->tf_before[pc->i] - pc->tf_before[pc->pos_i];
+		if (!(p = skip_varints(p, r->end, k)))
+			return corrupt(pc);
 		pc->pos_cur = p;
 		pc->pos_i = pc->i;
 	}
-	q = pc->pos_cur;
-	for (uint32_t k = 0; k < pc->tfs[pc->i]; k++) {
+	r->p = pc->pos_cur;
+	r->tf = r->left = pc->tfs[pc->i];
+	return 0;
+}
+
+int pos_reader_next_slow(struct pos_reader *r, uint32_t *pos)
+{
+	uint32_t v;
+
+	if (!r->left)
+		return 0;
+	if (varint_get32(&r->p, r->end, &v) || v > UINT32_MAX - r->prev ||
+	    (r->left < r->tf && v == 0))
+		return corrupt(r->pc);
+	r->left--;
+	*pos = r->prev += v;
+	return 1;
+}
+
+int postings_positions(struct postings *pc, uint32_t *out)
+{
+	struct pos_reader r;
+	const uint8_t *q;
+	uint32_t prev = 0;
+
+	if (postings_pos_open(pc, &r))
+		return -1;
+	q = r.p;
+	for (uint32_t k = 0; k < r.tf; k++) {
 		uint32_t v;
 
-		if (q < end && !(*q & 0x80)) {
+		if (q < r.end && !(*q & 0x80)) {
 			v = *q++; /* the common case: one byte */
-		} else if (varint_get32(&q, end, &v)) {
+		} else if (varint_get32(&q, r.end, &v)) {
 			return corrupt(pc);
 		}
 		if (v > UINT32_MAX - prev || (k && v == 0))

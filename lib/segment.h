@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "index.h"
 #include "trawl.h"
@@ -214,8 +215,11 @@ struct postings {
 	int corrupt;
 	/* positions */
 	const uint8_t *pos_block; /* positions of docs[0] of the loaded block */
+	const uint8_t *pos_end;   /* the end of the list's positions */
 	uint32_t pos_i;      /* doc index pos_cur stands at */
 	const uint8_t *pos_cur;
+	uint64_t tf_before[SEG_BLOCK]; /* positions before each doc (once
+					* pos_block is set) */
 };
 
 /* Positions the cursor before the first doc (call postings_next). */
@@ -232,14 +236,100 @@ static inline uint32_t postings_next(struct postings *pc)
 	}
 	return postings_next_block(pc);
 }
-/* Moves to the first doc >= target (target > current). */
-uint32_t postings_advance(struct postings *pc, uint32_t target);
+/* Moves to the first doc >= target (target > current).  The common case
+ * (a doc of the loaded block: n is 0 before the first block, at the end
+ * and when corrupt) is inline. */
+uint32_t postings_advance_block(struct postings *pc, uint32_t target);
+static inline uint32_t postings_advance(struct postings *pc, uint32_t target)
+{
+	if (pc->n && pc->docs[pc->n - 1] >= target) {
+		uint32_t i = pc->i;
+
+		while (pc->docs[i] < target)
+			i++;
+		pc->i = i;
+		return pc->doc = pc->docs[i];
+	}
+	return postings_advance_block(pc, target);
+}
 static inline uint32_t postings_tf(const struct postings *pc)
 {
 	return pc->tfs[pc->i];
 }
 /* Decodes the current doc's positions into out (room for tf). 0 or -1. */
 int postings_positions(struct postings *pc, uint32_t *out);
+/* The current doc's positions, read one at a time (a phrase match may
+ * stop early).  Valid while the cursor stays on the doc. */
+struct pos_reader {
+	struct postings *pc;
+	const uint8_t *p, *end;
+	uint32_t tf, left;   /* positions of the doc, and not read yet */
+	uint32_t prev;       /* the last one read (0 before the first) */
+};
+/* Skips k varints, 1 <= k <= 8, from p when the eight bytes there hold
+ * them: the ends (bytes below 0x80) are counted by one multiply, which
+ * sums their 0/1 flags into every byte as prefix counts (little-endian:
+ * p[0] is the low byte; at most 8: no carry); the first byte whose count
+ * reaches k gets bit 7 set by adding 0x80 - k.  NULL when the eight bytes
+ * do not hold k ends. */
+static inline const uint8_t *pos_skip8(const uint8_t *p, const uint8_t *end,
+				       uint64_t k)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	uint64_t w, c;
+
+	if (end - p < 8)
+		return NULL;
+	memcpy(&w, p, 8);
+	c = ((~w & 0x8080808080808080ull) >> 7) * ones;
+	if (c >> 56 < k)
+		return NULL;
+	c = (c + (0x80 - k) * ones) & 0x8080808080808080ull;
+	return p + __builtin_ctzll(c) / 8 + 1;
+}
+/* Opens r on the current doc's positions: 0, or -1 (no positions, or
+ * corrupt: the cursor is marked).  The common case, the block's
+ * positions open and at most eight varints to skip from where the last
+ * doc opened stands, is inline. */
+int postings_pos_open_slow(struct postings *pc, struct pos_reader *r);
+static inline int postings_pos_open(struct postings *pc, struct pos_reader *r)
+{
+	const uint8_t *p = pc->pos_cur;
+	uint64_t k;
+
+	if (!pc->pos_block || pc->i >= pc->n || pc->pos_i > pc->i)
+		return postings_pos_open_slow(pc, r);
+	k = pc->tf_before[pc->i] - pc->tf_before[pc->pos_i];
+	if (k && (k > 8 || !(p = pos_skip8(p, pc->pos_end, k))))
+		return postings_pos_open_slow(pc, r);
+	pc->pos_cur = p;
+	pc->pos_i = pc->i;
+	r->pc = pc;
+	r->p = p;
+	r->end = pc->pos_end;
+	r->tf = r->left = pc->tfs[pc->i];
+	r->prev = 0;
+	return 0;
+}
+/* Reads the next position into *pos: 1, 0 when none is left, -1 when
+ * corrupt (the cursor is marked).  The common case, a one-byte gap, is
+ * inline; a gap is 0 only before the first position. */
+int pos_reader_next_slow(struct pos_reader *r, uint32_t *pos);
+static inline int pos_reader_next(struct pos_reader *r, uint32_t *pos)
+{
+	if (r->left && r->p < r->end) {
+		uint32_t v = *r->p;
+
+		if (v < 0x80 && (v || r->left == r->tf) &&
+		    v <= UINT32_MAX - r->prev) {
+			r->p++;
+			r->left--;
+			*pos = r->prev += v;
+			return 1;
+		}
+	}
+	return pos_reader_next_slow(r, pos);
+}
 /* Block-max data of the block holding doc d: its last doc, and (tf,
  * norm) pairs such that every doc of the block has a tf no larger and a
  * norm no smaller than one of them.  For the tail: the list's max tf and
