@@ -539,12 +539,13 @@ int main(int argc, char **argv)
 	run.ops = ops;
 	run.nops = DEFAULT_OPS;
 	if ((only = getenv("QBENCH_OP"))) {	/* one op, for profiling */
+		run.nops = 0;
 		for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
 			if (!strcmp(ops[i].name, only)) {
 				run.ops = &ops[i];
 				run.nops = 1;
 			}
-		if (run.ops == ops) {
+		if (!run.nops) {
 			fprintf(stderr, "qbench: QBENCH_OP=%s: no such op\n",
 				only);
 			goto out;
