@@ -193,7 +193,7 @@ struct trawl_highlighter {
 	int has_phrase;
 	size_t base;      /* the offset of the word being read */
 	int stopped;      /* a run stopped at stop_at */
-	int full_scan;    /* highlighter_full_scan: never read in windows */
+	int full_scan;    /* highlighter_full_scan: always the whole text */
 	size_t windowed;  /* bytes of the words read by scan_words, or 0 */
 	/* scratch, kept between calls */
 	size_t *count;    /* per leaf, in the window sweep */
@@ -655,7 +655,8 @@ static int on_token(void *ctx, const struct token *t)
 	return h->oom;
 }
 
-/* A token of a window's run, its offsets made the text's. */
+/* A token of a word analyzed alone (scan_words), its offsets made the
+ * text's. */
 static int on_window_token(void *ctx, const struct token *t)
 {
 	trawl_highlighter *h = ctx;

@@ -5,10 +5,11 @@
 
 #include "trawl.h"
 
-/* on: always analyze the whole text, never only the windows around its
- * candidates -- for tests that compare the two. */
+/* on: always analyze the whole text, never only the words where a key
+ * can hit (scan_words) -- for tests that compare the two. */
 void highlighter_full_scan(trawl_highlighter *h, int on);
-/* Bytes the last call read in windows (0: it read the whole text). */
+/* Bytes of the words the last call analyzed one by one (0: it analyzed
+ * the whole text). */
 size_t highlighter_windowed(const trawl_highlighter *h);
 
 #endif
