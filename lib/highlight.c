@@ -110,7 +110,7 @@
 #define HL_MAX_TERM (DOCTERMS_MAX_KEY - 1) /* longest term that can match */
 #define HL_JOINER_GAP 3         /* longest joiner (U+2019) between parts */
 #define HL_LONG_MATCH 256       /* bytes of a long match always shown */
-#define HL_WINDOW_MIN 512       /* shorter texts are read whole */
+#define HL_WINDOW_MIN 64        /* shorter texts are read whole */
 #define HL_MAX_PAIRS 48         /* needle starts looked for two bytes at once */
 #define ONES8 0x0101010101010101ull  /* eight bytes at a time */
 #define HIGH8 0x8080808080808080ull
