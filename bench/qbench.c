@@ -437,29 +437,31 @@ static int op_search(void *ctx, const struct harness_qset *qs,
 	return 0;
 }
 
-/* op_search in parts, for profiling (QBENCH_OP only) */
-static int op_search_run(void *ctx, const struct harness_qset *qs,
-			 const struct harness_query *hq, uint64_t *result)
+/* op_search in parts, for profiling (QBENCH_OP only): stopped after the
+ * search (upto 1) or after the loads (upto 2) */
+static int op_search_upto(void *ctx, const struct harness_qset *qs,
+			  const struct harness_query *hq, uint64_t *result,
+			  int upto)
 {
 	struct qbench *qb = ctx;
 	int rc;
 
-	qb->upto = 1;
+	qb->upto = upto;
 	rc = op_search(ctx, qs, hq, result);
 	qb->upto = 0;
 	return rc;
 }
 
+static int op_search_run(void *ctx, const struct harness_qset *qs,
+			 const struct harness_query *hq, uint64_t *result)
+{
+	return op_search_upto(ctx, qs, hq, result, 1);
+}
+
 static int op_search_load(void *ctx, const struct harness_qset *qs,
 			  const struct harness_query *hq, uint64_t *result)
 {
-	struct qbench *qb = ctx;
-	int rc;
-
-	qb->upto = 2;
-	rc = op_search(ctx, qs, hq, result);
-	qb->upto = 0;
-	return rc;
+	return op_search_upto(ctx, qs, hq, result, 2);
 }
 
 static const struct harness_op ops[] = {

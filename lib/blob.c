@@ -39,23 +39,38 @@ void blob_md5(const void *data, size_t len, uint8_t out[16])
 	digest(G_CHECKSUM_MD5, data, len, out, 16);
 }
 
-trawl_status blob_compress(const void *data, size_t len, struct buf *out)
+/*
+ * One context per process and kind (workers are single-threaded): level
+ * BLOB_ZSTD_LEVEL, content size and checksum in every frame; raw_literals
+ * turns zstd's literal compression off (a zstd that does not know that
+ * experimental parameter compresses the literals: the frame is the same
+ * format either way).
+ */
+static ZSTD_CCtx *compressor(int raw_literals)
 {
-	static ZSTD_CCtx *cctx; /* one per process: workers are single-threaded */
+	static ZSTD_CCtx *cctx[2];
+	ZSTD_CCtx *c = cctx[raw_literals];
+
+	if (c || !(c = ZSTD_createCCtx()))
+		return c;
+	ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, BLOB_ZSTD_LEVEL);
+	ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+	ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 1);
+	if (raw_literals)
+		ZSTD_CCtx_setParameter(c, ZSTD_c_literalCompressionMode,
+				       ZSTD_ps_disable);
+	return cctx[raw_literals] = c;
+}
+
+static trawl_status compress(ZSTD_CCtx *cctx, const void *data, size_t len,
+			     struct buf *out)
+{
 	size_t bound = ZSTD_compressBound(len), n;
 	char *p;
 
-	if (!cctx) {
-		cctx = ZSTD_createCCtx();
-		if (!cctx)
-			return TRAWL_ERR_NOMEM;
-		ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel,
-				       BLOB_ZSTD_LEVEL);
-		ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
-		ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
-	}
-	p = buf_reserve(out, bound);
-	if (!p)
+	if (!cctx)
+		return TRAWL_ERR_NOMEM;
+	if (!(p = buf_reserve(out, bound)))
 		return out->err;
 	n = ZSTD_compress2(cctx, p, bound, data, len);
 	if (ZSTD_isError(n))
@@ -64,36 +79,16 @@ trawl_status blob_compress(const void *data, size_t len, struct buf *out)
 	return TRAWL_OK;
 }
 
+trawl_status blob_compress(const void *data, size_t len, struct buf *out)
+{
+	return compress(compressor(0), data, len, out);
+}
+
 trawl_status blob_compress_text(const void *data, size_t len,
 				struct buf *out)
 {
-	static ZSTD_CCtx *cctx; /* one per process, as in blob_compress */
-	size_t bound = ZSTD_compressBound(len), n;
-	char *p;
-
-	if (len >= BLOB_TEXT_RAW_LITERALS)
-		return blob_compress(data, len, out);
-	if (!cctx) {
-		cctx = ZSTD_createCCtx();
-		if (!cctx)
-			return TRAWL_ERR_NOMEM;
-		ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel,
-				       BLOB_ZSTD_LEVEL);
-		ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
-		ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
-		/* a zstd that does not know the parameter compresses the
-		 * literals: the frame is the same format either way */
-		ZSTD_CCtx_setParameter(cctx, ZSTD_c_literalCompressionMode,
-				       ZSTD_ps_disable);
-	}
-	p = buf_reserve(out, bound);
-	if (!p)
-		return out->err;
-	n = ZSTD_compress2(cctx, p, bound, data, len);
-	if (ZSTD_isError(n))
-		return TRAWL_ERR_INTERNAL;
-	buf_commit(out, n);
-	return TRAWL_OK;
+	return compress(compressor(len < BLOB_TEXT_RAW_LITERALS), data, len,
+			out);
 }
 
 trawl_status blob_decompress(ZSTD_DCtx *dctx, const void *z, size_t zlen,

@@ -46,6 +46,7 @@
 #include <nmmintrin.h>
 #endif
 
+#include "buf.h"
 #include "codec.h"
 #include "banned.h"
 
@@ -64,6 +65,13 @@ size_t varint_put(uint8_t *p, uint64_t v)
 	}
 	p[n++] = (uint8_t)v;
 	return n;
+}
+
+void varint_append(struct buf *b, uint64_t v)
+{
+	uint8_t t[10];
+
+	buf_append(b, t, varint_put(t, v));
 }
 
 /* Reads at most max bytes (5 or 10); the last one may not exceed top. */

@@ -28,6 +28,9 @@ size_t varint_put(uint8_t *p, uint64_t v);
 int varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v);
 /* The same for a value that must fit in 32 bits (-1 otherwise). */
 int varint_get32(const uint8_t **p, const uint8_t *end, uint32_t *v);
+/* Appends v as a varint to b (an error stays in b). */
+struct buf;
+void varint_append(struct buf *b, uint64_t v);
 /* Bytes varint_put would write. */
 size_t varint_len(uint64_t v);
 

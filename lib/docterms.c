@@ -311,13 +311,6 @@ static int group_positions(struct docterms_builder *b)
 	return 0;
 }
 
-static void put_varint(struct buf *out, uint64_t v)
-{
-	uint8_t t[10];
-
-	buf_append(out, t, varint_put(t, v));
-}
-
 static trawl_status serialize(struct docterms_builder *b, struct buf *out)
 {
 	size_t nlen = 0;
@@ -326,29 +319,29 @@ static trawl_status serialize(struct docterms_builder *b, struct buf *out)
 		return TRAWL_ERR_NOMEM;
 	for (int f = 0; f < FLD_NTEXT; f++)
 		nlen += b->lens[f] != 0;
-	put_varint(out, nlen);
+	varint_append(out, nlen);
 	for (int f = 0; f < FLD_NTEXT; f++) {
 		if (!b->lens[f])
 			continue;
 		buf_putc(out, f);
-		put_varint(out, b->lens[f]);
+		varint_append(out, b->lens[f]);
 	}
-	put_varint(out, b->ne);
+	varint_append(out, b->ne);
 	for (size_t i = 0; i < b->ne; i++) {
 		const struct entry *e = &b->e[i];
 		const uint8_t *k = (const uint8_t *)b->keys.data + e->koff;
 
-		put_varint(out, e->klen);
+		varint_append(out, e->klen);
 		buf_append(out, k, e->klen);
 		if (!field_has_freq(k[0]))
 			continue;
-		put_varint(out, e->freq);
+		varint_append(out, e->freq);
 		if (!field_has_pos(k[0]))
 			continue;
 		for (uint32_t j = 0, prev = 0; j < e->freq; j++) {
 			uint32_t p = b->sorted[b->start[i] + j];
 
-			put_varint(out, p - prev);
+			varint_append(out, p - prev);
 			prev = p;
 		}
 	}

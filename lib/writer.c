@@ -236,16 +236,9 @@ static trawl_status addr_id(struct writer *w, struct span addr,
 	return TRAWL_OK;
 }
 
-static void put_varint(struct buf *b, uint64_t v)
-{
-	uint8_t tmp[10];
-
-	buf_append(b, tmp, varint_put(tmp, v));
-}
-
 static void put_text(struct buf *b, struct span t)
 {
-	put_varint(b, t.p ? t.n : 0);
+	varint_append(b, t.p ? t.n : 0);
 	if (t.p && t.n)
 		buf_append(b, t.p, t.n);
 }
@@ -272,11 +265,7 @@ static trawl_status insert_addrs(struct writer *w, int64_t item,
 		const struct rec_addr *ad = &it->addrs[i];
 		sqlite3_stmt *q = w->ins_item_addr;
 
-		if (ad->role < 0 || ad->role > TRAWL_ROLE_BCC) {
-			st = archive_fail(w->a, TRAWL_ERR_INTERNAL,
-					  "address role %d", ad->role);
-			break;
-		}
+		/* wire.c lets no role past TRAWL_ROLE_BCC through */
 		ids[i] = 0;
 		if ((st = addr_id(w, ad->addr, ad->name, &ids[i])))
 			break;
@@ -290,7 +279,7 @@ static trawl_status insert_addrs(struct writer *w, int64_t item,
 		st = step_done(w, q, "recording an item address");
 	}
 	for (int r = 0; !st && r <= TRAWL_ROLE_BCC; r++)
-		put_varint(&w->brief, (uint64_t)pos[r]);
+		varint_append(&w->brief, (uint64_t)pos[r]);
 	for (int r = 0; !st && r <= TRAWL_ROLE_BCC; r++)
 		for (size_t i = 0, k = 0; i < it->naddrs &&
 					  k < ITEM_BRIEF_ADDRS; i++) {
@@ -298,7 +287,7 @@ static trawl_status insert_addrs(struct writer *w, int64_t item,
 
 			if (ad->role != r)
 				continue;
-			put_varint(&w->brief, (uint64_t)ids[i]);
+			varint_append(&w->brief, (uint64_t)ids[i]);
 			put_text(&w->brief, ad->name);
 			put_text(&w->brief, ad->addr);
 			k++;

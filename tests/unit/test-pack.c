@@ -825,6 +825,44 @@ static void test_decompress_head(void)
 	}
 	is_int(right, runs, "blob_decompress_head gives the first bytes (%zu "
 	       "sizes and lengths)", runs);
+	/* body text: literals raw under BLOB_TEXT_RAW_LITERALS (a bigger
+	 * frame, the same bytes back), as blob_compress above */
+	{
+		static const size_t tl[] = { 4000, BLOB_TEXT_RAW_LITERALS + 100 };
+
+		for (size_t i = 0; i < N_ELEMENTS(tl); i++) {
+			char *t = malloc(tl[i]);
+			struct buf zb, zt, back;
+			int same;
+
+			buf_init(&zb, SIZE_MAX);
+			buf_init(&zt, SIZE_MAX);
+			buf_init(&back, SIZE_MAX);
+			for (size_t k = 0; t && k < tl[i]; k++) {
+				r = r * 6364136223846793005ull +
+				    1442695040888963407ull;
+				t[k] = "etaoinshrdlu cmfwyp\n"[(r >> 40) % 20];
+			}
+			same = t && !blob_compress(t, tl[i], &zb) &&
+			       !blob_compress_text(t, tl[i], &zt) &&
+			       !blob_decompress(d, zt.data, zt.len, tl[i],
+						&back) &&
+			       back.len == tl[i] &&
+			       !memcmp(back.data, t, tl[i]);
+			ok(same, "a %zu-byte body text comes back", tl[i]);
+			if (i == 0)
+				ok(zt.len > zb.len, "its literals are raw: %zu "
+				   "bytes, %zu compressed", zt.len, zb.len);
+			else
+				ok(zt.len == zb.len && !memcmp(zt.data, zb.data,
+							       zt.len),
+				   "a longer one is compressed as a blob");
+			buf_release(&zb);
+			buf_release(&zt);
+			buf_release(&back);
+			free(t);
+		}
+	}
 	is_int(short_bad, 2, "a frame cut short is corrupt");
 	ZSTD_freeDCtx(d);
 }
