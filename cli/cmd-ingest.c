@@ -2,6 +2,7 @@
 /* cmd-ingest.c - trawl ingest: progress, report file, summary. */
 #include <errno.h>
 #include <getopt.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -84,8 +85,16 @@ static void on_event(void *ctx, const trawl_ingest_event *ev)
 	}
 }
 
+static double cpu_seconds(const struct rusage *ru)
+{
+	return (double)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) +
+	       (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6;
+}
+
 static void summary(const trawl_ingest_summary *s)
 {
+	struct rusage self, kids;
+
 	fprintf(stderr,
 		"ingested %llu files (%.1f MB) in %.1f s: %llu new items "
 		"(%llu emails, %llu attachments, %llu documents), %llu already "
@@ -99,6 +108,11 @@ static void summary(const trawl_ingest_summary *s)
 		(unsigned long long)s->warnings,
 		(unsigned long long)s->failures,
 		s->removed ? "; skipped what was removed from the archive" : "");
+	if (getrusage(RUSAGE_SELF, &self) == 0 &&
+	    getrusage(RUSAGE_CHILDREN, &kids) == 0)
+		fprintf(stderr, "CPU: %.1f s in the main process (input, writer), %.1f s in "
+			"the parsers (user + system)\n",
+			cpu_seconds(&self), cpu_seconds(&kids));
 }
 
 int cmd_ingest(int argc, char **argv)
