@@ -4,7 +4,8 @@
  *
  * It reads everything: SQLite's own integrity check, every blob
  * decompressed and hashed against its SHA-256, every stored body text
- * decompressed, every reference between tables.  Bytes past a pack's
+ * decompressed, every reference between tables (and from an item's
+ * address columns to the addresses table).  Bytes past a pack's
  * committed length are what an interrupted writer left; the next writer
  * cuts them off, so they are not a problem.  The same holds for index/
  * files no live segment owns.  Every live segment is opened with its
@@ -26,6 +27,7 @@
 #include "segment.h"
 #include "threadmap.h"
 #include "bounds.h"
+#include "addrcol.h"
 #include "banned.h"
 
 struct check {
@@ -66,12 +68,6 @@ static const struct {
 	  "SELECT id, parent FROM items WHERE parent >= id" },
 	{ "item has an unknown kind",
 	  "SELECT id, kind FROM items WHERE kind NOT IN (1, 2, 3)" },
-	{ "address row refers to a missing item",
-	  "SELECT item, addr FROM item_addrs WHERE item NOT IN "
-	  "(SELECT id FROM items)" },
-	{ "address row refers to a missing address",
-	  "SELECT item, addr FROM item_addrs WHERE addr NOT IN "
-	  "(SELECT id FROM addresses)" },
 	{ "source location refers to a missing item",
 	  "SELECT item, path FROM sources WHERE item NOT IN "
 	  "(SELECT id FROM items)" },
@@ -201,6 +197,60 @@ static trawl_status check_bodies(struct check *c)
 	}
 	buf_release(&b);
 	sqlite3_finalize(q);
+	return TRAWL_OK;
+}
+
+/* Every item's address columns parse, and each address ID names the
+ * address the item has beside it. */
+static trawl_status check_addrs(struct check *c)
+{
+	sqlite3_stmt *q = NULL, *ad = NULL;
+	trawl_status st;
+
+	if ((st = db_prepare(c->a, "SELECT id, addrs_brief, addrs_more FROM "
+			     "items", &q)) ||
+	    (st = db_prepare(c->a, "SELECT addr FROM addresses WHERE id = ?",
+			     &ad))) {
+		sqlite3_finalize(q);
+		return st;
+	}
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		long long id = sqlite3_column_int64(q, 0);
+		struct addrcol_cursor cur;
+		struct addrcol_entry e;
+		int r;
+
+		if (sqlite3_column_type(q, 1) != SQLITE_BLOB ||
+		    addrcol_open(&cur, sqlite3_column_blob(q, 1),
+				 (size_t)sqlite3_column_bytes(q, 1),
+				 sqlite3_column_blob(q, 2),
+				 (size_t)sqlite3_column_bytes(q, 2), 0)) {
+			problem(c, "item %lld: address columns do not parse",
+				id);
+			continue;
+		}
+		while ((r = addrcol_next(&cur, &e)) == 1) {
+			const unsigned char *a;
+
+			sqlite3_bind_int64(ad, 1, e.id);
+			a = sqlite3_step(ad) == SQLITE_ROW
+				    ? sqlite3_column_text(ad, 0) : NULL;
+			if (!a)
+				problem(c, "item %lld refers to a missing "
+					"address: %lld", id,
+					(long long)e.id);
+			else if (strlen((const char *)a) != e.addr_len ||
+				 memcmp(a, e.addr, e.addr_len))
+				problem(c, "item %lld: address %lld is not "
+					"%s", id, (long long)e.id, a);
+			sqlite3_reset(ad);
+		}
+		if (r < 0)
+			problem(c, "item %lld: address columns do not parse",
+				id);
+	}
+	sqlite3_finalize(q);
+	sqlite3_finalize(ad);
 	return TRAWL_OK;
 }
 
@@ -393,7 +443,7 @@ trawl_status trawl_check(trawl_archive *a, trawl_problem_cb cb, void *ctx,
 {
 	static trawl_status (*const steps[])(struct check *) = {
 		check_integrity, run_sql_checks, check_packs, check_blobs,
-		check_bodies, check_index,
+		check_bodies, check_addrs, check_index,
 	};
 	struct check c = { a, cb, ctx, 0 };
 	trawl_status st = TRAWL_OK;

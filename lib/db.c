@@ -8,10 +8,12 @@
  * docs/FORMAT.md describes every table and column.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bounds.h"
 #include "internal.h"
+#include "addrcol.h"
 #include "banned.h"
 
 static const char schema_v1[] =
@@ -95,23 +97,29 @@ static const char schema_v1[] =
 	" items INTEGER,"
 	" failures INTEGER);";
 
-/* Migrations: migrations[i] takes schema version i+1 to i+2.  A new
+static trawl_status migrate_addrs(trawl_archive *a);
+
+/* Migrations: migrations[i] takes schema version i+1 to i+2: its SQL, then
+ * its function (when it has one), in one transaction.  A new
  * archive is created at version 1 and migrated forward, so every step is
  * exercised on every new archive. */
-static const char *const migrations[] = {
+static const struct {
+	const char *sql;
+	trawl_status (*fn)(trawl_archive *a);
+} migrations[] = {
 	/* 1 -> 2: threads */
-	"CREATE TABLE threads("
+	{ "CREATE TABLE threads("
 	" item INTEGER PRIMARY KEY,"
 	" thread INTEGER NOT NULL,"
 	" parent TEXT);"
 	"CREATE INDEX threads_thread ON threads(thread);"
 	"CREATE TABLE thread_redirects("
 	" old INTEGER PRIMARY KEY,"
-	" new INTEGER NOT NULL);",
+	" new INTEGER NOT NULL);", NULL },
 	/* 2 -> 3: the full-text index's live segments (the commit point of
 	 * index/); items already stored are not in the index until
 	 * `trawl reindex` */
-	"CREATE TABLE segments("
+	{ "CREATE TABLE segments("
 	" id INTEGER PRIMARY KEY,"
 	" ndocs INTEGER NOT NULL,"
 	" min_item INTEGER NOT NULL,"
@@ -132,11 +140,147 @@ static const char *const migrations[] = {
 	" clen INTEGER NOT NULL);"
 	"INSERT INTO meta(key, value) VALUES('next_segment', '1');"
 	"INSERT INTO meta(key, value) SELECT 'unindexed_below', "
-	" CAST(COALESCE(MAX(id), 0) + 1 AS TEXT) FROM items;",
+	" CAST(COALESCE(MAX(id), 0) + 1 AS TEXT) FROM items;", NULL },
 	/* 3 -> 4: the addresses a results list shows, in the item's row
 	 * (NULL for the items stored before: read from item_addrs) */
-	"ALTER TABLE items ADD COLUMN addrs_brief BLOB;",
+	{ "ALTER TABLE items ADD COLUMN addrs_brief BLOB;", NULL },
+	/* 4 -> 5: every address of an item in its row (addrs_brief, and
+	 * addrs_more past the first ITEM_BRIEF_ADDRS of a role), filled from
+	 * item_addrs, which goes: one row per address and its index cost
+	 * ingest more than anything else in SQLite */
+	{ "ALTER TABLE items ADD COLUMN addrs_more BLOB;", migrate_addrs },
 };
+
+_Static_assert(ARRAY_SIZE(migrations) == TRAWL_SCHEMA_VERSION - 1,
+	       "one migration per schema version");
+
+/* Writes one item's address columns from entries e[0..n). */
+static trawl_status put_addrs(trawl_archive *a, sqlite3_stmt *up, int64_t item,
+			      const struct addrcol_entry *e, size_t n,
+			      struct buf *brief, struct buf *more)
+{
+	buf_reset(brief);
+	buf_reset(more);
+	addrcol_encode(brief, more, e, n);
+	if (brief->err || more->err)
+		return archive_fail(a, brief->err ? brief->err : more->err,
+				    "the addresses of item %lld",
+				    (long long)item);
+	sqlite3_bind_blob(up, 1, brief->data, (int)brief->len, SQLITE_STATIC);
+	if (more->len)
+		sqlite3_bind_blob(up, 2, more->data, (int)more->len,
+				  SQLITE_STATIC);
+	else
+		sqlite3_bind_null(up, 2);
+	sqlite3_bind_int64(up, 3, item);
+	if (sqlite3_step(up) != SQLITE_DONE) {
+		sqlite3_reset(up);
+		return archive_db_fail(a, "migrating addresses");
+	}
+	sqlite3_reset(up);
+	return TRAWL_OK;
+}
+
+/*
+ * 4 -> 5: item_addrs into items.addrs_brief and items.addrs_more, item by
+ * item in (item, role, pos) order, then item_addrs dropped.  Items
+ * without an address get the six zero counts, as the writer gives them.
+ */
+static trawl_status migrate_addrs(trawl_archive *a)
+{
+	sqlite3_stmt *q = NULL, *up = NULL;
+	struct addrcol_entry *e = NULL;
+	char **names = NULL, **addrs = NULL;
+	size_t n = 0, cap = 0;
+	int64_t item = 0;
+	struct buf brief, more;
+	trawl_status st;
+	int rc;
+
+	buf_init(&brief, SIZE_MAX / 2);
+	buf_init(&more, SIZE_MAX / 2);
+	if ((st = db_prepare(a, "SELECT ia.item, ia.role, ia.name, ad.addr, "
+			     "ad.id FROM item_addrs ia JOIN addresses ad ON "
+			     "ad.id = ia.addr ORDER BY ia.item, ia.role, "
+			     "ia.pos", &q)) ||
+	    (st = db_prepare(a, "UPDATE items SET addrs_brief = ?1, "
+			     "addrs_more = ?2 WHERE id = ?3", &up)))
+		goto out;
+	while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t it = sqlite3_column_int64(q, 0);
+		const char *nm = (const char *)sqlite3_column_text(q, 2);
+		const char *ad = (const char *)sqlite3_column_text(q, 3);
+
+		if (it != item && n) {
+			st = put_addrs(a, up, item, e, n, &brief, &more);
+			for (size_t i = 0; i < n; i++) {
+				free(names[i]);
+				free(addrs[i]);
+			}
+			n = 0;
+			if (st)
+				break;
+		}
+		item = it;
+		if (n == cap) {
+			size_t c = cap ? cap * 2 : 64;
+			void *p1 = realloc(e, c * sizeof(*e));
+
+			if (p1)
+				e = p1;
+			p1 = p1 ? realloc(names, c * sizeof(*names)) : NULL;
+			if (p1)
+				names = p1;
+			p1 = p1 ? realloc(addrs, c * sizeof(*addrs)) : NULL;
+			if (!p1) {
+				st = archive_fail(a, TRAWL_ERR_NOMEM,
+						  "out of memory");
+				break;
+			}
+			addrs = p1;
+			cap = c;
+		}
+		names[n] = strdup(nm ? nm : "");
+		addrs[n] = strdup(ad ? ad : "");
+		if (!names[n] || !addrs[n]) {
+			free(names[n]);
+			free(addrs[n]);
+			st = archive_fail(a, TRAWL_ERR_NOMEM, "out of memory");
+			break;
+		}
+		e[n] = (struct addrcol_entry){
+			.role = sqlite3_column_int(q, 1),
+			.id = sqlite3_column_int64(q, 4),
+			.name = names[n], .name_len = strlen(names[n]),
+			.addr = addrs[n], .addr_len = strlen(addrs[n]),
+		};
+		n++;
+	}
+	if (!st && rc != SQLITE_DONE)
+		st = archive_db_fail(a, "migrating addresses");
+	if (!st && n)
+		st = put_addrs(a, up, item, e, n, &brief, &more);
+	for (size_t i = 0; i < n; i++) {
+		free(names[i]);
+		free(addrs[i]);
+	}
+	if (!st) {
+		sqlite3_finalize(q);
+		q = NULL;
+		st = db_exec(a, "UPDATE items SET addrs_brief = "
+			     "x'000000000000' WHERE id NOT IN (SELECT item "
+			     "FROM item_addrs); DROP TABLE item_addrs;");
+	}
+out:
+	sqlite3_finalize(q);
+	sqlite3_finalize(up);
+	free(e);
+	free(names);
+	free(addrs);
+	buf_release(&brief);
+	buf_release(&more);
+	return st;
+}
 
 trawl_status db_exec(trawl_archive *a, const char *sql)
 {
@@ -276,9 +420,13 @@ static trawl_status migrate(trawl_archive *a, int from)
 		struct buf sql;
 
 		buf_init(&sql, 1 << 16);
-		buf_printf(&sql, "BEGIN IMMEDIATE;%s;PRAGMA user_version=%d;"
-			   "COMMIT;", migrations[v - 1], v + 1);
+		buf_printf(&sql, "BEGIN IMMEDIATE;%s;PRAGMA user_version=%d;",
+			   migrations[v - 1].sql, v + 1);
 		st = sql.err ? sql.err : db_exec(a, sql.data);
+		if (!st && migrations[v - 1].fn)
+			st = migrations[v - 1].fn(a);
+		if (!st)
+			st = db_exec(a, "COMMIT");
 		if (st)
 			sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
 		buf_release(&sql);

@@ -55,7 +55,7 @@ trawl_status archive_purge_pending(trawl_archive *a);
 trawl_status archive_sweep_index(trawl_archive *a);
 
 /* db.c: schema creation and migrations (see docs/FORMAT.md). */
-#define TRAWL_SCHEMA_VERSION 4
+#define TRAWL_SCHEMA_VERSION 5
 /* items.addrs_brief holds the first ITEM_BRIEF_ADDRS of each role
  * (TRAWL_BRIEF_ADDRS, what a brief load shows) */
 #define ITEM_BRIEF_ADDRS TRAWL_BRIEF_ADDRS

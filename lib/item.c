@@ -7,6 +7,7 @@
 #include "codec.h"
 #include "blob.h"
 #include "bounds.h"
+#include "addrcol.h"
 #include "banned.h"
 
 struct item_addr {
@@ -39,7 +40,6 @@ struct trawl_item {
 	struct item_addr *addrs;
 	size_t naddrs;
 	size_t role_count[TRAWL_ROLE_BCC + 1];
-	int has_brief;    /* the addresses came from items.addrs_brief */
 	struct item_source *sources;
 	size_t nsources;
 	struct item_warning *warnings;
@@ -63,53 +63,41 @@ static char *col_str(sqlite3_stmt *q, int i)
 	((n) % 16 == 0 && \
 	 !((arr) = realloc((arr), ((n) + 16) * sizeof(*(arr)))))
 
-static char *dup_text(const uint8_t **p, const uint8_t *end)
-{
-	uint64_t n;
-	char *t;
-
-	if (varint_get(p, end, &n) || n > (uint64_t)(end - *p) ||
-	    memchr(*p, '\0', (size_t)n) || !(t = malloc((size_t)n + 1)))
-		return NULL;
-	memcpy(t, *p, (size_t)n);
-	t[n] = '\0';
-	*p += n;
-	return t;
-}
-
-/* items.addrs_brief (docs/FORMAT.md): the count of each role, then the
- * first addresses of each role.  -1 when it does not parse (or no
+/* The item's address columns (addrcol.h); brief: the first
+ * ITEM_BRIEF_ADDRS of each role only.  -1 when they do not parse (or no
  * memory). */
-static int brief_addrs(trawl_item *it, const uint8_t *p, const uint8_t *end)
+static int load_addr_cols(trawl_item *it, sqlite3_stmt *q, int col_brief,
+			  int col_more, int brief)
 {
-	for (int r = 0; r <= TRAWL_ROLE_BCC; r++) {
-		uint64_t n;
+	struct addrcol_cursor c;
+	struct addrcol_entry e;
+	int r;
 
-		if (varint_get(&p, end, &n) || n > UINT32_MAX)
+	if (sqlite3_column_type(q, col_brief) != SQLITE_BLOB ||
+	    addrcol_open(&c, sqlite3_column_blob(q, col_brief),
+			 (size_t)sqlite3_column_bytes(q, col_brief),
+			 brief ? NULL : sqlite3_column_blob(q, col_more),
+			 brief ? 0 : (size_t)sqlite3_column_bytes(q, col_more),
+			 brief))
+		return -1;
+	for (int k = 0; k <= TRAWL_ROLE_BCC; k++)
+		it->role_count[k] = c.count[k];
+	while ((r = addrcol_next(&c, &e)) == 1) {
+		struct item_addr *x;
+
+		if (memchr(e.name, '\0', e.name_len) ||
+		    memchr(e.addr, '\0', e.addr_len) ||
+		    GROW(it->addrs, it->naddrs))
 			return -1;
-		it->role_count[r] = (size_t)n;
+		x = &it->addrs[it->naddrs++];
+		x->role = e.role;
+		x->id = e.id;
+		x->name = strndup(e.name, e.name_len);
+		x->addr = x->name ? strndup(e.addr, e.addr_len) : NULL;
+		if (!x->addr)
+			return -1;
 	}
-	for (int r = 0; r <= TRAWL_ROLE_BCC; r++) {
-		size_t k = it->role_count[r] < ITEM_BRIEF_ADDRS
-				   ? it->role_count[r] : ITEM_BRIEF_ADDRS;
-
-		for (size_t i = 0; i < k; i++) {
-			struct item_addr *x;
-			uint64_t id;
-
-			if (varint_get(&p, end, &id) || GROW(it->addrs,
-							     it->naddrs))
-				return -1;
-			x = &it->addrs[it->naddrs++];
-			x->role = r;
-			x->id = (int64_t)id;
-			x->name = dup_text(&p, end);
-			x->addr = x->name ? dup_text(&p, end) : NULL;
-			if (!x->addr)
-				return -1;
-		}
-	}
-	return p == end ? 0 : -1;
+	return r;
 }
 
 static trawl_status load_main(trawl_archive *a, trawl_item *it, int64_t id,
@@ -122,8 +110,8 @@ static trawl_status load_main(trawl_archive *a, trawl_item *it, int64_t id,
 	st = db_cached(a, "SELECT kind, parent, blob, md5, size, message_id, "
 		       "date, tz, date_source, subject, base_subject, "
 		       "in_reply_to, refs, body, body_len, content_hash, name, "
-		       "mime_type, sniffed_type, addrs_brief FROM items "
-		       "WHERE id = ?", &q);
+		       "mime_type, sniffed_type, addrs_brief, addrs_more "
+		       "FROM items WHERE id = ?", &q);
 	if (st)
 		return st;
 	sqlite3_bind_int64(q, 1, id);
@@ -178,15 +166,10 @@ static trawl_status load_main(trawl_archive *a, trawl_item *it, int64_t id,
 	it->name = col_str(q, 16);
 	it->mime_type = col_str(q, 17);
 	it->sniffed_type = col_str(q, 18);
-	if (brief && sqlite3_column_type(q, 19) == SQLITE_BLOB) {
-		const uint8_t *b = sqlite3_column_blob(q, 19);
-
-		if (brief_addrs(it, b, b + sqlite3_column_bytes(q, 19))) {
-			st = archive_fail(a, TRAWL_ERR_CORRUPT, "item %lld: "
-					  "bad brief addresses", (long long)id);
-			goto out;
-		}
-		it->has_brief = 1;
+	if (load_addr_cols(it, q, 19, 20, brief)) {
+		st = archive_fail(a, TRAWL_ERR_CORRUPT, "item %lld: bad address "
+				  "columns", (long long)id);
+		goto out;
 	}
 out:
 	db_done(a, q);
@@ -214,65 +197,6 @@ static trawl_status each_row(trawl_archive *a, const char *sql, int64_t id,
 	if (!st && rc != SQLITE_DONE)
 		st = archive_db_fail(a, "reading an item");
 	db_done(a, q);
-	return st;
-}
-
-static int addr_row(trawl_item *it, sqlite3_stmt *q)
-{
-	struct item_addr *x;
-
-	if (GROW(it->addrs, it->naddrs))
-		return -1;
-	x = &it->addrs[it->naddrs++];
-	x->role = sqlite3_column_int(q, 0);
-	x->name = col_str(q, 1);
-	x->addr = col_str(q, 2);
-	x->id = sqlite3_column_int64(q, 3);
-	if (x->role >= 0 && x->role <= TRAWL_ROLE_BCC)
-		it->role_count[x->role]++;
-	return 0;
-}
-
-/*
- * The addresses, in header order; a brief load takes the first
- * TRAWL_BRIEF_ADDRS of each role (a mail to a thousand people lists ten)
- * and counts the rest of a role it cut.
- */
-static trawl_status load_addrs(trawl_archive *a, trawl_item *it, int brief)
-{
-	trawl_status st;
-
-	if (!brief)
-		return each_row(a, "SELECT ia.role, ia.name, ad.addr, ad.id FROM "
-				"item_addrs ia JOIN addresses ad ON "
-				"ad.id = ia.addr WHERE ia.item = ? ORDER BY "
-				"ia.role, ia.pos", it->id, addr_row, it);
-	/* the item's range of the primary key (item, role, pos), the rows
-	 * past the cap skipped before the join (one seek per role instead
-	 * costs more for the usual handful of addresses) */
-	st = each_row(a, "SELECT ia.role, ia.name, ad.addr, ad.id FROM "
-		      "item_addrs ia JOIN addresses ad ON ad.id = ia.addr "
-		      "WHERE ia.item = ? AND ia.pos < "
-		      STRINGIFY(TRAWL_BRIEF_ADDRS) " ORDER BY ia.role, ia.pos",
-		      it->id, addr_row, it);
-	for (int r = 0; !st && r <= TRAWL_ROLE_BCC; r++) {
-		sqlite3_stmt *q = NULL;
-
-		if (it->role_count[r] < TRAWL_BRIEF_ADDRS)
-			continue;
-		/* a role's positions are 0, 1, ... (writer.c): the last one
-		 * counts them, found by one seek */
-		if ((st = db_cached(a, "SELECT max(pos) + 1 FROM item_addrs "
-				    "WHERE item = ? AND role = ?", &q)))
-			break;
-		sqlite3_bind_int64(q, 1, it->id);
-		sqlite3_bind_int(q, 2, r);
-		if (sqlite3_step(q) == SQLITE_ROW)
-			it->role_count[r] = (size_t)sqlite3_column_int64(q, 0);
-		else
-			st = archive_db_fail(a, "reading an item");
-		db_done(a, q);
-	}
 	return st;
 }
 
@@ -378,8 +302,6 @@ trawl_status trawl_item_load_ex(trawl_archive *a, int64_t id, unsigned flags,
 	txn = sqlite3_get_autocommit(a->db) &&
 	      sqlite3_exec(a->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 	st = load_main(a, it, id, brief);
-	if (!st && !it->has_brief)
-		st = load_addrs(a, it, brief);
 	if (!st && !brief)
 		st = each_row(a, "SELECT path, member, offset, length FROM "
 			      "sources WHERE item = ? ORDER BY path, member, "

@@ -25,11 +25,12 @@
 #include "indexdb.h"
 #include "internal.h"
 #include "segment.h"
+#include "addrcol.h"
 #include "banned.h"
 
 struct rx {
 	trawl_archive *a;
-	sqlite3_stmt *items, *addrs, *kids;
+	sqlite3_stmt *items, *kids;
 	struct docterms_builder *dt;
 	struct inverter *inv;
 	struct buf body, terms;
@@ -46,11 +47,8 @@ struct rx {
 
 static const char items_sql[] =
 	"SELECT id, kind, subject, body, body_len, message_id, mime_type, "
-	"name, date, date_source, size FROM items ORDER BY id";
-static const char addrs_sql[] =
-	"SELECT ia.role, ia.name, a.addr, a.id FROM item_addrs ia "
-	"JOIN addresses a ON a.id = ia.addr WHERE ia.item = ? "
-	"ORDER BY ia.role, ia.pos";
+	"name, date, date_source, size, addrs_brief, addrs_more FROM items "
+	"ORDER BY id";
 static const char kids_sql[] =
 	"SELECT name, mime_type FROM items WHERE parent = ? AND kind = 2 "
 	"ORDER BY id";
@@ -130,29 +128,54 @@ static int grow_att(struct rx *x, size_t n)
 	return 0;
 }
 
-/* Reads the addresses of item id; *from is the first From's ID. */
+static char *dup_span(const char *p, size_t n, size_t *len)
+{
+	char *s = malloc(n + 1);
+
+	*len = 0;
+	if (s) {
+		memcpy(s, p, n);
+		s[n] = '\0';
+		*len = n;
+	}
+	return s;
+}
+
+/* The addresses of the current item, from its address columns (in role,
+ * then header order); *from is the first From's ID. */
 static trawl_status load_addrs(struct rx *x, int64_t id, size_t *n,
 			       int64_t *from)
 {
-	trawl_status st = TRAWL_OK;
+	sqlite3_stmt *q = x->items;
+	struct addrcol_cursor c;
+	struct addrcol_entry e;
+	int r;
 
 	*n = 0;
 	*from = 0;
-	sqlite3_bind_int64(x->addrs, 1, id);
-	while (sqlite3_step(x->addrs) == SQLITE_ROW) {
-		if (grow_addrs(x, *n)) {
-			st = TRAWL_ERR_NOMEM;
-			break;
-		}
-		x->roles[*n] = sqlite3_column_int(x->addrs, 0);
-		x->names[*n] = dup_col(x->addrs, 1, &x->name_lens[*n]);
-		x->addrs_v[*n] = dup_col(x->addrs, 2, &x->addr_lens[*n]);
-		if (x->roles[*n] == TRAWL_ROLE_FROM && !*from)
-			*from = sqlite3_column_int64(x->addrs, 3);
+	if (sqlite3_column_type(q, 11) != SQLITE_BLOB ||
+	    addrcol_open(&c, sqlite3_column_blob(q, 11),
+			 (size_t)sqlite3_column_bytes(q, 11),
+			 sqlite3_column_blob(q, 12),
+			 (size_t)sqlite3_column_bytes(q, 12), 0))
+		return archive_fail(x->a, TRAWL_ERR_CORRUPT, "item %lld: bad "
+				    "address columns", (long long)id);
+	while ((r = addrcol_next(&c, &e)) == 1) {
+		if (grow_addrs(x, *n))
+			return TRAWL_ERR_NOMEM;
+		x->roles[*n] = e.role;
+		x->names[*n] = dup_span(e.name, e.name_len,
+					&x->name_lens[*n]);
+		x->addrs_v[*n] = dup_span(e.addr, e.addr_len,
+					  &x->addr_lens[*n]);
+		if (e.role == TRAWL_ROLE_FROM && !*from)
+			*from = e.id;
 		(*n)++;
 	}
-	sqlite3_reset(x->addrs);
-	return st;
+	if (r < 0)
+		return archive_fail(x->a, TRAWL_ERR_CORRUPT, "item %lld: bad "
+				    "address columns", (long long)id);
+	return TRAWL_OK;
 }
 
 /* Attachment names and types: an email's attachments', or the item's
@@ -213,8 +236,11 @@ static trawl_status index_row(struct rx *x)
 				  &x->body)))
 		return archive_fail(x->a, TRAWL_ERR_CORRUPT, "item %lld: stored "
 				    "body text is corrupt", (long long)id);
-	if ((st = load_addrs(x, id, &naddrs, &from)) ||
-	    (st = load_names(x, id, kind, &natt, &ntypes,
+	if ((st = load_addrs(x, id, &naddrs, &from)) == TRAWL_ERR_CORRUPT) {
+		free_values(x, naddrs, 0);
+		return st; /* the message is set: the archive is damaged */
+	}
+	if (st || (st = load_names(x, id, kind, &natt, &ntypes,
 			      &v.has_attachment)))
 		goto out;
 	v.subject = (const char *)sqlite3_column_text(q, 2);
@@ -328,7 +354,6 @@ static trawl_status run(struct rx *x, const trawl_reindex_options *opt,
 static void rx_release(struct rx *x)
 {
 	sqlite3_finalize(x->items);
-	sqlite3_finalize(x->addrs);
 	sqlite3_finalize(x->kids);
 	docterms_builder_free(x->dt);
 	inverter_free(x->inv);
@@ -369,7 +394,6 @@ static trawl_status rx_init(struct rx *x, trawl_archive *a, const char *sql)
 		return archive_fail(a, TRAWL_ERR_IO, "%s: cannot open",
 				    a->indexdir);
 	if ((st = db_prepare(a, sql, &x->items)) ||
-	    (st = db_prepare(a, addrs_sql, &x->addrs)) ||
 	    (st = db_prepare(a, kids_sql, &x->kids)))
 		return st;
 	return TRAWL_OK;
@@ -406,7 +430,8 @@ out:
 
 static const char one_sql[] =
 	"SELECT id, kind, subject, body, body_len, message_id, mime_type, "
-	"name, date, date_source, size FROM items WHERE id = ?";
+	"name, date, date_source, size, addrs_brief, addrs_more FROM items "
+	"WHERE id = ?";
 
 trawl_status reindex_items(trawl_archive *a, const int64_t *ids, size_t n,
 			   int64_t segment_id, struct seg_info *info)

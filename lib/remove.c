@@ -170,7 +170,6 @@ static trawl_status maybe_purge(struct rm *r, const void *sha)
 static trawl_status remove_one(struct rm *r, int64_t id)
 {
 	static const char *const drops[] = {
-		"DELETE FROM item_addrs WHERE item = ?",
 		"DELETE FROM sources WHERE item = ?",
 		"DELETE FROM warnings WHERE item = ?",
 		"DELETE FROM threads WHERE item = ?",

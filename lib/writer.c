@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "writer.h"
+#include "addrcol.h"
 #include "blob.h"
 #include "codec.h"
 #include "bounds.h"
@@ -29,13 +30,11 @@ static const struct {
 	S(ins_item, "INSERT INTO items(id, kind, parent, blob, md5, size, "
 		    "message_id, date, tz, date_source, subject, base_subject, "
 		    "in_reply_to, refs, body, body_len, content_hash, name, "
-		    "mime_type, sniffed_type, flags, addrs_brief) VALUES(?1, ?2, "
-		    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-		    "?16, ?17, ?18, ?19, ?20, ?21, ?22)"),
+		    "mime_type, sniffed_type, flags, addrs_brief, addrs_more) "
+		    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+		    "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"),
 	S(find_addr, "SELECT id FROM addresses WHERE addr = ?"),
 	S(ins_addr, "INSERT INTO addresses(addr, name) VALUES(?, ?)"),
-	S(ins_item_addr, "INSERT INTO item_addrs(item, role, pos, addr, name) "
-			 "VALUES(?, ?, ?, ?, ?)"),
 	S(ins_source, "INSERT OR IGNORE INTO sources(path, member, offset, "
 		      "length, item) VALUES(?, ?, ?, ?, ?)"),
 	S(ins_warning, "INSERT INTO warnings(item, seq, code, detail) "
@@ -115,6 +114,7 @@ trawl_status writer_open(struct writer *w, trawl_archive *a,
 	buf_init(&w->tmp, TRAWL_MAX_FRAME);
 	buf_init(&w->key, 1 << 16);
 	buf_init(&w->brief, TRAWL_MAX_FRAME);
+	buf_init(&w->more, TRAWL_MAX_FRAME);
 	w->addr_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					    NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(stmts); i++)
@@ -236,66 +236,46 @@ static trawl_status addr_id(struct writer *w, struct span addr,
 	return TRAWL_OK;
 }
 
-static void put_text(struct buf *b, struct span t)
-{
-	varint_append(b, t.p ? t.n : 0);
-	if (t.p && t.n)
-		buf_append(b, t.p, t.n);
-}
-
 /*
- * The item's addresses into item_addrs (positions 0, 1, ... per role),
- * and into w->brief the item's addrs_brief (docs/FORMAT.md): the count of
- * each role, then the first ITEM_BRIEF_ADDRS of each role in role order,
- * each as its address ID, display name and address.  *from gets the
- * first From address's ID.
+ * The item's addresses, as addrcol.h encodes them, into w->brief and
+ * w->more (empty when no role has more than ITEM_BRIEF_ADDRS); new
+ * addresses into the addresses table.  *from gets the first From
+ * address's ID.
  */
 static trawl_status insert_addrs(struct writer *w, int64_t item,
 				 const struct rec_item *it, int64_t *from)
 {
-	int pos[TRAWL_ROLE_BCC + 1] = { 0 };
-	int64_t *ids = NULL;
+	struct addrcol_entry *e = NULL;
 	trawl_status st = TRAWL_OK;
 
 	*from = 0;
 	buf_reset(&w->brief);
-	if (it->naddrs && !(ids = malloc(it->naddrs * sizeof(*ids))))
+	buf_reset(&w->more);
+	if (it->naddrs && !(e = malloc(it->naddrs * sizeof(*e))))
 		return archive_fail(w->a, TRAWL_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < it->naddrs && !st; i++) {
 		const struct rec_addr *ad = &it->addrs[i];
-		sqlite3_stmt *q = w->ins_item_addr;
 
 		/* wire.c lets no role past TRAWL_ROLE_BCC through */
-		ids[i] = 0;
-		if ((st = addr_id(w, ad->addr, ad->name, &ids[i])))
-			break;
-		if (ad->role == TRAWL_ROLE_FROM && !*from)
-			*from = ids[i];
-		sqlite3_bind_int64(q, 1, item);
-		sqlite3_bind_int(q, 2, ad->role);
-		sqlite3_bind_int(q, 3, pos[ad->role]++);
-		sqlite3_bind_int64(q, 4, ids[i]);
-		bind_span(q, 5, ad->name);
-		st = step_done(w, q, "recording an item address");
+		e[i] = (struct addrcol_entry){
+			.role = ad->role,
+			.name = ad->name.p ? ad->name.p : "",
+			.name_len = ad->name.p ? ad->name.n : 0,
+			.addr = ad->addr.p ? ad->addr.p : "",
+			.addr_len = ad->addr.p ? ad->addr.n : 0,
+		};
+		st = addr_id(w, ad->addr, ad->name, &e[i].id);
+		if (!st && ad->role == TRAWL_ROLE_FROM && !*from)
+			*from = e[i].id;
 	}
-	for (int r = 0; !st && r <= TRAWL_ROLE_BCC; r++)
-		varint_append(&w->brief, (uint64_t)pos[r]);
-	for (int r = 0; !st && r <= TRAWL_ROLE_BCC; r++)
-		for (size_t i = 0, k = 0; i < it->naddrs &&
-					  k < ITEM_BRIEF_ADDRS; i++) {
-			const struct rec_addr *ad = &it->addrs[i];
-
-			if (ad->role != r)
-				continue;
-			varint_append(&w->brief, (uint64_t)ids[i]);
-			put_text(&w->brief, ad->name);
-			put_text(&w->brief, ad->addr);
-			k++;
-		}
-	if (!st && w->brief.err)
-		st = archive_fail(w->a, w->brief.err, "the brief addresses of "
-				  "item %lld", (long long)item);
-	free(ids);
+	if (!st)
+		addrcol_encode(&w->brief, &w->more, e, it->naddrs);
+	if (!st && (w->brief.err || w->more.err))
+		st = archive_fail(w->a, w->brief.err ? w->brief.err
+						     : w->more.err,
+				  "the addresses of item %lld",
+				  (long long)item);
+	free(e);
 	return st;
 }
 
@@ -424,6 +404,11 @@ static trawl_status insert_item(struct writer *w, int64_t id, int64_t parent,
 	sqlite3_bind_int(q, 21, (int)it->flags);
 	sqlite3_bind_blob(q, 22, w->brief.data ? w->brief.data : "",
 			  (int)w->brief.len, SQLITE_STATIC);
+	if (w->more.len)
+		sqlite3_bind_blob(q, 23, w->more.data, (int)w->more.len,
+				  SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 23);
 	st = step_done(w, q, "recording an item");
 	sqlite3_clear_bindings(q);
 	return st;
@@ -728,4 +713,5 @@ void writer_close(struct writer *w)
 	buf_release(&w->tmp);
 	buf_release(&w->key);
 	buf_release(&w->brief);
+	buf_release(&w->more);
 }

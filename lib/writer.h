@@ -31,7 +31,7 @@ struct writer {
 	trawl_ingest_summary *sum;
 	struct pack_writer pw;
 	sqlite3_stmt *find_blob, *ins_blob, *find_root, *ins_item, *find_addr,
-		*ins_addr, *ins_item_addr, *ins_source, *ins_warning,
+		*ins_addr, *ins_source, *ins_warning,
 		*ins_failure, *find_msgid, *flag_conflict;
 	GHashTable *addr_ids;  /* address -> id, a cache of the table */
 	struct inverter *inv;  /* the batch's documents: its segment */
@@ -45,7 +45,7 @@ struct writer {
 	unsigned failpoint_hits;
 	struct buf tmp;
 	struct buf key;        /* address being looked up */
-	struct buf brief;      /* the item's addrs_brief (insert_addrs) */
+	struct buf brief, more; /* the item's addrs_brief, addrs_more */
 };
 
 /* Where a unit came from. */

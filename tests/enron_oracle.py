@@ -57,6 +57,8 @@ import subprocess
 import sys
 import tarfile
 
+import trawldb
+
 ROLE_FROM = 0
 KIND_EMAIL, KIND_DOCUMENT = 1, 3
 LEADING_BLANK = re.compile(rb"\A(?:[ \t\r]*\n)+")
@@ -267,11 +269,9 @@ def cmd_check(archive, root, trawl, facts_path):
             "SELECT path, member, code FROM failures"):
         failures[rel_of(path, prefixes) or path] = code
     froms = collections.defaultdict(list)
-    for item, addr in db.execute(
-            "SELECT ia.item, a.addr FROM item_addrs ia JOIN addresses a "
-            "ON a.id = ia.addr WHERE ia.role = ? ORDER BY ia.item, ia.pos",
-            (ROLE_FROM,)):
-        froms[item].append(addr)
+    for item, role, _, _, _, addr in trawldb.item_addrs(db):
+        if role == ROLE_FROM:
+            froms[item].append(addr)
     warns = collections.defaultdict(set)
     for item, code in db.execute("SELECT item, code FROM warnings"):
         warns[item].add(code)
@@ -477,11 +477,9 @@ def cmd_check(archive, root, trawl, facts_path):
     field_syntax = re.compile(r"^[\x21-\x39\x3b-\x7e]+:")
     alnum = re.compile(r"[A-Za-z0-9]")
     addrs = collections.defaultdict(list)
-    for item, role, addr in db.execute(
-            "SELECT ia.item, ia.role, a.addr FROM item_addrs ia JOIN "
-            "addresses a ON a.id = ia.addr WHERE ia.role IN (0, 3, 4) "
-            "ORDER BY ia.item, ia.role, ia.pos"):
-        addrs[(item, role)].append(addr)
+    for item, role, _, _, _, addr in trawldb.item_addrs(db):
+        if role in (0, 3, 4):
+            addrs[(item, role)].append(addr)
     nosep = [i for i in emails if any(
         isinstance(d, email.errors.MissingHeaderBodySeparatorDefect)
         for d in py[first_file[i]][1].defects)]

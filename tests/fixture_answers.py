@@ -68,6 +68,8 @@ import shutil
 import sys
 import xml.etree.ElementTree as ET
 
+import trawldb
+
 KIND_EMAIL, KIND_ATTACHMENT, KIND_DOCUMENT = 1, 2, 3
 ROLES = {"from": 0, "sender": 1, "reply-to": 2, "to": 3, "cc": 4, "bcc": 5}
 FIELDS = ("kind", "subject", "message_id", "date", "tz", "from", "to", "cc",
@@ -118,10 +120,7 @@ class Archive:
         for it in self.items.values():
             if it["parent"]:
                 self.items[it["parent"]]["children"].append(it["id"])
-        for item, role, addr, name in self.db.execute(
-                "SELECT ia.item, ia.role, a.addr, ia.name FROM item_addrs ia"
-                " JOIN addresses a ON a.id = ia.addr"
-                " ORDER BY ia.item, ia.role, ia.pos"):
+        for item, role, _, _, name, addr in trawldb.item_addrs(self.db):
             self.items[item]["addrs"][role].append((name, addr))
         for item, code in self.db.execute("SELECT item, code FROM warnings"):
             self.items[item].setdefault("warnings", set()).add(code)

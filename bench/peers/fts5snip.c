@@ -14,7 +14,8 @@
  *   docs(id INTEGER PRIMARY KEY, subject, sender, recipients, body, date)
  *       one row per email item (items.kind 1), id = the item's id;
  *       sender = "name addr" of each From address, recipients = those of
- *       To, Cc and Bcc (item_addrs roles 0 and 3-5, in header order);
+ *       To, Cc and Bcc (roles 0 and 3-5 of the item's address columns,
+ *       in header order);
  *       body = items.body, a zstd frame of body_len bytes, decompressed;
  *       date = items.date (Unix seconds), with an index on it
  *   msg(id, date)  a view over docs, so that the query file's fts5_where
@@ -105,13 +106,81 @@ static void fn_body_text(sqlite3_context *cx, int argc, sqlite3_value **argv)
 			      SQLITE_UTF8);
 }
 
-/* "name addr" of every address of item i.id with a role in ROLES, in
- * header order (an SQL expression of the INSERT below). */
-#define ADDRS(ROLES)                                                      \
-	"(SELECT group_concat(t, ' ') FROM (SELECT trim(x.name || ' ' || "  \
-	"ad.addr) AS t FROM a.item_addrs x JOIN a.addresses ad ON ad.id = " \
-	"x.addr WHERE x.item = i.id AND x.role IN " ROLES                   \
-	" ORDER BY x.role, x.pos))"
+static int addr_varint(const unsigned char **p, const unsigned char *end,
+			uint64_t *v)
+{
+	*v = 0;
+	for (int shift = 0; shift < 64; shift += 7) {
+		if (*p >= end)
+			return -1;
+		*v |= (uint64_t)(**p & 0x7f) << shift;
+		if (!(*(*p)++ & 0x80))
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * addrs_text(addrs_brief, addrs_more, roles): "name addr" of every
+ * address of the roles in the bit mask roles (1 << role), in role then
+ * header order, space-separated (trawl's docs/FORMAT.md: six counts, then
+ * per role the first 10 in addrs_brief, the rest in addrs_more, each as
+ * varint ID, varint length + name, varint length + address).
+ */
+static void fn_addrs_text(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *b = sqlite3_value_blob(argv[0]);
+	const unsigned char *bend = b ? b + sqlite3_value_bytes(argv[0]) : b;
+	const unsigned char *m = sqlite3_value_blob(argv[1]);
+	const unsigned char *mend = m ? m + sqlite3_value_bytes(argv[1]) : m;
+	int roles = sqlite3_value_int(argv[2]);
+	uint64_t count[6], v;
+	sqlite3_str *out = sqlite3_str_new(NULL);
+
+	(void)argc;
+	for (int r = 0; r < 6; r++)
+		if (addr_varint(&b, bend, &count[r]))
+			goto bad;
+	for (int r = 0; r < 6; r++)
+		for (uint64_t k = 0; k < count[r]; k++) {
+			const unsigned char **p = k < 10 ? &b : &m;
+			const unsigned char *end = k < 10 ? bend : mend;
+			const unsigned char *name;
+			uint64_t nlen;
+
+			if (!*p || addr_varint(p, end, &v) ||
+			    addr_varint(p, end, &nlen) ||
+			    nlen > (uint64_t)(end - *p))
+				goto bad;
+			name = *p;
+			*p += nlen;
+			if (addr_varint(p, end, &v) ||
+			    v > (uint64_t)(end - *p))
+				goto bad;
+			if (roles & (1 << r)) {
+				if (sqlite3_str_length(out))
+					sqlite3_str_appendchar(out, 1, ' ');
+				if (nlen) {
+					sqlite3_str_append(out,
+							   (const char *)name,
+							   (int)nlen);
+					sqlite3_str_appendchar(out, 1, ' ');
+				}
+				sqlite3_str_append(out, (const char *)*p,
+						   (int)v);
+			}
+			*p += v;
+		}
+	if (sqlite3_str_length(out))
+		sqlite3_result_text(cx, sqlite3_str_finish(out), -1,
+				    sqlite3_free);
+	else
+		sqlite3_free(sqlite3_str_finish(out));
+	return;
+bad:
+	sqlite3_free(sqlite3_str_finish(out));
+	sqlite3_result_error(cx, "addrs_text: bad address columns", -1);
+}
 
 static const char load_schema[] =
 	"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
@@ -124,7 +193,8 @@ static const char load_schema[] =
 static const char load_docs[] =
 	"BEGIN;"
 	"INSERT INTO docs(id, subject, sender, recipients, body, date)"
-	" SELECT i.id, i.subject, " ADDRS("(0)") ", " ADDRS("(3, 4, 5)") ","
+	" SELECT i.id, i.subject, addrs_text(i.addrs_brief, i.addrs_more, 1),"
+	" addrs_text(i.addrs_brief, i.addrs_more, 56),"
 	" body_text(i.body, i.body_len), i.date"
 	" FROM a.items i WHERE i.kind = 1 ORDER BY i.id;"
 	"CREATE INDEX docs_date ON docs(date);"
@@ -180,7 +250,9 @@ static int load(const char *archive, const char *out)
 			    SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL))
 		harness_die("fts5snip: %s: %s", out, sqlite3_errmsg(db));
 	if (sqlite3_create_function(db, "body_text", 2, SQLITE_UTF8, dctx,
-				    fn_body_text, NULL, NULL))
+				    fn_body_text, NULL, NULL) ||
+	    sqlite3_create_function(db, "addrs_text", 3, SQLITE_UTF8, NULL,
+				    fn_addrs_text, NULL, NULL))
 		harness_die("fts5snip: %s", sqlite3_errmsg(db));
 	attach_archive(db, archive);
 	exec_sql(db, load_schema);

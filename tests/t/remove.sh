@@ -39,7 +39,7 @@ is "$?" 0 "remove exits 0"
 ok "it says how many items went" grep -q "removed 2 items" "$TMP/err"
 is "$(sql "select count(*) from items")" "$((items0 - 2))" "the email and its attachment are gone"
 is "$(sql "select count(*) from items where id in ($parent, $child)")" 0 "neither row is left"
-for t in item_addrs sources warnings threads; do
+for t in sources warnings threads; do
 	col=item
 	is "$(sql "select count(*) from $t where $col in ($parent, $child)")" 0 "no $t rows are left"
 done

@@ -268,8 +268,8 @@ struct oracle {
 	size_t nstems, cstems;
 };
 
-/* One row of item_addrs joined with addresses, or of the attachment
- * names, loaded whole and sorted by item. */
+/* One address of an item (its address columns), or one attachment
+ * name, loaded whole and sorted by item. */
 struct addr_row {
 	int64_t item;
 	int role;
@@ -429,12 +429,71 @@ static char *col_text(sqlite3_stmt *q, int i, size_t *n)
 	return s ? xstrndup((const char *)s, *n) : NULL;
 }
 
+/* A varint of an address column (LEB128); -1 past the end. */
+static int col_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	*v = 0;
+	for (int shift = 0; shift < 64; shift += 7) {
+		if (*p >= end)
+			return -1;
+		*v |= (uint64_t)(**p & 0x7f) << shift;
+		if (!(*(*p)++ & 0x80))
+			return 0;
+	}
+	return -1;
+}
+
+static int col_text_at(const uint8_t **p, const uint8_t *end, char **s,
+		       size_t *n)
+{
+	uint64_t len;
+
+	if (col_varint(p, end, &len) || len > (uint64_t)(end - *p))
+		return -1;
+	*s = xstrndup((const char *)*p, (size_t)len);
+	*n = (size_t)len;
+	*p += len;
+	return 0;
+}
+
+/* One item's addresses from items.addrs_brief and items.addrs_more
+ * (docs/FORMAT.md), read here without the library's decoder. */
+static int load_item_addrs(struct loader *l, int64_t item, const uint8_t *b,
+			   const uint8_t *bend, const uint8_t *m,
+			   const uint8_t *mend)
+{
+	uint64_t count[6], id;
+
+	for (int r = 0; r < 6; r++)
+		if (col_varint(&b, bend, &count[r]))
+			return -1;
+	for (int r = 0; r < 6; r++)
+		for (uint64_t k = 0; k < count[r]; k++) {
+			const uint8_t **p = k < 10 ? &b : &m;
+			const uint8_t *end = k < 10 ? bend : mend;
+			struct addr_row *row;
+
+			grow(&l->addrs, &l->caddrs, l->naddrs + 1,
+			     sizeof(*l->addrs));
+			row = &l->addrs[l->naddrs];
+			row->item = item;
+			row->role = r;
+			if (!*p || col_varint(p, end, &id) ||
+			    col_text_at(p, end, &row->name, &row->name_len))
+				return -1;
+			if (col_text_at(p, end, &row->addr, &row->addr_len)) {
+				free(row->name);
+				return -1;
+			}
+			l->naddrs++;
+		}
+	return b == bend && m == mend ? 0 : -1;
+}
+
 static int load_side_tables(struct loader *l)
 {
 	static const char addr_sql[] =
-		"SELECT ia.item, ia.role, ia.name, a.addr FROM item_addrs ia "
-		"JOIN addresses a ON a.id = ia.addr "
-		"ORDER BY ia.item, ia.role, ia.pos";
+		"SELECT id, addrs_brief, addrs_more FROM items ORDER BY id";
 	static const char att_sql[] =
 		"SELECT parent, name FROM items WHERE kind = 2 AND "
 		"parent IS NOT NULL ORDER BY parent, id";
@@ -444,14 +503,16 @@ static int load_side_tables(struct loader *l)
 	if (sqlite3_prepare_v2(l->db, addr_sql, -1, &q, NULL) != SQLITE_OK)
 		return -1;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct addr_row *r;
+		const uint8_t *b = sqlite3_column_blob(q, 1);
+		const uint8_t *m = sqlite3_column_blob(q, 2);
 
-		grow(&l->addrs, &l->caddrs, l->naddrs + 1, sizeof(*l->addrs));
-		r = &l->addrs[l->naddrs++];
-		r->item = sqlite3_column_int64(q, 0);
-		r->role = sqlite3_column_int(q, 1);
-		r->name = col_text(q, 2, &r->name_len);
-		r->addr = col_text(q, 3, &r->addr_len);
+		if (!b || load_item_addrs(l, sqlite3_column_int64(q, 0), b,
+					  b + sqlite3_column_bytes(q, 1), m,
+					  m ? m + sqlite3_column_bytes(q, 2)
+					    : NULL)) {
+			sqlite3_finalize(q);
+			return -1;
+		}
 	}
 	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE ||
