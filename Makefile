@@ -11,7 +11,7 @@
 VARIANT ?= plain
 B := build/$(VARIANT)
 
-PKGS := gmime-3.0 glib-2.0 sqlite3 libzstd libarchive jansson gumbo libutf8proc
+PKGS := gmime-3.0 glib-2.0 sqlite3 libzstd libarchive jansson gumbo libutf8proc nettle
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lstemmer -lm
 

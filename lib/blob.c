@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* blob.c - SHA-256/MD5 (GLib), zstd frames, and reading blobs back. */
-#include <glib.h>
+/* blob.c - SHA-256/MD5 (nettle), zstd frames, and reading blobs back. */
+#include <nettle/md5.h>
+#include <nettle/sha2.h>
 #include <stdlib.h>
 #include <string.h>
 /* for ZSTD_c_literalCompressionMode (blob_compress_text), an experimental
@@ -12,31 +13,23 @@
 #include "pack.h"
 #include "banned.h"
 
-static void digest(GChecksumType type, const void *data, size_t len,
-		   uint8_t *out, gsize outlen)
-{
-	GChecksum *c = g_checksum_new(type);
-	const uint8_t *p = data;
-
-	while (len) {
-		size_t n = len > (1u << 30) ? (1u << 30) : len;
-
-		g_checksum_update(c, p, (gssize)n);
-		p += n;
-		len -= n;
-	}
-	g_checksum_get_digest(c, out, &outlen);
-	g_checksum_free(c);
-}
-
+/* nettle's fat build picks SHA-NI where the CPU has it */
 void blob_sha256(const void *data, size_t len, uint8_t out[32])
 {
-	digest(G_CHECKSUM_SHA256, data, len, out, 32);
+	struct sha256_ctx c;
+
+	sha256_init(&c);
+	sha256_update(&c, len, data);
+	sha256_digest(&c, SHA256_DIGEST_SIZE, out);
 }
 
 void blob_md5(const void *data, size_t len, uint8_t out[16])
 {
-	digest(G_CHECKSUM_MD5, data, len, out, 16);
+	struct md5_ctx c;
+
+	md5_init(&c);
+	md5_update(&c, len, data);
+	md5_digest(&c, MD5_DIGEST_SIZE, out);
 }
 
 /*
@@ -179,17 +172,17 @@ static trawl_status stream_frame(trawl_archive *a, const void *z, size_t zlen,
 	size_t outcap = ZSTD_DStreamOutSize(), r = 1;
 	char *outbuf = malloc(outcap);
 	ZSTD_inBuffer in = { z, zlen, 0 };
-	GChecksum *c = verify ? g_checksum_new(G_CHECKSUM_SHA256) : NULL;
+	struct sha256_ctx c;
 	uint64_t total = 0;
 	trawl_status st = TRAWL_OK;
 	uint8_t got[32];
-	gsize glen = 32;
 	char hex[65];
 
 	if (!ds || !outbuf) {
 		st = TRAWL_ERR_NOMEM;
 		goto out;
 	}
+	sha256_init(&c);
 	while (r != 0) {
 		ZSTD_outBuffer o = { outbuf, outcap, 0 };
 
@@ -202,8 +195,8 @@ static trawl_status stream_frame(trawl_archive *a, const void *z, size_t zlen,
 			goto out;
 		}
 		total += o.pos;
-		if (c)
-			g_checksum_update(c, (const guchar *)outbuf, o.pos);
+		if (verify)
+			sha256_update(&c, o.pos, (const uint8_t *)outbuf);
 		if (o.pos && sink && sink(ctx, outbuf, o.pos)) {
 			st = TRAWL_ERR_CANCELLED;
 			goto out;
@@ -215,16 +208,14 @@ static trawl_status stream_frame(trawl_archive *a, const void *z, size_t zlen,
 				  "blob %s: %llu bytes, expected %llu", hex,
 				  (unsigned long long)total,
 				  (unsigned long long)size);
-	} else if (c) {
-		g_checksum_get_digest(c, got, &glen);
+	} else if (verify) {
+		sha256_digest(&c, sizeof(got), got);
 		if (memcmp(got, sha, 32) != 0)
 			st = archive_fail(a, TRAWL_ERR_CORRUPT,
 					  "blob %s: content does not match its "
 					  "SHA-256", hex);
 	}
 out:
-	if (c)
-		g_checksum_free(c);
 	ZSTD_freeDStream(ds);
 	free(outbuf);
 	return st;

@@ -26,6 +26,7 @@
 #include <gmime/gmime.h>
 #include <limits.h>
 #include <magic.h>
+#include <nettle/sha2.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -512,7 +513,15 @@ static void put_addresses(struct parser *p, GMimeMessage *m)
 
 /* ---- references ---- */
 
-static void put_refs(struct parser *p, GMimeObject *o, GChecksum *ch)
+/* "ref" with its NUL, then the id without one (a NULL id adds nothing) */
+static void hash_ref(struct sha256_ctx *ch, const char *id)
+{
+	sha256_update(ch, 4, (const uint8_t *)"ref");
+	if (id)
+		sha256_update(ch, strlen(id), (const uint8_t *)id);
+}
+
+static void put_refs(struct parser *p, GMimeObject *o, struct sha256_ctx *ch)
 {
 	const char *irt = header(o, "In-Reply-To");
 	const char *refs = header(o, "References");
@@ -523,11 +532,8 @@ static void put_refs(struct parser *p, GMimeObject *o, GChecksum *ch)
 		if (g_mime_references_length(r) > 0)
 			put_text(p, W_IRT, g_mime_references_get_message_id(r, 0),
 				 "In-Reply-To");
-		for (int i = 0; i < g_mime_references_length(r); i++) {
-			g_checksum_update(ch, (const guchar *)"ref", 4);
-			g_checksum_update(ch, (const guchar *)
-				g_mime_references_get_message_id(r, i), -1);
-		}
+		for (int i = 0; i < g_mime_references_length(r); i++)
+			hash_ref(ch, g_mime_references_get_message_id(r, i));
 		g_mime_references_free(r);
 	}
 	if (!refs || !(r = g_mime_references_parse(p->opts, refs)))
@@ -539,8 +545,7 @@ static void put_refs(struct parser *p, GMimeObject *o, GChecksum *ch)
 		if (all.len)
 			buf_putc(&all, ' ');
 		buf_puts(&all, id);
-		g_checksum_update(ch, (const guchar *)"ref", 4);
-		g_checksum_update(ch, (const guchar *)id, -1);
+		hash_ref(ch, id);
 	}
 	if (all.err)
 		warn(p, "header-cut", "References longer than %zu bytes was cut",
@@ -553,13 +558,13 @@ static void put_refs(struct parser *p, GMimeObject *o, GChecksum *ch)
 
 /* ---- content hash (as public-inbox does: what a copy keeps) ---- */
 
-static void hash_str(GChecksum *ch, const char *tag, const char *v)
+static void hash_str(struct sha256_ctx *ch, const char *tag, const char *v)
 {
 	size_t n = v ? strlen(v) : 0, k = 0;
 	char *norm;
 	int sp = 0;
 
-	g_checksum_update(ch, (const guchar *)tag, (gssize)strlen(tag) + 1);
+	sha256_update(ch, strlen(tag) + 1, (const uint8_t *)tag);
 	if (!v)
 		return;
 	/* whitespace runs count as one space */
@@ -575,11 +580,12 @@ static void hash_str(GChecksum *ch, const char *tag, const char *v)
 		norm[k++] = *v;
 	}
 	norm[k++] = '\0';
-	g_checksum_update(ch, (const guchar *)norm, (gssize)k);
+	sha256_update(ch, k, (const uint8_t *)norm);
 	g_free(norm);
 }
 
-static void hash_addrs(GChecksum *ch, const char *tag, InternetAddressList *l)
+static void hash_addrs(struct sha256_ctx *ch, const char *tag,
+		       InternetAddressList *l)
 {
 	int n = l ? internet_address_list_length(l) : 0;
 
@@ -597,23 +603,23 @@ static void hash_addrs(GChecksum *ch, const char *tag, InternetAddressList *l)
 }
 
 /* Text of a part for the content hash: CRLF as LF, trailing space cut. */
-static void hash_text(GChecksum *ch, const char *s, size_t len)
+static void hash_text(struct sha256_ctx *ch, const char *s, size_t len)
 {
 	size_t start = 0;
 
 	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' ||
 		       s[len - 1] == '\r' || s[len - 1] == '\n'))
 		len--;
-	g_checksum_update(ch, (const guchar *)"part", 5);
+	sha256_update(ch, 5, (const uint8_t *)"part");
 	/* runs between the CRs of CRLF pairs go in whole */
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n') {
-			g_checksum_update(ch, (const guchar *)s + start,
-					  (gssize)(i - start));
+			sha256_update(ch, i - start,
+				      (const uint8_t *)s + start);
 			start = i + 1;
 		}
 	}
-	g_checksum_update(ch, (const guchar *)s + start, (gssize)(len - start));
+	sha256_update(ch, len - start, (const uint8_t *)s + start);
 }
 
 /* ---- sources: what GMime reads ---- */
@@ -792,7 +798,7 @@ struct walk {
 	GPtrArray *children;  /* struct child*: attachments, embedded messages */
 	struct buf plain;     /* body text from text/plain parts */
 	struct buf html;      /* body text from text/html parts */
-	GChecksum *ch;
+	struct sha256_ctx ch; /* the content hash */
 	int parts;
 	int too_deep, too_many;
 	int charset_warned, text_cut;
@@ -973,7 +979,7 @@ static void add_text(struct parser *p, struct walk *w, GMimePart *part,
 			html_to_text(utf8, strlen(utf8), dst);
 		else
 			buf_puts(dst, utf8);
-		hash_text(w->ch, utf8, strlen(utf8));
+		hash_text(&w->ch, utf8, strlen(utf8));
 	}
 	free(utf8);
 	g_byte_array_unref(ba);
@@ -1289,8 +1295,7 @@ static void parse_message(struct parser *p, const struct msg_src *src,
 	GMimeObject *body = g_mime_message_get_mime_part(m);
 	struct walk w;
 	int self;
-	uint8_t digest[32];
-	gsize dlen = 32;
+	uint8_t digest[SHA256_DIGEST_SIZE];
 	char *base;
 
 	self = begin_item(p, TRAWL_KIND_EMAIL, parent);
@@ -1305,7 +1310,7 @@ static void parse_message(struct parser *p, const struct msg_src *src,
 	w.children = g_ptr_array_new_with_free_func(free_child);
 	buf_init(&w.plain, TRAWL_MAX_BODY_TEXT);
 	buf_init(&w.html, TRAWL_MAX_BODY_TEXT);
-	w.ch = g_checksum_new(G_CHECKSUM_SHA256);
+	sha256_init(&w.ch);
 
 	put_text(p, W_MSGID, g_mime_message_get_message_id(m), "Message-ID");
 	put_message_date(p, o, j);
@@ -1315,20 +1320,20 @@ static void parse_message(struct parser *p, const struct msg_src *src,
 	put_text(p, W_BASESUBJ, base, "Subject");
 	free(base);
 	put_addresses(p, m);
-	put_refs(p, o, w.ch);
+	put_refs(p, o, &w.ch);
 
-	hash_addrs(w.ch, "From", g_mime_message_get_from(m));
-	hash_str(w.ch, "Subject", header(o, "Subject"));
-	hash_str(w.ch, "Date", header(o, "Date"));
-	hash_addrs(w.ch, "To", g_mime_message_get_to(m));
-	hash_addrs(w.ch, "Cc", g_mime_message_get_cc(m));
+	hash_addrs(&w.ch, "From", g_mime_message_get_from(m));
+	hash_str(&w.ch, "Subject", header(o, "Subject"));
+	hash_str(&w.ch, "Date", header(o, "Date"));
+	hash_addrs(&w.ch, "To", g_mime_message_get_to(m));
+	hash_addrs(&w.ch, "Cc", g_mime_message_get_cc(m));
 	if (body)
 		walk_part(p, &w, body, depth, 0);
 	for (guint i = 0; i < w.children->len; i++) {
 		struct child *c = g_ptr_array_index(w.children, i);
 
 		if (c->uu_data) {
-			hash_text(w.ch, (const char *)c->uu_data->data,
+			hash_text(&w.ch, (const char *)c->uu_data->data,
 				  c->uu_data->len);
 		} else if (GMIME_IS_PART(c->o) && (!is_message_part(c->o) ||
 						   transfer_encoded(c->o))) {
@@ -1337,12 +1342,12 @@ static void parse_message(struct parser *p, const struct msg_src *src,
 			 * as before message/rfc822 parts were leaves, so that
 			 * content hashes stay what they were */
 			c->bytes = part_bytes(GMIME_PART(c->o));
-			hash_text(w.ch, (const char *)c->bytes->data,
+			hash_text(&w.ch, (const char *)c->bytes->data,
 				  c->bytes->len);
 		}
 	}
-	g_checksum_get_digest(w.ch, digest, &dlen);
-	wire_put(p->out, W_CHASH, digest, 32);
+	sha256_digest(&w.ch, sizeof(digest), digest);
+	wire_put(p->out, W_CHASH, digest, sizeof(digest));
 	put_body(p, &w);
 	if (w.too_deep)
 		warn(p, "mime-too-deep", "parts nested deeper than %d kept "
@@ -1366,7 +1371,6 @@ static void parse_message(struct parser *p, const struct msg_src *src,
 		else
 			emit_attachment(p, c->o, self, c->bytes);
 	}
-	g_checksum_free(w.ch);
 	buf_release(&w.plain);
 	buf_release(&w.html);
 	g_ptr_array_free(w.children, TRUE);
