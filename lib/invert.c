@@ -344,6 +344,27 @@ static uint32_t term_get(struct inverter *iv, const uint8_t *k, size_t klen,
 	return r;
 }
 
+/* The record of a key, or NULL when the key is not there. */
+static const struct iterm *term_find(const struct inverter *iv,
+				     const uint8_t *k, size_t klen)
+{
+	uint32_t h = key_hash(k, klen);
+
+	if (!iv->nslot)
+		return NULL;
+	for (size_t j = h & (iv->nslot - 1); iv->slot[j];
+	     j = (j + 1) & (iv->nslot - 1)) {
+		const struct iterm *t;
+
+		if ((uint32_t)(iv->slot[j] >> 32) != h)
+			continue;
+		t = rec_at(iv, SLOT_REC(iv->slot[j]));
+		if (t->klen == klen && !memcmp(t->key, k, klen))
+			return t;
+	}
+	return NULL;
+}
+
 /* Prefetches the record a key's slot points at, if any. */
 static void prefetch_rec(const struct inverter *iv, uint32_t h)
 {
@@ -676,10 +697,35 @@ static int load_list(struct flush *f, const struct iterm *t)
 	return 0;
 }
 
+/*
+ * A stem key whose documents and frequencies are those of the exact key
+ * of the same text (a word with no other form in the batch: most rare
+ * words) is written as an alias of that list.  t's list is in f; g is
+ * room for the exact one.  1 alias, 0 not, -1 out of memory.
+ */
+static int same_as_exact(struct inverter *iv, struct flush *g,
+			 const struct iterm *t, const struct flush *f)
+{
+	uint8_t k[DOCTERMS_MAX_KEY];
+	const struct iterm *e;
+
+	if (t->key[0] < FLD_STEM || t->key[0] >= FLD_STEM + FLD_NTEXT)
+		return 0;
+	memcpy(k, t->key, t->klen);
+	k[0] -= FLD_STEM;
+	if (!(e = term_find(iv, k, t->klen)) || e->df != t->df ||
+	    e->max_tf != t->max_tf)
+		return 0;
+	if (load_list(g, e))
+		return -1;
+	return !memcmp(g->docs, f->docs, t->df * sizeof(*f->docs)) &&
+	       !memcmp(g->tfs, f->tfs, t->df * sizeof(*f->tfs));
+}
+
 trawl_status inverter_flush(struct inverter *iv, int dirfd, uint64_t id,
 			    struct seg_info *info, char *err, size_t errlen)
 {
-	struct flush f = { .iv = iv };
+	struct flush f = { .iv = iv }, g = { .iv = iv };
 	struct seg_docs sd = {
 		.ndocs = iv->ndocs, .item = iv->item, .size = iv->size,
 		.date = iv->date, .from = iv->from, .kind = iv->kind,
@@ -710,14 +756,20 @@ trawl_status inverter_flush(struct inverter *iv, int dirfd, uint64_t id,
 	st = seg_writer_open(&w, dirfd, id, &sd, err, errlen);
 	for (size_t i = 0; i < iv->nt && !st; i++) {
 		const struct iterm *t = order[i].t;
+		int alias = 0;
 
-		if (load_list(&f, t)) {
+		if (load_list(&f, t) ||
+		    (alias = same_as_exact(iv, &g, t, &f)) < 0) {
 			snprintf(err, errlen, "out of memory");
 			st = TRAWL_ERR_NOMEM;
 			break;
 		}
-		st = seg_writer_add(w, t->key, t->klen, t->df, f.docs, f.tfs,
-				    f.pos, f.npos);
+		if (alias)
+			st = seg_writer_add_alias(w, t->key, t->klen, t->df,
+						  f.docs, f.tfs);
+		else
+			st = seg_writer_add(w, t->key, t->klen, t->df, f.docs,
+					    f.tfs, f.pos, f.npos);
 	}
 	if (st)
 		seg_writer_abort(w);
@@ -728,6 +780,10 @@ trawl_status inverter_flush(struct inverter *iv, int dirfd, uint64_t id,
 	free(f.tfs);
 	free(f.raw);
 	free(f.pos);
+	free(g.docs);
+	free(g.tfs);
+	free(g.raw);
+	free(g.pos);
 	if (!st)
 		inverter_reset(iv);
 	return st;

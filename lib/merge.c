@@ -165,6 +165,22 @@ static int key_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 	return c ? c : (an > bn) - (an < bn);
 }
 
+/* Whether segment s has the exact key of stem key key: 1, 0, -1 corrupt. */
+static int exact_in(const struct segment *s, const uint8_t *key, size_t klen)
+{
+	uint8_t k[DOCTERMS_MAX_KEY];
+	struct term_info ti;
+
+	memcpy(k, key, klen);
+	k[0] -= FLD_STEM;
+	return segment_lookup(s, k, klen, &ti);
+}
+
+/*
+ * The k-way merge of the dictionaries.  A stem key whose list is an alias
+ * of its exact key's in every input that has it, in inputs that have
+ * neither, stays an alias: the merged lists are then the same.
+ */
 static trawl_status merge_terms(struct merger *m, struct seg_writer *w,
 				char *err, size_t errlen)
 {
@@ -186,6 +202,7 @@ static trawl_status merge_terms(struct merger *m, struct seg_writer *w,
 		size_t mlen = 0;
 		uint8_t key[DOCTERMS_MAX_KEY];
 		uint32_t df = 0;
+		int alias;
 
 		for (size_t i = 0; i < m->n; i++) {
 			if (live[i] < 0) {
@@ -205,12 +222,31 @@ static trawl_status merge_terms(struct merger *m, struct seg_writer *w,
 			break;
 		memcpy(key, min, mlen);
 		buf_reset(&m->posbuf);
+		alias = key[0] >= FLD_STEM && key[0] < FLD_STEM + FLD_NTEXT;
 		for (size_t i = 0; i < m->n; i++) {
 			int r;
 
 			if (!live[i] || key_cmp(it[i].key, it[i].klen, key,
-						mlen))
+						mlen)) {
+				/* an input without the stem: still an alias
+				 * if it has no exact key of that text either */
+				if (alias && (r = exact_in(&m->in[i], key,
+							   mlen)) != 0) {
+					alias = 0;
+					if (r < 0) {
+						snprintf(err, errlen, "merging: "
+							 "segment %llu is "
+							 "corrupt",
+							 (unsigned long long)
+							 m->in[i].id);
+						st = TRAWL_ERR_CORRUPT;
+						goto out;
+					}
+				}
 				continue;
+			}
+			if (!ti[i].alias)
+				alias = 0;
 			r = append_list(m, i, key, &ti[i], &df);
 			if (r) {
 				st = r == -1 ? TRAWL_ERR_CORRUPT
@@ -222,10 +258,14 @@ static trawl_status merge_terms(struct merger *m, struct seg_writer *w,
 			}
 			live[i] = seg_dict_iter_next(&it[i], &ti[i]);
 		}
-		if (df && (st = seg_writer_add(w, key, mlen, df, m->docs,
-					       m->tfs,
-					       (const uint8_t *)m->posbuf.data,
-					       m->posbuf.len))) {
+		if (df && alias)
+			st = seg_writer_add_alias(w, key, mlen, df, m->docs,
+						  m->tfs);
+		else if (df)
+			st = seg_writer_add(w, key, mlen, df, m->docs, m->tfs,
+					    (const uint8_t *)m->posbuf.data,
+					    m->posbuf.len);
+		if (st) {
 			snprintf(err, errlen, "merging: %s",
 				 trawl_status_str(st));
 			goto out;

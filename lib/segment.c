@@ -19,7 +19,10 @@
  *     first), varint suffix length, suffix, varint df, varint postings
  *     length, varint positions length, varint max tf, u8 min norm
  *   Postings and positions of consecutive keys are consecutive, so an
- *   entry's offsets are its block's base plus the lengths before it.
+ *   entry's offsets are its block's base plus the lengths before it.  A
+ *   stem key with postings length 0 (and positions length 0) is an alias:
+ *   its list is that of the exact key of the same text (field - FLD_STEM),
+ *   which has the same df (format 2).
  *   Then the sparse index, one entry per block:
  *     u64 block offset, u64 postings offset, u64 positions offset,
  *     u16 key length, first key
@@ -113,12 +116,14 @@ static trawl_status check_frame(const struct seg_map *m, int file,
 		return fail(err, errlen, TRAWL_ERR_CORRUPT,
 			    "seg-%06llu.%s: not a trawl index file",
 			    (unsigned long long)id, ext);
-	if (wire_get_u32(m->p + 8) != SEG_FORMAT_VERSION)
+	if (wire_get_u32(m->p + 8) < SEG_FORMAT_MIN ||
+	    wire_get_u32(m->p + 8) > SEG_FORMAT_VERSION)
 		return fail(err, errlen, TRAWL_ERR_VERSION,
 			    "seg-%06llu.%s: index format %u, this trawl reads "
-			    "%u; run `trawl reindex`",
+			    "%u to %u; run `trawl reindex`",
 			    (unsigned long long)id, ext,
-			    wire_get_u32(m->p + 8), SEG_FORMAT_VERSION);
+			    wire_get_u32(m->p + 8), SEG_FORMAT_MIN,
+			    SEG_FORMAT_VERSION);
 	if (wire_get_u32(m->p + 12) != TRAWL_ANALYZER_VERSION)
 		return fail(err, errlen, TRAWL_ERR_VERSION,
 			    "seg-%06llu.%s: made by analyzer version %u, this "
@@ -331,6 +336,32 @@ static void dict_seek_block(struct seg_dict_iter *c, uint32_t b)
 	c->klen = 0;
 }
 
+/*
+ * An alias entry (ti->alias, from dict_next) gets the offsets of the exact
+ * key of the same text, which must be there, be no alias and have the
+ * same df.  0, or -1 when not (corrupt).  Called once the caller has
+ * matched the key: a lookup of that exact key never resolves another
+ * alias on its way, so this never recurses.
+ */
+static int resolve_alias(const struct segment *s, const uint8_t *key,
+			 size_t klen, struct term_info *ti)
+{
+	uint8_t k[DOCTERMS_MAX_KEY];
+	struct term_info e;
+
+	if (!ti->alias)
+		return 0;
+	memcpy(k, key, klen);
+	k[0] -= FLD_STEM;
+	if (segment_lookup(s, k, klen, &e) != 1 || e.alias || e.df != ti->df)
+		return -1;
+	ti->post_off = e.post_off;
+	ti->post_len = e.post_len;
+	ti->pos_off = e.pos_off;
+	ti->pos_len = e.pos_len;
+	return 0;
+}
+
 /* 1 = next entry read; 0 = end of dictionary; -1 = corrupt. */
 static int dict_next(struct seg_dict_iter *c, struct term_info *ti)
 {
@@ -364,6 +395,11 @@ static int dict_next(struct seg_dict_iter *c, struct term_info *ti)
 	ti->post_len = plen;
 	ti->pos_off = c->pos;
 	ti->pos_len = qlen;
+	/* an alias: a stem key without a list (resolve_alias) */
+	ti->alias = plen == 0;
+	if (ti->alias && (qlen || c->key[0] < FLD_STEM ||
+			  c->key[0] >= FLD_STEM + FLD_NTEXT))
+		return -1;
 	if (c->post > c->s->f[SEG_PST].n - SEG_FOOTER ||
 	    plen > c->s->f[SEG_PST].n - SEG_FOOTER - c->post ||
 	    c->pos > c->s->f[SEG_POS].n - SEG_FOOTER ||
@@ -397,9 +433,14 @@ void seg_dict_iter_seek(struct seg_dict_iter *it, const struct segment *s,
 
 int seg_dict_iter_next(struct seg_dict_iter *it, struct term_info *ti)
 {
+	int r;
+
 	if (!it->s->nblocks)
 		return 0;
-	return dict_next(it, ti);
+	r = dict_next(it, ti);
+	if (r == 1 && resolve_alias(it->s, it->key, it->klen, ti))
+		return -1;
+	return r;
 }
 
 /* The block whose first key is the last one <= key (0 if none). */
@@ -439,7 +480,7 @@ int segment_lookup(const struct segment *s, const uint8_t *key, size_t klen,
 			return r;
 		cmp = key_cmp(c.key, c.klen, key, klen);
 		if (cmp == 0)
-			return 1;
+			return resolve_alias(s, key, klen, ti) ? -1 : 1;
 		if (cmp > 0)
 			return 0;
 	}
@@ -464,6 +505,8 @@ int segment_terms(const struct segment *s, const uint8_t *prefix, size_t plen,
 			continue;
 		if (cmp > 0)
 			return 0;
+		if (resolve_alias(s, c.key, c.klen, &ti))
+			return -1;
 		if (cb(ctx, c.key, c.klen, &ti))
 			return 0;
 	}

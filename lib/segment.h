@@ -14,7 +14,10 @@
 #include "index.h"
 #include "trawl.h"
 
-#define SEG_FORMAT_VERSION 1u
+/* Format 2 added stem entries that share their exact key's list (the
+ * dictionary's aliases); a format 1 index has none and reads as it is. */
+#define SEG_FORMAT_VERSION 2u
+#define SEG_FORMAT_MIN 1u
 #define SEG_BLOCK 128
 #define SEG_DICT_BLOCK 32     /* terms per dictionary block */
 #define SEG_IMPACTS 4         /* (tf, norm) pairs per skip entry */
@@ -109,6 +112,13 @@ trawl_status seg_writer_add(struct seg_writer *w, const uint8_t *key,
 			    size_t klen, uint32_t df, const uint32_t *docs,
 			    const uint32_t *tfs, const uint8_t *pos,
 			    size_t pos_len);
+/* Adds a stem key (field FLD_STEM + f) whose documents and frequencies
+ * are exactly those of the exact key of the same text in field f, added
+ * before: the dictionary points the stem at that list (an alias) instead
+ * of writing it twice. */
+trawl_status seg_writer_add_alias(struct seg_writer *w, const uint8_t *key,
+				  size_t klen, uint32_t df,
+				  const uint32_t *docs, const uint32_t *tfs);
 /* Writes the dictionary's index and the doc values, fsyncs every file
  * and the directory, and frees w. */
 trawl_status seg_writer_finish(struct seg_writer *w, int dirfd,
@@ -170,6 +180,9 @@ struct term_info {
 	uint32_t df;
 	uint32_t max_tf;   /* over the whole list */
 	uint8_t min_norm;  /* over the whole list */
+	uint8_t alias;     /* a stem key whose list is its exact key's: the
+			    * offsets are that key's (same documents and
+			    * frequencies; its positions are not the stem's) */
 	uint64_t post_off, post_len, pos_off, pos_len;
 };
 /* 1 found, 0 absent, -1 corrupt. */

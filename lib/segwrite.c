@@ -402,6 +402,30 @@ trawl_status seg_writer_add(struct seg_writer *w, const uint8_t *key,
 	return TRAWL_OK;
 }
 
+trawl_status seg_writer_add_alias(struct seg_writer *w, const uint8_t *key,
+				  size_t klen, uint32_t df,
+				  const uint32_t *docs, const uint32_t *tfs)
+{
+	const uint8_t *norms;
+	uint32_t max_tf = 0;
+	uint8_t min_norm = 255;
+
+	if (w->st)
+		return w->st;
+	if (!df || klen < 1 || klen > DOCTERMS_MAX_KEY ||
+	    key[0] < FLD_STEM || key[0] >= FLD_STEM + FLD_NTEXT)
+		return w->st = TRAWL_ERR_INTERNAL;
+	norms = w->docs->norm[key[0] % FLD_NTEXT];
+	for (uint32_t i = 0; i < df; i++) {
+		if (tfs[i] > max_tf)
+			max_tf = tfs[i];
+		if (norms[docs[i]] < min_norm)
+			min_norm = norms[docs[i]];
+	}
+	dict_entry(w, key, klen, df, max_tf, min_norm, 0, 0);
+	return TRAWL_OK;
+}
+
 static void write_dv(struct seg_writer *w)
 {
 	const struct seg_docs *sd = w->docs;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * test-index.c - the doc terms record (docterms.c), the inverter's
- * validation, the merge policy and the scoring function's monotonicity.
+ * validation, stem keys written as aliases of their exact key's list (and
+ * an alias without one read as corrupt), the merge policy and the scoring
+ * function's monotonicity.
  * The index as a whole is tested end to end against a naive evaluator
  * (tests/tools/oracle.c) and by the shell tests.
  */
@@ -206,6 +208,119 @@ static void test_docterms(void)
 	docterms_builder_free(b);
 }
 
+/* ---- stem keys sharing their exact key's list (aliases) ---- */
+
+static int tmpdir_open(char *dir)
+{
+	return mkdtemp(dir) ? open(dir, O_RDONLY | O_DIRECTORY) : -1;
+}
+
+static void tmpdir_remove(char *dir, int fd)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			unlinkat(fd, e->d_name, 0);
+	if (d)
+		closedir(d);
+	close(fd);
+	rmdir(dir);
+}
+
+static void test_alias(void)
+{
+	char dir[] = "/tmp/trawl-test-alias-XXXXXX", err[256];
+	struct docterms_builder *b = docterms_builder_new();
+	struct inverter *iv = inverter_new();
+	const char *bodies[] = { "zebra prices", "zebra zebra price" };
+	struct seg_info info;
+	struct segment s;
+	struct term_info zs, ze, ps, pe;
+	struct buf rec;
+	int fd = tmpdir_open(dir);
+
+	buf_init(&rec, 1 << 20);
+	for (int i = 0; i < 2; i++) {
+		struct doc_values_in v = { .body = bodies[i],
+					   .body_len = strlen(bodies[i]),
+					   .kind = TRAWL_KIND_EMAIL };
+		struct doc_meta m = { .item = (uint64_t)i + 1, .kind = 1 };
+
+		buf_reset(&rec);
+		ok(docterms_build(b, &v, &rec) == TRAWL_OK &&
+		   inverter_add(iv, &m, rec.data, rec.len) == TRAWL_OK,
+		   "alias: document %d", i + 1);
+	}
+	ok(fd >= 0 && inverter_flush(iv, fd, 1, &info, err, sizeof(err)) ==
+			      TRAWL_OK &&
+	   segment_open(&s, fd, 1, 1, err, sizeof(err)) == TRAWL_OK,
+	   "alias: a segment of the two");
+	ok(segment_lookup(&s, (const uint8_t *)"\x09zebra", 6, &zs) == 1 &&
+	   segment_lookup(&s, (const uint8_t *)"\x01zebra", 6, &ze) == 1 &&
+	   zs.alias && !ze.alias && zs.post_off == ze.post_off &&
+	   zs.post_len == ze.post_len && zs.df == 2,
+	   "alias: stem 'zebra' (only ever written so) is its exact list");
+	ok(segment_lookup(&s, (const uint8_t *)"\x09price", 6, &ps) == 1 &&
+	   segment_lookup(&s, (const uint8_t *)"\x01price", 6, &pe) == 1 &&
+	   !ps.alias && ps.df == 2 && pe.df == 1 && ps.post_off != pe.post_off,
+	   "alias: stem 'price' (of prices and price) has a list of its own");
+	{
+		struct postings pc;
+		uint32_t d1, d2, t2;
+
+		postings_init(&pc, &s, FLD_STEM + FLD_BODY, &zs);
+		d1 = postings_next(&pc);
+		d2 = postings_next(&pc);
+		t2 = postings_tf(&pc);
+		ok(d1 == 0 && d2 == 1 && t2 == 2 &&
+		   postings_next(&pc) == DOC_END && !pc.corrupt,
+		   "alias: its postings read as the stem's (docs 0 1, tf 2)");
+	}
+	segment_close(&s);
+	tmpdir_remove(dir, fd);
+
+	/* an alias without its exact key is corrupt, never a crash */
+	{
+		char d2[] = "/tmp/trawl-test-alias-XXXXXX";
+		int fd2 = tmpdir_open(d2);
+		uint64_t item = 1, size = 0;
+		int64_t date = 0;
+		uint32_t from = 0, doc = 0, tf = 1;
+		uint8_t kind = 1, flags = 0, norm = 1;
+		struct seg_docs sd = { .ndocs = 1, .item = &item, .size = &size,
+				       .date = &date, .from = &from,
+				       .kind = &kind, .flags = &flags };
+		struct seg_writer *w = NULL;
+		struct term_info ti;
+
+		for (int f = 0; f < FLD_NTEXT; f++)
+			sd.norm[f] = &norm;
+		ok(fd2 >= 0 &&
+		   seg_writer_open(&w, fd2, 2, &sd, err, sizeof(err)) ==
+			   TRAWL_OK &&
+		   seg_writer_add(w, (const uint8_t *)"\x01" "ant", 4, 1, &doc,
+				  &tf, (const uint8_t *)"\x00", 1) ==
+			   TRAWL_OK &&
+		   seg_writer_add_alias(w, (const uint8_t *)"\x09" "bee", 4, 1,
+					&doc, &tf) == TRAWL_OK &&
+		   seg_writer_finish(w, fd2, &info, err, sizeof(err)) ==
+			   TRAWL_OK &&
+		   segment_open(&s, fd2, 2, 1, err, sizeof(err)) == TRAWL_OK,
+		   "alias: a segment whose alias has no exact key");
+		ok(segment_lookup(&s, (const uint8_t *)"\x09" "bee", 4, &ti) == -1,
+		   "alias: looking it up says corrupt");
+		ok(segment_lookup(&s, (const uint8_t *)"\x01" "ant", 4, &ti) == 1,
+		   "alias: the keys before it still read");
+		segment_close(&s);
+		tmpdir_remove(d2, fd2);
+	}
+	buf_release(&rec);
+	inverter_free(iv);
+	docterms_builder_free(b);
+}
+
 /* ---- merge policy ---- */
 
 static void test_policy(void)
@@ -288,6 +403,7 @@ static void test_score(void)
 int main(void)
 {
 	test_docterms();
+	test_alias();
 	test_policy();
 	test_score();
 	return tap_done();
