@@ -34,25 +34,30 @@ void blob_md5(const void *data, size_t len, uint8_t out[16])
 
 /*
  * One context per process and kind (workers are single-threaded): level
- * BLOB_ZSTD_LEVEL, content size and checksum in every frame; raw_literals
- * turns zstd's literal compression off (a zstd that does not know that
+ * BLOB_ZSTD_LEVEL for blobs, BLOB_ZSTD_LEVEL_TEXT for body texts, content
+ * size and checksum in every frame; CC_TEXT_RAW turns zstd's literal
+ * compression off (a zstd that does not know that
  * experimental parameter compresses the literals: the frame is the same
  * format either way).
  */
-static ZSTD_CCtx *compressor(int raw_literals)
+enum { CC_BLOB, CC_TEXT, CC_TEXT_RAW, CC_N };
+
+static ZSTD_CCtx *compressor(int kind)
 {
-	static ZSTD_CCtx *cctx[2];
-	ZSTD_CCtx *c = cctx[raw_literals];
+	static ZSTD_CCtx *cctx[CC_N];
+	ZSTD_CCtx *c = cctx[kind];
 
 	if (c || !(c = ZSTD_createCCtx()))
 		return c;
-	ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, BLOB_ZSTD_LEVEL);
+	ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel,
+			       kind == CC_BLOB ? BLOB_ZSTD_LEVEL
+					       : BLOB_ZSTD_LEVEL_TEXT);
 	ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
 	ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 1);
-	if (raw_literals)
+	if (kind == CC_TEXT_RAW)
 		ZSTD_CCtx_setParameter(c, ZSTD_c_literalCompressionMode,
 				       ZSTD_ps_disable);
-	return cctx[raw_literals] = c;
+	return cctx[kind] = c;
 }
 
 static trawl_status compress(ZSTD_CCtx *cctx, const void *data, size_t len,
@@ -74,14 +79,15 @@ static trawl_status compress(ZSTD_CCtx *cctx, const void *data, size_t len,
 
 trawl_status blob_compress(const void *data, size_t len, struct buf *out)
 {
-	return compress(compressor(0), data, len, out);
+	return compress(compressor(CC_BLOB), data, len, out);
 }
 
 trawl_status blob_compress_text(const void *data, size_t len,
 				struct buf *out)
 {
-	return compress(compressor(len < BLOB_TEXT_RAW_LITERALS), data, len,
-			out);
+	return compress(compressor(len < BLOB_TEXT_RAW_LITERALS ? CC_TEXT_RAW
+							       : CC_TEXT),
+			data, len, out);
 }
 
 trawl_status blob_decompress(ZSTD_DCtx *dctx, const void *z, size_t zlen,
