@@ -45,6 +45,8 @@ int addrcol_open(struct addrcol_cursor *c, const void *brief, size_t blen,
 		 const void *more, size_t mlen, int brief_only)
 {
 	memset(c, 0, sizeof(*c));
+	if (!brief)
+		return -1;
 	c->p = brief;
 	c->end = c->p + blen;
 	c->mp = more;
@@ -53,7 +55,7 @@ int addrcol_open(struct addrcol_cursor *c, const void *brief, size_t blen,
 	for (int r = 0; r < ADDRCOL_ROLES; r++) {
 		uint64_t n;
 
-		if (!brief || varint_get(&c->p, c->end, &n) || n > UINT32_MAX)
+		if (varint_get(&c->p, c->end, &n) || n > UINT32_MAX)
 			return -1;
 		c->count[r] = (size_t)n;
 	}

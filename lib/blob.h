@@ -24,10 +24,9 @@ void blob_md5(const void *data, size_t len, uint8_t out[16]);
  * BLOB_ZSTD_LEVEL) to out. */
 trawl_status blob_compress(const void *data, size_t len, struct buf *out);
 /* The same for a body text, at BLOB_ZSTD_LEVEL_TEXT: a text under
- * BLOB_TEXT_RAW_LITERALS bytes
- * keeps its literals uncompressed (no Huffman table to read back), which
- * decodes about twice as fast for a quarter more bytes; a longer one is
- * compressed as blob_compress does. */
+ * BLOB_TEXT_RAW_LITERALS bytes keeps its literals uncompressed (no Huffman
+ * table to read back), which decodes about twice as fast for a quarter
+ * more bytes; a longer one has its literals compressed too. */
 #define BLOB_TEXT_RAW_LITERALS ((size_t)16 << 10)
 trawl_status blob_compress_text(const void *data, size_t len,
 				struct buf *out);

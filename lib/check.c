@@ -206,6 +206,7 @@ static trawl_status check_addrs(struct check *c)
 {
 	sqlite3_stmt *q = NULL, *ad = NULL;
 	trawl_status st;
+	int rc = SQLITE_DONE;
 
 	if ((st = db_prepare(c->a, "SELECT id, addrs_brief, addrs_more FROM "
 			     "items", &q)) ||
@@ -214,7 +215,7 @@ static trawl_status check_addrs(struct check *c)
 		sqlite3_finalize(q);
 		return st;
 	}
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		long long id = sqlite3_column_int64(q, 0);
 		struct addrcol_cursor cur;
 		struct addrcol_entry e;
@@ -230,11 +231,18 @@ static trawl_status check_addrs(struct check *c)
 			continue;
 		}
 		while ((r = addrcol_next(&cur, &e)) == 1) {
-			const unsigned char *a;
+			const unsigned char *a = NULL;
+			int arc;
 
 			sqlite3_bind_int64(ad, 1, e.id);
-			a = sqlite3_step(ad) == SQLITE_ROW
-				    ? sqlite3_column_text(ad, 0) : NULL;
+			arc = sqlite3_step(ad);
+			if (arc == SQLITE_ROW)
+				a = sqlite3_column_text(ad, 0);
+			else if (arc != SQLITE_DONE) {
+				st = archive_db_fail(c->a, "checking addresses");
+				sqlite3_reset(ad);
+				break;
+			}
 			if (!a)
 				problem(c, "item %lld refers to a missing "
 					"address: %lld", id,
@@ -245,13 +253,15 @@ static trawl_status check_addrs(struct check *c)
 					"%s", id, (long long)e.id, a);
 			sqlite3_reset(ad);
 		}
-		if (r < 0)
+		if (!st && r < 0)
 			problem(c, "item %lld: address columns do not parse",
 				id);
 	}
+	if (!st && rc != SQLITE_DONE)
+		st = archive_db_fail(c->a, "checking addresses");
 	sqlite3_finalize(q);
 	sqlite3_finalize(ad);
-	return TRAWL_OK;
+	return st;
 }
 
 struct walk {

@@ -199,10 +199,12 @@ static trawl_status migrate_addrs(trawl_archive *a)
 
 	buf_init(&brief, SIZE_MAX / 2);
 	buf_init(&more, SIZE_MAX / 2);
-	if ((st = db_prepare(a, "SELECT ia.item, ia.role, ia.name, ad.addr, "
-			     "ad.id FROM item_addrs ia JOIN addresses ad ON "
-			     "ad.id = ia.addr ORDER BY ia.item, ia.role, "
-			     "ia.pos", &q)) ||
+	/* a row whose address is missing (a damaged archive: trawl check
+	 * said so) keeps its ID with an empty address */
+	if ((st = db_prepare(a, "SELECT ia.item, ia.role, ia.name, "
+			     "COALESCE(ad.addr, ''), ia.addr FROM item_addrs ia "
+			     "LEFT JOIN addresses ad ON ad.id = ia.addr "
+			     "ORDER BY ia.item, ia.role, ia.pos", &q)) ||
 	    (st = db_prepare(a, "UPDATE items SET addrs_brief = ?1, "
 			     "addrs_more = ?2 WHERE id = ?3", &up)))
 		goto out;

@@ -58,7 +58,9 @@ trawl_status archive_sweep_index(trawl_archive *a);
 #define TRAWL_SCHEMA_VERSION 5
 /* items.addrs_brief holds the first ITEM_BRIEF_ADDRS of each role
  * (TRAWL_BRIEF_ADDRS, what a brief load shows) */
-#define ITEM_BRIEF_ADDRS TRAWL_BRIEF_ADDRS
+#define ITEM_BRIEF_ADDRS 10 /* a format constant: docs/FORMAT.md */
+_Static_assert(TRAWL_BRIEF_ADDRS == ITEM_BRIEF_ADDRS,
+	       "a brief load reads addrs_brief alone");
 trawl_status db_open(trawl_archive *a, const char *path, int create);
 trawl_status db_exec(trawl_archive *a, const char *sql);
 /* Prepares sql, or fails with the message set on a. */

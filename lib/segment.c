@@ -243,6 +243,7 @@ trawl_status segment_open_mem(struct segment *s, uint64_t id,
 		if ((st = check_frame(&bufs[i], i, id, verify, err, errlen)))
 			return st;
 	}
+	s->version = wire_get_u32(bufs[SEG_DIC].p + 8);
 	if ((st = load_dict(s, err, errlen)) || (st = load_dv(s, err, errlen))) {
 		free(s->sparse);
 		s->sparse = NULL;
@@ -397,7 +398,7 @@ static int dict_next(struct seg_dict_iter *c, struct term_info *ti)
 	ti->pos_len = qlen;
 	/* an alias: a stem key without a list (resolve_alias) */
 	ti->alias = plen == 0;
-	if (ti->alias && (qlen || c->key[0] < FLD_STEM ||
+	if (ti->alias && (qlen || c->s->version < 2 || c->key[0] < FLD_STEM ||
 			  c->key[0] >= FLD_STEM + FLD_NTEXT))
 		return -1;
 	if (c->post > c->s->f[SEG_PST].n - SEG_FOOTER ||

@@ -136,6 +136,7 @@ struct seg_map {
 
 struct segment {
 	uint64_t id;
+	uint32_t version;  /* the .dic's format version */
 	uint32_t ndocs;
 	uint64_t nterms;
 	uint64_t sum_len[FLD_NTEXT];

@@ -157,15 +157,14 @@ static void fn_addrs_text(sqlite3_context *cx, int argc, sqlite3_value **argv)
 			if (addr_varint(p, end, &v) ||
 			    v > (uint64_t)(end - *p))
 				goto bad;
+			/* as trim(name || ' ' || addr) joined by ' ' */
 			if (roles & (1 << r)) {
 				if (sqlite3_str_length(out))
 					sqlite3_str_appendchar(out, 1, ' ');
-				if (nlen) {
-					sqlite3_str_append(out,
-							   (const char *)name,
-							   (int)nlen);
+				sqlite3_str_append(out, (const char *)name,
+						   (int)nlen);
+				if (nlen && v)
 					sqlite3_str_appendchar(out, 1, ' ');
-				}
 				sqlite3_str_append(out, (const char *)*p,
 						   (int)v);
 			}
