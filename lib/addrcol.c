@@ -62,6 +62,19 @@ int addrcol_open(struct addrcol_cursor *c, const void *brief, size_t blen,
 	return 0;
 }
 
+int addrcol_open_row(struct addrcol_cursor *c, sqlite3_stmt *q,
+		     int col_brief, int col_more, int brief_only)
+{
+	if (sqlite3_column_type(q, col_brief) != SQLITE_BLOB)
+		return -1;
+	return addrcol_open(c, sqlite3_column_blob(q, col_brief),
+			    (size_t)sqlite3_column_bytes(q, col_brief),
+			    brief_only ? NULL : sqlite3_column_blob(q, col_more),
+			    brief_only ? 0
+				       : (size_t)sqlite3_column_bytes(q, col_more),
+			    brief_only);
+}
+
 static int get_text(const uint8_t **p, const uint8_t *end, const char **s,
 		    size_t *len)
 {

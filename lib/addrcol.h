@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sqlite3.h>
+
 #include "buf.h"
 
 #define ADDRCOL_ROLES 6 /* TRAWL_ROLE_FROM .. TRAWL_ROLE_BCC */
@@ -46,6 +48,10 @@ struct addrcol_cursor {
  * ITEM_BRIEF_ADDRS per role.  -1 when the counts do not parse. */
 int addrcol_open(struct addrcol_cursor *c, const void *brief, size_t blen,
 		 const void *more, size_t mlen, int brief_only);
+/* addrcol_open on the columns col_brief and col_more of a result row
+ * (addrs_brief must be a BLOB; addrs_more may be NULL). */
+int addrcol_open_row(struct addrcol_cursor *c, sqlite3_stmt *q,
+		     int col_brief, int col_more, int brief_only);
 /* The next address in role order, then header order: 1, 0 at the end, -1
  * when the columns do not parse (or disagree with the counts). */
 int addrcol_next(struct addrcol_cursor *c, struct addrcol_entry *e);

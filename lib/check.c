@@ -221,11 +221,7 @@ static trawl_status check_addrs(struct check *c)
 		struct addrcol_entry e;
 		int r;
 
-		if (sqlite3_column_type(q, 1) != SQLITE_BLOB ||
-		    addrcol_open(&cur, sqlite3_column_blob(q, 1),
-				 (size_t)sqlite3_column_bytes(q, 1),
-				 sqlite3_column_blob(q, 2),
-				 (size_t)sqlite3_column_bytes(q, 2), 0)) {
+		if (addrcol_open_row(&cur, q, 1, 2, 0)) {
 			problem(c, "item %lld: address columns do not parse",
 				id);
 			continue;

@@ -197,8 +197,8 @@ static trawl_status migrate_addrs(trawl_archive *a)
 	trawl_status st;
 	int rc;
 
-	buf_init(&brief, SIZE_MAX / 2);
-	buf_init(&more, SIZE_MAX / 2);
+	buf_init(&brief, TRAWL_MAX_FRAME);
+	buf_init(&more, TRAWL_MAX_FRAME);
 	/* a row whose address is missing (a damaged archive: trawl check
 	 * said so) keeps its ID with an empty address */
 	if ((st = db_prepare(a, "SELECT ia.item, ia.role, ia.name, "

@@ -73,12 +73,7 @@ static int load_addr_cols(trawl_item *it, sqlite3_stmt *q, int col_brief,
 	struct addrcol_entry e;
 	int r;
 
-	if (sqlite3_column_type(q, col_brief) != SQLITE_BLOB ||
-	    addrcol_open(&c, sqlite3_column_blob(q, col_brief),
-			 (size_t)sqlite3_column_bytes(q, col_brief),
-			 brief ? NULL : sqlite3_column_blob(q, col_more),
-			 brief ? 0 : (size_t)sqlite3_column_bytes(q, col_more),
-			 brief))
+	if (addrcol_open_row(&c, q, col_brief, col_more, brief))
 		return -1;
 	for (int k = 0; k <= TRAWL_ROLE_BCC; k++)
 		it->role_count[k] = c.count[k];

@@ -153,11 +153,7 @@ static trawl_status load_addrs(struct rx *x, int64_t id, size_t *n,
 
 	*n = 0;
 	*from = 0;
-	if (sqlite3_column_type(q, 11) != SQLITE_BLOB ||
-	    addrcol_open(&c, sqlite3_column_blob(q, 11),
-			 (size_t)sqlite3_column_bytes(q, 11),
-			 sqlite3_column_blob(q, 12),
-			 (size_t)sqlite3_column_bytes(q, 12), 0))
+	if (addrcol_open_row(&c, q, 11, 12, 0))
 		return archive_fail(x->a, TRAWL_ERR_CORRUPT, "item %lld: bad "
 				    "address columns", (long long)id);
 	while ((r = addrcol_next(&c, &e)) == 1) {

@@ -28,6 +28,10 @@ is "$(jget "$TMP/stats.json" failed)" 2 "2 failures (broken symlink, fifo)"
 is "$(jget "$TMP/stats.json" sources)" 7 "7 source locations (one duplicate)"
 is "$(jget "$TMP/stats.json" format)" 2 "stats JSON has a format version (2)"
 is "$(grep -c '"level":"failure"' "$TMP/report.jsonl")" 2 "report lists both failures"
+# without -q the summary ends with the CPU split (main process, parsers)
+"$TRAWL" -A "$TMP/cpu" ingest -j 2 "$D/docs" 2>"$TMP/cpu.err" >/dev/null
+ok "the summary says the CPU of the main process and of the parsers" \
+	grep -Eq '^CPU: [0-9]+\.[0-9] s in the main process \(input, writer\), [0-9]+\.[0-9] s in the parsers' "$TMP/cpu.err"
 ok "report names the broken link" grep -q 'broken-link.*broken-symlink' "$TMP/report.jsonl"
 ok "stderr names the fifo" grep -q 'fifo: not-a-file' "$TMP/err"
 "$TRAWL" -A "$A" stats --failures >"$TMP/failures.txt"

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * test-index.c - the doc terms record (docterms.c), the inverter's
- * validation, stem keys written as aliases of their exact key's list (and
- * an alias without one read as corrupt), the merge policy and the scoring
- * function's monotonicity.
+ * validation, stem keys written as aliases of their exact key's list by a
+ * flush and kept by a merge (and an alias without one read as corrupt),
+ * the merge policy and the scoring function's monotonicity.
  * The index as a whole is tested end to end against a naive evaluator
  * (tests/tools/oracle.c) and by the shell tests.
  */
@@ -63,6 +63,25 @@ static int find(const void *rec, size_t len, int field, const char *term,
 	return r;
 }
 
+static int tmpdir_open(char *dir)
+{
+	return mkdtemp(dir) ? open(dir, O_RDONLY | O_DIRECTORY) : -1;
+}
+
+static void tmpdir_remove(char *dir, int fd)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			unlinkat(fd, e->d_name, 0);
+	if (d)
+		closedir(d);
+	close(fd);
+	rmdir(dir);
+}
+
 /* After a flush, the memory the flush budget counts is back to nothing,
  * although the inverter keeps its tables mapped for the next batch. */
 static void test_flush_budget(struct inverter *iv, const struct buf *rec)
@@ -73,7 +92,7 @@ static void test_flush_budget(struct inverter *iv, const struct buf *rec)
 	size_t used = inverter_bytes(iv);
 	int fd;
 
-	if (!mkdtemp(dir) || (fd = open(dir, O_RDONLY | O_DIRECTORY)) < 0) {
+	if ((fd = tmpdir_open(dir)) < 0) {
 		ok(0, "inverter: a temporary directory for a flush");
 		return;
 	}
@@ -87,18 +106,7 @@ static void test_flush_budget(struct inverter *iv, const struct buf *rec)
 	   inverter_docs(iv) == 1 && inverter_bytes(iv) > 0 &&
 	   inverter_bytes(iv) <= used,
 	   "inverter: a document after the flush fills afresh");
-	{
-		DIR *d = opendir(dir);
-		struct dirent *e;
-
-		while (d && (e = readdir(d)))
-			if (e->d_name[0] != '.')
-				unlinkat(fd, e->d_name, 0);
-		if (d)
-			closedir(d);
-	}
-	close(fd);
-	rmdir(dir);
+	tmpdir_remove(dir, fd);
 }
 
 static void test_docterms(void)
@@ -210,25 +218,6 @@ static void test_docterms(void)
 
 /* ---- stem keys sharing their exact key's list (aliases) ---- */
 
-static int tmpdir_open(char *dir)
-{
-	return mkdtemp(dir) ? open(dir, O_RDONLY | O_DIRECTORY) : -1;
-}
-
-static void tmpdir_remove(char *dir, int fd)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	while (d && (e = readdir(d)))
-		if (e->d_name[0] != '.')
-			unlinkat(fd, e->d_name, 0);
-	if (d)
-		closedir(d);
-	close(fd);
-	rmdir(dir);
-}
-
 static void test_alias(void)
 {
 	char dir[] = "/tmp/trawl-test-alias-XXXXXX", err[256];
@@ -277,6 +266,36 @@ static void test_alias(void)
 		ok(d1 == 0 && d2 == 1 && t2 == 2 &&
 		   postings_next(&pc) == DOC_END && !pc.corrupt,
 		   "alias: its postings read as the stem's (docs 0 1, tf 2)");
+	}
+	/* a merge keeps an alias that every input holding the stem has */
+	{
+		struct segment two[2], m;
+		struct doc_values_in v = { .body = "zebra", .body_len = 5,
+					   .kind = TRAWL_KIND_EMAIL };
+		struct doc_meta dm = { .item = 3, .kind = 1 };
+		struct term_info a, e;
+
+		two[0] = s;
+		buf_reset(&rec);
+		ok(docterms_build(b, &v, &rec) == TRAWL_OK &&
+		   inverter_add(iv, &dm, rec.data, rec.len) == TRAWL_OK &&
+		   inverter_flush(iv, fd, 2, &info, err, sizeof(err)) ==
+			   TRAWL_OK &&
+		   segment_open(&two[1], fd, 2, 1, err, sizeof(err)) ==
+			   TRAWL_OK &&
+		   segments_merge(two, NULL, 2, fd, 3, &info, err,
+				  sizeof(err)) == TRAWL_OK &&
+		   segment_open(&m, fd, 3, 1, err, sizeof(err)) == TRAWL_OK,
+		   "alias: a third document in a second segment, merged");
+		ok(segment_lookup(&m, (const uint8_t *)"\x09zebra", 6, &a) == 1 &&
+		   segment_lookup(&m, (const uint8_t *)"\x01zebra", 6, &e) == 1 &&
+		   a.alias && a.df == 3 && a.post_off == e.post_off,
+		   "alias: the merged stem 'zebra' is still an alias (df 3)");
+		ok(segment_lookup(&m, (const uint8_t *)"\x09price", 6, &a) == 1 &&
+		   !a.alias && a.df == 2,
+		   "alias: the merged stem 'price' keeps its own list");
+		segment_close(&two[1]);
+		segment_close(&m);
 	}
 	segment_close(&s);
 	tmpdir_remove(dir, fd);
