@@ -257,6 +257,99 @@ void bitunpack128(const uint8_t *in, unsigned w, uint32_t *out)
 }
 
 /* ------------------------------------------------------------------ */
+/* PFOR blocks */
+
+size_t pfor_pack128(const uint32_t *in, uint8_t *out)
+{
+	unsigned cnt[33] = { 0 }, mx = 0, best_w, above = 0;
+	size_t best, n = 0;
+	uint32_t low[CODEC_BLOCK];
+	int w;
+
+	for (int i = 0; i < CODEC_BLOCK; i++) {
+		unsigned b = in[i] ? 32 - (unsigned)__builtin_clz(in[i]) : 0;
+
+		cnt[b]++;
+		if (b > mx)
+			mx = b;
+	}
+	best_w = mx;
+	best = (size_t)mx * 16;
+	/* w below mx: the values wider than w become exceptions, whose high
+	 * part (v >> w) must fit a byte */
+	for (w = (int)mx - 1; w >= 0 && w + 8 >= (int)mx; w--) {
+		size_t cost;
+
+		above += cnt[w + 1];
+		if (above > PFOR_MAX_EXC)
+			break;
+		if (w > 24)
+			continue;
+		cost = (size_t)w * 16 + 1 + 2 * (size_t)above;
+		if (cost < best) {
+			best = cost;
+			best_w = (unsigned)w;
+		}
+	}
+	if (best_w == mx) {
+		out[0] = (uint8_t)mx;
+		return 1 + bitpack128(in, mx, out + 1);
+	}
+	out[n++] = (uint8_t)(best_w | 0x80);
+	n++; /* the count, below */
+	for (int i = 0; i < CODEC_BLOCK; i++) {
+		if (in[i] >> best_w) {
+			out[n++] = (uint8_t)i;
+			out[n++] = (uint8_t)(in[i] >> best_w);
+		}
+		low[i] = in[i] & (((uint32_t)1 << best_w) - 1);
+	}
+	out[1] = (uint8_t)((n - 2) / 2);
+	return n + bitpack128(low, best_w, out + n);
+}
+
+size_t pfor_size(const uint8_t *p, const uint8_t *end)
+{
+	size_t n = 1, w;
+
+	if (p >= end)
+		return 0;
+	w = p[0] & 0x7f;
+	if (w > 32)
+		return 0;
+	if (p[0] & 0x80) {
+		if (end - p < 2 || w > 24 || p[1] < 1 || p[1] > PFOR_MAX_EXC)
+			return 0;
+		n += 1 + 2 * (size_t)p[1];
+	}
+	n += w * 16;
+	return n <= (size_t)(end - p) ? n : 0;
+}
+
+size_t pfor_unpack128(const uint8_t *p, const uint8_t *end, uint32_t *out)
+{
+	size_t n = pfor_size(p, end);
+	unsigned w;
+
+	if (!n)
+		return 0;
+	w = p[0] & 0x7f;
+	if (!(p[0] & 0x80)) {
+		bitunpack128(p + 1, w, out);
+		return n;
+	}
+	bitunpack128(p + 2 + 2 * (size_t)p[1], w, out);
+	for (unsigned k = 0; k < p[1]; k++) {
+		const uint8_t *e = p + 2 + 2 * k;
+
+		if (e[0] >= CODEC_BLOCK)
+			return 0;
+		out[e[0]] += (uint32_t)e[1] << w;
+	}
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
 /* CRC-32C */
 
 #define CRC32C_POLY 0x82f63b78u

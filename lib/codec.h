@@ -43,6 +43,29 @@ size_t bitpack128(const uint32_t *in, unsigned w, uint8_t *out);
  * caller has checked are there). */
 void bitunpack128(const uint8_t *in, unsigned w, uint32_t *out);
 
+/*
+ * Patched frame of reference (PFOR, as Lucene's PForUtil): a block of
+ * CODEC_BLOCK values packed in a width w that most of them fit, the few
+ * larger ones ("exceptions") patched with their high bits:
+ *   u8 token    w (0..32), | 0x80 when exceptions follow
+ *   [u8 n       exceptions, 1..PFOR_MAX_EXC (only when w <= 24)
+ *    n x (u8 index, u8 high)]   value[index] += high << w
+ *   w*16 bytes  every value's low w bits, bit-packed as above
+ * The encoder picks the smallest block; an exception's high part fits a
+ * byte, so w is at least the widest value's width - 8.
+ */
+#define PFOR_MAX_EXC 32
+#define PFOR_MAX_BYTES (2 + 2 * PFOR_MAX_EXC + 32 * 16)
+/* Encodes CODEC_BLOCK values into out (room for PFOR_MAX_BYTES). Returns
+ * the bytes written. */
+size_t pfor_pack128(const uint32_t *in, uint8_t *out);
+/* Bytes of the block at [p, end), or 0 when it is malformed or runs past
+ * end. */
+size_t pfor_size(const uint8_t *p, const uint8_t *end);
+/* Decodes the block at [p, end) into out.  Returns its bytes, or 0 when
+ * it is malformed or runs past end (out is then undefined). */
+size_t pfor_unpack128(const uint8_t *p, const uint8_t *end, uint32_t *out);
+
 /* CRC-32C of data, continuing from crc (start with 0). */
 uint32_t crc32c(uint32_t crc, const void *data, size_t len);
 /* For tests: the table-driven CRC-32C that crc32c() falls back to when

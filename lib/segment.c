@@ -17,12 +17,13 @@
  * term) in bytewise order, in blocks of SEG_DICT_BLOCK entries:
  *     varint shared prefix with the previous key of the block (0 for the
  *     first), varint suffix length, suffix, varint df, varint postings
- *     length, varint positions length, varint max tf, u8 min norm
+ *     length, varint positions length, then for text fields (exact and
+ *     stem keys) varint max tf, u8 min norm (keyword keys: 1 and 255)
  *   Postings and positions of consecutive keys are consecutive, so an
  *   entry's offsets are its block's base plus the lengths before it.  A
  *   stem key with postings length 0 (and positions length 0) is an alias:
  *   its list is that of the exact key of the same text (field - FLD_STEM),
- *   which has the same df (format 2).
+ *   which has the same df.
  *   Then the sparse index, one entry per block:
  *     u64 block offset, u64 postings offset, u64 positions offset,
  *     u16 key length, first key
@@ -32,18 +33,19 @@
  *
  * seg-N.pst, postings.  One list per key, of df documents (segment-local
  * doc numbers, ascending):
- *     skip table: one 32-byte entry per full block of 128 documents:
+ *     skip table: one 20-byte entry per full block of 128 documents:
  *       u32 last doc, u32 offset of the block from the list's start, u32
  *       offset of the positions after the block (of the next block's
  *       first doc) from the list's first positions, then the block's
- *       impacts: u8 norm[4], u32 tf[4] - pairs such that every document
+ *       impacts: u8 norm[4], u8 tf[4] - pairs such that every document
  *       of the block has a tf no larger and a norm no smaller than one
  *       of them (the block's Pareto frontier of (tf, norm), cut down to
- *       4 corners; unused pairs have tf 0)
- *     full blocks: u8 width w, [u8 width w2 when the field has
- *       frequencies], 128 doc gaps bit-packed in w bits (codec.h), [128
- *       (tf - 1) in w2 bits]
- *     tail (df mod 128 docs): varint gap, [varint tf]
+ *       4 corners; unused pairs have tf 0; a tf of 255 stands for the
+ *       list's max tf)
+ *     full blocks: the 128 doc gaps as a PFOR block (codec.h), then,
+ *       when the field has frequencies, the 128 (tf - 1) as another
+ *     tail (df mod 128 docs): varint (gap << 1 | 1 when tf is 1), then
+ *       varint tf when it is not 1; keyword fields: varint gap
  *   A gap is doc - previous doc - 1 (the first doc of the list: doc).
  *   Keyword fields have no frequencies (tf is 1).
  *
@@ -385,20 +387,26 @@ static int dict_next(struct seg_dict_iter *c, struct term_info *ti)
 	c->klen = shared + suf;
 	if (varint_get(&c->p, c->end, &df) || df < 1 || df > c->s->ndocs ||
 	    varint_get(&c->p, c->end, &plen) ||
-	    varint_get(&c->p, c->end, &qlen) ||
-	    varint_get(&c->p, c->end, &mtf) || mtf > UINT32_MAX ||
-	    c->p >= c->end)
+	    varint_get(&c->p, c->end, &qlen))
 		return -1;
-	ti->min_norm = *c->p++;
+	if (field_has_freq(c->key[0])) {
+		if (varint_get(&c->p, c->end, &mtf) || mtf > UINT32_MAX ||
+		    c->p >= c->end)
+			return -1;
+		ti->min_norm = *c->p++;
+		ti->max_tf = (uint32_t)mtf;
+	} else {
+		ti->min_norm = 255;
+		ti->max_tf = 1;
+	}
 	ti->df = (uint32_t)df;
-	ti->max_tf = (uint32_t)mtf;
 	ti->post_off = c->post;
 	ti->post_len = plen;
 	ti->pos_off = c->pos;
 	ti->pos_len = qlen;
 	/* an alias: a stem key without a list (resolve_alias) */
 	ti->alias = plen == 0;
-	if (ti->alias && (qlen || c->s->version < 2 || c->key[0] < FLD_STEM ||
+	if (ti->alias && (qlen || c->key[0] < FLD_STEM ||
 			  c->key[0] >= FLD_STEM + FLD_NTEXT))
 		return -1;
 	if (c->post > c->s->f[SEG_PST].n - SEG_FOOTER ||
@@ -570,29 +578,26 @@ static int load_block(struct postings *pc, uint32_t b)
 		return 1;
 	if (b < pc->nfull) {
 		uint32_t off = skip_u32(pc, b, 1);
-		unsigned w, w2 = 0;
+		size_t k;
 
 		p = pc->list + off;
-		if (off > pc->ti.post_len || end - p < 1 + freq)
+		if (off > pc->ti.post_len ||
+		    !(k = pfor_unpack128(p, end, pc->docs)))
 			return corrupt(pc);
-		w = p[0];
-		if (freq)
-			w2 = p[1];
-		p += 1 + freq;
-		if (w > 32 || w2 > 32 ||
-		    (size_t)(end - p) < (size_t)(w + w2) * 16)
-			return corrupt(pc);
-		bitunpack128(p, w, pc->docs);
-		if (freq)
-			bitunpack128(p + w * 16, w2, pc->tfs);
-		else
+		p += k;
+		if (freq) {
+			if (!pfor_unpack128(p, end, pc->tfs))
+				return corrupt(pc);
+		} else {
 			for (int i = 0; i < SEG_BLOCK; i++)
 				pc->tfs[i] = 1;
+		}
 		{
 			uint64_t d = b ? (uint64_t)prev + 1 : 0;
+			uint32_t zero = 0;
 
 			/* docs ascend: the last one's check covers all (a
-			 * corrupt block is never read) */
+			 * corrupt block is never read); a tf of 0 is corrupt */
 			for (int i = 0; i < SEG_BLOCK; i++) {
 				d += pc->docs[i];
 				pc->docs[i] = (uint32_t)d;
@@ -600,8 +605,8 @@ static int load_block(struct postings *pc, uint32_t b)
 			}
 			if (freq)
 				for (int i = 0; i < SEG_BLOCK; i++)
-					pc->tfs[i]++;
-			if (d - 1 >= ndocs ||
+					zero |= !++pc->tfs[i];
+			if (zero || d - 1 >= ndocs ||
 			    pc->docs[SEG_BLOCK - 1] != skip_u32(pc, b, 0))
 				return corrupt(pc);
 		}
@@ -614,23 +619,27 @@ static int load_block(struct postings *pc, uint32_t b)
 		if (pc->nfull) {
 			/* the tail follows the last full block */
 			uint32_t off = skip_u32(pc, pc->nfull - 1, 1);
-			const uint8_t *q = pc->list + off;
+			size_t k, k2 = 0;
 
-			if (off > pc->ti.post_len || end - q < 1 + freq ||
-			    q[0] > 32 || (freq && q[1] > 32))
+			p = pc->list + off;
+			if (off > pc->ti.post_len || !(k = pfor_size(p, end)) ||
+			    (freq && !(k2 = pfor_size(p + k, end))))
 				return corrupt(pc);
-			p = q + 1 + freq + (q[0] + (freq ? q[1] : 0)) * 16;
-			if (p > end)
-				return corrupt(pc);
+			p += k + k2;
 		}
 		for (uint32_t i = 0; i < n; i++) {
-			uint64_t gap, tf = 1;
+			uint64_t v, tf = 1;
 
-			if (varint_get(&p, end, &gap) ||
-			    (freq && (varint_get(&p, end, &tf) || tf < 1 ||
-				      tf > UINT32_MAX)))
+			if (varint_get(&p, end, &v))
 				return corrupt(pc);
-			d += gap;
+			if (freq) {
+				if (!(v & 1) &&
+				    (varint_get(&p, end, &tf) || tf < 2 ||
+				     tf > UINT32_MAX))
+					return corrupt(pc);
+				v >>= 1;
+			}
+			d += v;
 			if (d >= ndocs)
 				return corrupt(pc);
 			pc->docs[i] = (uint32_t)d;
@@ -843,7 +852,9 @@ void postings_block_impacts(struct postings *pc, uint32_t d,
 		bi->n = SEG_IMPACTS;
 		for (int k = 0; k < SEG_IMPACTS; k++) {
 			bi->norm[k] = e[12 + k];
-			bi->tf[k] = wire_get_u32(e + 16 + 4 * k);
+			bi->tf[k] = e[16 + k] < SEG_IMPACT_TF_MAX
+					    ? e[16 + k]
+					    : pc->ti.max_tf;
 		}
 	} else {
 		bi->last = DOC_END;

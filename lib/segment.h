@@ -15,13 +15,16 @@
 #include "trawl.h"
 
 /* Format 2 added stem entries that share their exact key's list (the
- * dictionary's aliases); a format 1 index has none and reads as it is. */
-#define SEG_FORMAT_VERSION 2u
-#define SEG_FORMAT_MIN 1u
+ * dictionary's aliases); format 3 PFOR blocks, shorter skip entries and
+ * tails, and keyword entries without frequency bounds.  This trawl reads
+ * format 3 only: an older index is refused with "run `trawl reindex`". */
+#define SEG_FORMAT_VERSION 3u
+#define SEG_FORMAT_MIN 3u
 #define SEG_BLOCK 128
 #define SEG_DICT_BLOCK 32     /* terms per dictionary block */
 #define SEG_IMPACTS 4         /* (tf, norm) pairs per skip entry */
-#define SEG_SKIP_ENTRY 32     /* bytes of one skip entry */
+#define SEG_SKIP_ENTRY 20     /* bytes of one skip entry */
+#define SEG_IMPACT_TF_MAX 255 /* a skip entry's tf byte: this or more */
 #define SEG_HEADER 24
 #define SEG_FOOTER 16
 #define DOC_END UINT32_MAX

@@ -179,6 +179,7 @@ struct seg_writer {
 	uint8_t prev[DOCTERMS_MAX_KEY];
 	size_t prev_len;
 	struct buf sparse;       /* sparse index entries */
+	struct buf blk;          /* a list's full blocks, being encoded */
 	uint32_t nblocks;
 	uint64_t min_item, max_item;
 	trawl_status st;
@@ -245,23 +246,37 @@ static void block_impacts(const uint32_t *tf, const uint32_t *docs,
 	}
 }
 
-static void write_skip(struct seg_writer *w, int field, uint32_t df,
-		       const uint32_t *docs, const uint32_t *tfs,
-		       const uint8_t *pos, size_t pos_len)
+/*
+ * A list's postings: the skip table, then the full blocks (PFOR, codec.h:
+ * doc gaps, then tf - 1 when the field has frequencies), then the tail as
+ * varints (gap << 1 | tf == 1, then tf when it is not 1; keyword fields:
+ * the gap alone).  The blocks are encoded into w->blk first, since each
+ * skip entry holds its block's offset.
+ */
+static void write_postings(struct seg_writer *w, int field, uint32_t df,
+			   const uint32_t *docs, const uint32_t *tfs,
+			   const uint8_t *pos, size_t pos_len)
 {
 	struct out *po = &w->o[SEG_PST];
-	uint32_t nfull = df / SEG_BLOCK, doc_off = nfull * SEG_SKIP_ENTRY;
+	uint32_t nfull = df / SEG_BLOCK, skip_len = nfull * SEG_SKIP_ENTRY;
 	int freq = field_has_freq(field);
 	const uint8_t *norms = w->docs->norm[field % FLD_NTEXT];
 	uint32_t pos_off = 0;
 	uint32_t v[SEG_BLOCK];
+	uint8_t packed[PFOR_MAX_BYTES];
 
+	buf_reset(&w->blk);
 	for (uint32_t b = 0; b < nfull; b++) {
 		const uint32_t *d = docs + b * SEG_BLOCK;
 		const uint32_t *tf = tfs + b * SEG_BLOCK;
-		uint32_t imp_tf[SEG_IMPACTS], dbits, tbits = 0;
-		uint8_t imp_norm[SEG_IMPACTS];
+		uint32_t imp_tf[SEG_IMPACTS];
+		uint8_t imp_norm[SEG_IMPACTS], e[SEG_SKIP_ENTRY];
+		uint64_t doc_off = skip_len + (uint64_t)w->blk.len;
 
+		if (doc_off > UINT32_MAX) {
+			w->st = TRAWL_ERR_TOO_LARGE;
+			return;
+		}
 		if (freq) {
 			block_impacts(tf, d, norms, imp_tf, imp_norm);
 		} else {
@@ -271,59 +286,43 @@ static void write_skip(struct seg_writer *w, int field, uint32_t df,
 			imp_norm[0] = 255;
 		}
 		gaps(d, b, v);
-		dbits = bits_needed(v, SEG_BLOCK);
+		if (buf_append(&w->blk, packed, pfor_pack128(v, packed)))
+			w->st = TRAWL_ERR_NOMEM;
 		if (freq) {
 			for (int i = 0; i < SEG_BLOCK; i++)
 				v[i] = tf[i] - 1;
-			tbits = bits_needed(v, SEG_BLOCK);
+			if (buf_append(&w->blk, packed,
+				       pfor_pack128(v, packed)))
+				w->st = TRAWL_ERR_NOMEM;
 		}
 		if (pos)
 			for (int i = 0; i < SEG_BLOCK; i++)
 				pos_off += (uint32_t)pos_bytes(pos + pos_off,
 							       pos + pos_len,
 							       tf[i]);
-		out_u32(po, d[SEG_BLOCK - 1]);
-		out_u32(po, doc_off);
-		out_u32(po, pos_off); /* where the next block's start */
-		out_put(po, imp_norm, SEG_IMPACTS);
+		/* u32 last doc, u32 block offset, u32 positions after the
+		 * block, u8 norm[4], u8 tf[4] (255: up to the list's max) */
+		wire_set_u32(e, d[SEG_BLOCK - 1]);
+		wire_set_u32(e + 4, (uint32_t)doc_off);
+		wire_set_u32(e + 8, pos_off);
+		memcpy(e + 12, imp_norm, SEG_IMPACTS);
 		for (int k = 0; k < SEG_IMPACTS; k++)
-			out_u32(po, imp_tf[k]);
-		doc_off += 1 + freq + dbits * 16 + tbits * 16;
+			e[16 + k] = imp_tf[k] < SEG_IMPACT_TF_MAX
+					    ? (uint8_t)imp_tf[k]
+					    : SEG_IMPACT_TF_MAX;
+		out_put(po, e, SEG_SKIP_ENTRY);
 	}
-}
-
-static void write_blocks(struct seg_writer *w, int field, uint32_t df,
-			 const uint32_t *docs, const uint32_t *tfs)
-{
-	struct out *po = &w->o[SEG_PST];
-	uint32_t nfull = df / SEG_BLOCK;
-	int freq = field_has_freq(field);
-	uint32_t v[SEG_BLOCK], t2[SEG_BLOCK];
-	uint8_t packed[SEG_BLOCK * 4];
-
-	for (uint32_t b = 0; b < nfull; b++) {
-		const uint32_t *d = docs + b * SEG_BLOCK;
-		const uint32_t *tf = tfs + b * SEG_BLOCK;
-		unsigned wd, wt;
-
-		gaps(d, b, v);
-		wd = bits_needed(v, SEG_BLOCK);
-		out_u8(po, (uint8_t)wd);
-		if (!freq) {
-			out_put(po, packed, bitpack128(v, wd, packed));
-			continue;
-		}
-		for (int i = 0; i < SEG_BLOCK; i++)
-			t2[i] = tf[i] - 1;
-		wt = bits_needed(t2, SEG_BLOCK);
-		out_u8(po, (uint8_t)wt);
-		out_put(po, packed, bitpack128(v, wd, packed));
-		out_put(po, packed, bitpack128(t2, wt, packed));
-	}
+	out_put(po, w->blk.data, w->blk.len);
 	for (uint32_t i = nfull * SEG_BLOCK; i < df; i++) {
-		out_varint(po, i ? docs[i] - docs[i - 1] - 1 : docs[i]);
-		if (freq)
-			out_varint(po, tfs[i]);
+		uint64_t gap = i ? docs[i] - docs[i - 1] - 1 : docs[i];
+
+		if (!freq) {
+			out_varint(po, gap);
+		} else {
+			out_varint(po, gap << 1 | (tfs[i] == 1));
+			if (tfs[i] != 1)
+				out_varint(po, tfs[i]);
+		}
 	}
 }
 
@@ -359,8 +358,10 @@ static void dict_entry(struct seg_writer *w, const uint8_t *key, size_t klen,
 	out_varint(d, df);
 	out_varint(d, post_len);
 	out_varint(d, pos_len);
-	out_varint(d, max_tf);
-	out_u8(d, min_norm);
+	if (field_has_freq(key[0])) {
+		out_varint(d, max_tf);
+		out_u8(d, min_norm);
+	}
 	memcpy(w->prev, key, klen);
 	w->prev_len = klen;
 	w->post_base += post_len;
@@ -393,8 +394,9 @@ trawl_status seg_writer_add(struct seg_writer *w, const uint8_t *key,
 	}
 	if (!field_has_pos(field))
 		pos = NULL;
-	write_skip(w, field, df, docs, tfs, pos, pos_len);
-	write_blocks(w, field, df, docs, tfs);
+	write_postings(w, field, df, docs, tfs, pos, pos_len);
+	if (w->st)
+		return w->st;
 	if (pos)
 		out_put(qo, pos, pos_len);
 	dict_entry(w, key, klen, df, max_tf, min_norm, po->off - post0,
@@ -508,6 +510,7 @@ trawl_status seg_writer_open(struct seg_writer **out, int dirfd, uint64_t id,
 	w->docs = docs;
 	w->id = id;
 	buf_init(&w->sparse, (size_t)1 << 31);
+	buf_init(&w->blk, (size_t)1 << 31);
 	for (int i = 0; i < SEG_NFILES; i++)
 		w->o[i].fd = -1;
 	for (int i = 0; i < SEG_NFILES; i++) {
@@ -563,6 +566,7 @@ trawl_status seg_writer_finish(struct seg_writer *w, int dirfd,
 		st = TRAWL_ERR_IO;
 	}
 	buf_release(&w->sparse);
+	buf_release(&w->blk);
 	free(w);
 	return st;
 }
@@ -575,5 +579,6 @@ void seg_writer_abort(struct seg_writer *w)
 		return;
 	close_all(w, &bytes);
 	buf_release(&w->sparse);
+	buf_release(&w->blk);
 	free(w);
 }

@@ -3,7 +3,7 @@
 # trawl reindex rebuilds index/ from trawl.db alone: the postings equal
 # those the ingest wrote (compared with tests/tools/idxdump, whatever the
 # segment cut), check is clean, and an index made by another analyzer
-# version is refused until reindexed.
+# version or in an older index format is refused until reindexed.
 . "$(dirname "$0")/lib.sh"
 
 IDXDUMP=$TOP/build/$VARIANT/tools/idxdump
@@ -47,10 +47,11 @@ ok "several segments" test "$(nsegs "$TMP/b")" -gt 1
 idx "$TMP/b" >"$TMP/re2.idx"
 ok "same postings again" cmp "$TMP/ingest.idx" "$TMP/re2.idx"
 
-# An index file of another analyzer version (checksum made right) is
-# refused with a message naming reindex.
-seg=$(ls "$TMP/b/index" | head -1)
-python3 - "$TMP/b/index/$seg" <<'PY'
+# An index file of another analyzer version, or of an older index format
+# (checksum made right), is refused with a message naming reindex.
+# bump FILE OFFSET DELTA: adds DELTA to the u32 at OFFSET, fixes the CRC.
+bump() {
+	python3 - "$@" <<'PY'
 import struct, sys
 def crc32c(data):
     tab = []
@@ -63,20 +64,33 @@ def crc32c(data):
     for b in data:
         crc = tab[(crc ^ b) & 0xFF] ^ (crc >> 8)
     return crc ^ 0xFFFFFFFF
-p = sys.argv[1]
+p, off, delta = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 d = bytearray(open(p, "rb").read())
-struct.pack_into("<I", d, 12, struct.unpack_from("<I", d, 12)[0] + 1)
+struct.pack_into("<I", d, off, struct.unpack_from("<I", d, off)[0] + delta)
 struct.pack_into("<I", d, len(d) - 4, crc32c(bytes(d[:-4])))
 open(p, "wb").write(d)
 PY
-"$TRAWL" -A "$TMP/b" check >"$TMP/check.out" 2>&1
-is "$?" 1 "check fails on an index of another analyzer version"
-ok "and says to run trawl reindex" grep -q "run .trawl reindex" "$TMP/check.out"
-"$TRAWL" -A "$TMP/b" reindex -q
-is "$?" 0 "reindex repairs it"
-ok "check is clean again" "$TRAWL" -A "$TMP/b" check
-idx "$TMP/b" >"$TMP/re3.idx"
-ok "same postings after the repair" cmp "$TMP/ingest.idx" "$TMP/re3.idx"
+}
+for what in "analyzer version:12:1" "older index format:8:-1"; do
+	name=${what%%:*}
+	off=${what#*:}; off=${off%%:*}
+	delta=${what##*:}
+	seg=$(ls "$TMP/b/index" | grep "^seg-" | head -1)
+	bump "$TMP/b/index/$seg" "$off" "$delta"
+	"$TRAWL" -A "$TMP/b" check >"$TMP/check.out" 2>&1
+	is "$?" 1 "check fails on an index of another $name"
+	ok "and says to run trawl reindex ($name)" \
+		grep -q "run .trawl reindex" "$TMP/check.out"
+	"$TRAWL" -A "$TMP/b" search enron >"$TMP/search.out" 2>&1
+	ok "search fails too, and says to reindex ($name)" \
+		test "$?" -ne 0 -a -n "$(grep "run .trawl reindex" "$TMP/search.out")"
+	"$TRAWL" -A "$TMP/b" reindex -q
+	is "$?" 0 "reindex repairs it ($name)"
+	ok "check is clean again ($name)" "$TRAWL" -A "$TMP/b" check
+	idx "$TMP/b" >"$TMP/re3.idx"
+	ok "same postings after the repair ($name)" \
+		cmp "$TMP/ingest.idx" "$TMP/re3.idx"
+done
 
 # Lost index/: reindex rebuilds it from trawl.db and blobs alone.
 rm -rf "$TMP/b/index"/*

@@ -386,6 +386,143 @@ static void test_bits_needed(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* PFOR blocks */
+
+/* Encodes in, checks the size and that it decodes back from an exactly
+ * sized heap copy; returns the encoded size (0 on a mismatch). */
+static size_t pfor_round_trip(const uint32_t *in)
+{
+	uint8_t packed[PFOR_MAX_BYTES + 1], *heap;
+	uint32_t out[CODEC_BLOCK];
+	size_t n;
+	int good;
+
+	memset(packed, 0xa5, sizeof(packed));
+	n = pfor_pack128(in, packed);
+	good = n >= 1 && n <= PFOR_MAX_BYTES && packed[n] == 0xa5;
+	heap = exact_copy(packed, n);
+	good &= pfor_size(heap, heap + n) == n;
+	memset(out, 0x5a, sizeof(out));
+	good &= pfor_unpack128(heap, heap + n, out) == n &&
+		!memcmp(out, in, sizeof(out));
+	free(heap);
+	return good ? n : 0;
+}
+
+static void test_pfor_bytes(void)
+{
+	uint32_t in[CODEC_BLOCK], out[CODEC_BLOCK];
+	uint8_t packed[PFOR_MAX_BYTES];
+	size_t n, i;
+	int good;
+
+	/* 127 ones and one 300 (9 bits): width 1, one exception at index
+	 * 5 with high part 300 >> 1 = 150; 300's low bit is 0 */
+	for (i = 0; i < CODEC_BLOCK; i++)
+		in[i] = 1;
+	in[5] = 300;
+	n = pfor_pack128(in, packed);
+	good = n == 20 && packed[0] == 0x81 && packed[1] == 1 &&
+	       packed[2] == 5 && packed[3] == 150 && packed[4] == 0xdf;
+	for (i = 5; i < 20 && good; i++)
+		good &= packed[i] == 0xff;
+	ok(good, "pfor bytes: 1 x127 and 300 is 81 01 05 96 df ff.. (20)");
+	is_int(pfor_round_trip(in), 20, "pfor: and decodes back");
+
+	memset(in, 0, sizeof(in));
+	n = pfor_pack128(in, packed);
+	ok(n == 1 && packed[0] == 0, "pfor bytes: all zeros is one byte 00");
+	is_int(pfor_round_trip(in), 1, "pfor: zeros decode back");
+
+	/* no exceptions pay: every value 7 bits */
+	for (i = 0; i < CODEC_BLOCK; i++)
+		in[i] = 64 + (uint32_t)i % 64;
+	n = pfor_pack128(in, packed);
+	ok(n == 113 && packed[0] == 7, "pfor bytes: 7-bit values are 07 "
+	   "and 112 packed bytes");
+
+	/* a value of 32 bits among small ones: width 24, one exception */
+	for (i = 0; i < CODEC_BLOCK; i++)
+		in[i] = (uint32_t)i;
+	in[100] = UINT32_MAX;
+	n = pfor_round_trip(in);
+	ok(n == 2 + 2 + 24 * 16, "pfor: UINT32_MAX among small values is "
+	   "width 24 with one exception (%zu bytes)", n);
+
+	/* 33 large values: more than PFOR_MAX_EXC, so no exceptions */
+	for (i = 0; i < CODEC_BLOCK; i++)
+		in[i] = i < PFOR_MAX_EXC + 1 ? 1000 : 1;
+	n = pfor_pack128(in, packed);
+	ok(n == 1 + 10 * 16 && packed[0] == 10,
+	   "pfor: %d exceptions are too many: plain width 10",
+	   PFOR_MAX_EXC + 1);
+
+	/* malformed blocks: every truncation, bad widths, counts, indexes */
+	for (i = 0; i < CODEC_BLOCK; i++)
+		in[i] = i % 3;
+	in[7] = 5000;
+	in[9] = 70000;
+	n = pfor_pack128(in, packed);
+	good = !!(packed[0] & 0x80);
+	for (i = 0; i < n && good; i++) {
+		uint8_t *h = exact_copy(packed, i);
+
+		good &= pfor_size(h, h + i) == 0 &&
+			pfor_unpack128(h, h + i, out) == 0;
+		free(h);
+	}
+	ok(good, "pfor: every truncation of a block with exceptions fails");
+	{
+		static const uint8_t bad[][4] = {
+			{ 33 },                 /* width 33 */
+			{ 0x80 | 25, 1, 0, 1 }, /* exceptions over width 24 */
+			{ 0x80, 0, 0, 0 },      /* exceptions, count 0 */
+			{ 0x80, PFOR_MAX_EXC + 1, 0, 0 },
+			{ 0x80, 1, 128, 1 },    /* index past the block */
+		};
+		uint8_t blk[4 + 2 * (PFOR_MAX_EXC + 1) + 512] = { 0 };
+
+		for (i = 0; i < N_ELEMENTS(bad); i++) {
+			uint8_t *h;
+
+			memcpy(blk, bad[i], 4);
+			h = exact_copy(blk, sizeof(blk));
+			is_int(pfor_unpack128(h, h + sizeof(blk), out), 0,
+			       "pfor: malformed block %zu is refused", i);
+			free(h);
+		}
+	}
+}
+
+static void test_pfor_random(void)
+{
+	uint32_t in[CODEC_BLOCK];
+	int good = 1, with_exc = 0, i, k;
+
+	for (i = 0; i < 20000 && good; i++) {
+		unsigned w = (unsigned)(rnd64() % 33);
+		unsigned nbig = (unsigned)(rnd64() % 48);
+		size_t n;
+
+		for (k = 0; k < CODEC_BLOCK; k++)
+			in[k] = (uint32_t)rnd64() & mask_of(w);
+		for (k = 0; k < (int)nbig; k++)
+			in[rnd64() % CODEC_BLOCK] = (uint32_t)rnd64() >>
+						    (rnd64() % 32);
+		n = pfor_round_trip(in);
+		good &= n > 0 &&
+			n <= 1 + (size_t)bits_needed(in, CODEC_BLOCK) * 16;
+		if (!good)
+			printf("# block %d (w %u, %u large values) failed\n",
+			       i, w, nbig);
+		with_exc += n && n != 1 + (size_t)bits_needed(in, CODEC_BLOCK) * 16;
+	}
+	ok(good, "pfor: 20,000 random blocks round-trip, never larger than "
+	   "plain packing");
+	ok(with_exc > 1000, "pfor: %d of them used exceptions", with_exc);
+}
+
+/* ------------------------------------------------------------------ */
 /* CRC-32C */
 
 static void test_crc_vectors(void)
@@ -672,6 +809,8 @@ int main(void)
 	test_pack_widths();
 	test_pack_bytes();
 	test_bits_needed();
+	test_pfor_bytes();
+	test_pfor_random();
 	test_crc_vectors();
 	test_crc_chain();
 	test_crc_agree();
