@@ -12,6 +12,7 @@
  * the chosen order are kept in a heap.
  */
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <glib.h>
 #include <stdarg.h>
@@ -2124,11 +2125,13 @@ static trawl_status scratch_reserve(trawl_searcher *s, uint32_t ndocs)
  * Adds term p's parts over its fields into acc (score.h: tf times the
  * field's factor for the norm, fields in order, as bm25f sums them),
  * marking each document met and listing it in touched (when not NULL,
- * *nt documents).  count: only the marks.
+ * *nt documents).  count: only the marks.  dense (without touched):
+ * acc was zeroed, and every posting adds without a branch (0.0 + part is
+ * part: the sums are the same to the bit).
  */
 static trawl_status accumulate(trawl_searcher *s, const struct pnode *p,
 			       const struct segment *seg, int count,
-			       uint32_t *touched, size_t *nt)
+			       int dense, uint32_t *touched, size_t *nt)
 {
 	size_t si = (size_t)(seg - s->segs);
 	uint8_t key[DOCTERMS_MAX_KEY];
@@ -2154,6 +2157,16 @@ static trawl_status accumulate(trawl_searcher *s, const struct pnode *p,
 				for (uint32_t i = pc.i; i < pc.n; i++)
 					mark[docs[i] >> 6] |= (uint64_t)1
 							      << (docs[i] & 63);
+				pc.i = pc.n - 1;
+				continue;
+			}
+			if (dense) {
+				for (uint32_t i = pc.i; i < pc.n; i++) {
+					uint32_t x = docs[i];
+
+					acc[x] += (double)tfs[i] * k[norms[x]];
+					mark[x >> 6] |= (uint64_t)1 << (x & 63);
+				}
 				pc.i = pc.n - 1;
 				continue;
 			}
@@ -2193,10 +2206,10 @@ static trawl_status run_term(trawl_searcher *s, const struct pnode *p,
 			     const struct segment *seg, const uint8_t *del,
 			     struct heap *hp, uint64_t *total)
 {
-	size_t words = seg->ndocs / 64 + 1;
-	int scored = hp->sort == TRAWL_SORT_RELEVANCE && hp->k;
-	uint64_t *mark;
-	double *acc;
+	size_t words = seg->ndocs / 64 + 1, si = (size_t)(seg - s->segs);
+	int scored = hp->sort == TRAWL_SORT_RELEVANCE && hp->k, dense = 0;
+	uint64_t *mark, postings = 0;
+	double *acc, c, t_min = -1.0, theta = -1.0;
 	trawl_status st;
 
 	if ((st = scratch_reserve(s, seg->ndocs)))
@@ -2204,10 +2217,47 @@ static trawl_status run_term(trawl_searcher *s, const struct pnode *p,
 	acc = s->acc;
 	mark = s->mark;
 	memset(mark, 0, words * sizeof(*mark));
-	if ((st = accumulate(s, p, seg, !hp->k, NULL, NULL)))
+	/* many postings: zero acc and add without branches; unranked,
+	 * only the marks */
+	if (scored) {
+		for (int f = 0; f < FLD_NTEXT; f++)
+			if ((p->fields & (1u << f)) &&
+			    p->have[si * FLD_NTEXT + f])
+				postings += p->tis[si * FLD_NTEXT + f].df;
+		if (postings > seg->ndocs / 8) {
+			dense = 1;
+			memset(acc, 0, seg->ndocs * sizeof(*acc));
+		}
+	}
+	if ((st = accumulate(s, p, seg, !scored, dense, NULL, NULL)))
 		return st;
-	double c = p->idf * (BM25_K1 + 1.0), t_min = -1.0, theta = -1.0;
+	c = p->idf * (BM25_K1 + 1.0);
+	if (dense && scored && !del && !hp->kinds && !hp->collapse) {
+		/* every match counts, in no group: the matches are the
+		 * nonzero accumulators (parts are positive: every field's
+		 * weight is), and a linear scan offers the few that can
+		 * enter the heap */
+		double lo = DBL_MIN;
 
+		if (total)
+			for (size_t w = 0; w < words; w++)
+				*total += (uint64_t)__builtin_popcountll(
+					mark[w]);
+		for (uint32_t d = 0; d < seg->ndocs; d++) {
+			if (acc[d] < lo)
+				continue;
+			offer(hp, seg, d, 0, bm25f_final(p->idf, acc[d]), 1);
+			if (hp->n == hp->k && hp->h[0].score != theta) {
+				theta = hp->h[0].score;
+				t_min = theta < c ? theta * BM25_K1 /
+							    (c - theta) *
+							    (1.0 - 1e-9)
+						  : INFINITY;
+				lo = t_min > DBL_MIN ? t_min : DBL_MIN;
+			}
+		}
+		return TRAWL_OK;
+	}
 	for (size_t w = 0; w < words; w++) {
 		uint64_t m = mark[w];
 
@@ -2278,7 +2328,7 @@ static trawl_status run_terms(trawl_searcher *s, const struct pnode *root,
 		const struct pnode *p = root->kids[t];
 		size_t nt = 0;
 
-		if ((st = accumulate(s, p, seg, 0, touched, &nt)))
+		if ((st = accumulate(s, p, seg, 0, 0, touched, &nt)))
 			return st;
 		/* the term's score into each touched document's sum */
 		for (size_t i = 0; i < nt; i++) {
