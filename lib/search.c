@@ -43,6 +43,11 @@ struct trawl_searcher {
 	struct threadmap threads; /* item -> thread, as of the last commit */
 	struct segment *segs;
 	uint8_t **del;  /* per segment: deletion bitmap, or NULL */
+	uint64_t **copies; /* per segment: the docs whose mail has copies
+			    * (bit d), made on first use (copy_bits) */
+	uint64_t **kinds;  /* per segment: the docs of the kinds in
+			    * kmask[i] (bit d), made on use (kind_bits) */
+	unsigned *kmask;
 	size_t nsegs;
 	uint64_t ndocs;
 	uint64_t max_item; /* the largest item ID in a live segment */
@@ -91,6 +96,17 @@ static void free_segments(struct segment *segs, uint8_t **del, size_t n)
 
 static void close_segments(trawl_searcher *s)
 {
+	for (size_t i = 0; i < s->nsegs; i++) {
+		if (s->copies)
+			free(s->copies[i]);
+		if (s->kinds)
+			free(s->kinds[i]);
+	}
+	free(s->copies);
+	free(s->kinds);
+	free(s->kmask);
+	s->copies = s->kinds = NULL;
+	s->kmask = NULL;
 	free_segments(s->segs, s->del, s->nsegs);
 	s->segs = NULL;
 	s->del = NULL;
@@ -240,6 +256,10 @@ static trawl_status try_load(trawl_searcher *s)
 	s->segs = segs;
 	s->del = del;
 	s->nsegs = n;
+	/* NULL: none (the callers walk every document instead) */
+	s->copies = calloc(n ? n : 1, sizeof(*s->copies));
+	s->kinds = calloc(n ? n : 1, sizeof(*s->kinds));
+	s->kmask = calloc(n ? n : 1, sizeof(*s->kmask));
 	s->ndocs = 0;
 	s->max_item = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -1948,8 +1968,9 @@ static uint64_t group_of(const struct heap *hp, uint64_t item)
 static inline int admit(const struct heap *hp, const struct segment *seg,
 			uint32_t d, uint64_t *total, uint64_t *group)
 {
-	if (hp->kinds &&
-	    !((hp->kinds >> ((const uint8_t *)seg->col[COL_KIND])[d]) & 1))
+	uint8_t kind = ((const uint8_t *)seg->col[COL_KIND])[d];
+
+	if (hp->kinds && (kind >= 32 || !((hp->kinds >> kind) & 1)))
 		return 0;
 	if (!hp->collapse) {
 		*group = 0;
@@ -2195,6 +2216,69 @@ static trawl_status accumulate(trawl_searcher *s, const struct pnode *p,
 }
 
 /*
+ * Segment si's documents whose mail shares its content hash with another
+ * (a copy entry in the thread map; admit() groups them), as a bitmap,
+ * made on first use and kept until the next refresh.  NULL when the map
+ * has no copy array or memory is short: the caller walks every document.
+ */
+static const uint64_t *copy_bits(trawl_searcher *s, size_t si)
+{
+	const struct segment *seg = &s->segs[si];
+	uint64_t *b;
+
+	if (!s->copies || !s->threads.copy)
+		return NULL;
+	if (s->copies[si])
+		return s->copies[si];
+	if (!(b = calloc(seg->ndocs / 64 + 1, sizeof(*b))))
+		return NULL;
+	for (uint32_t d = 0; d < seg->ndocs; d++) {
+		uint64_t item = seg_item(seg, d);
+
+		if (item < s->threads.n && s->threads.copy[item])
+			b[d >> 6] |= (uint64_t)1 << (d & 63);
+	}
+	return s->copies[si] = b;
+}
+
+/* Segment si's documents of the kinds in mask kinds (bit k: kind k), as
+ * a bitmap, kept for the last mask asked until the next refresh; NULL
+ * when memory is short. */
+static const uint64_t *kind_bits(trawl_searcher *s, size_t si,
+				 unsigned kinds)
+{
+	const struct segment *seg = &s->segs[si];
+	const uint8_t *kind = seg->col[COL_KIND];
+	size_t words = seg->ndocs / 64 + 1;
+	uint64_t *b;
+
+	if (!s->kinds || !s->kmask)
+		return NULL;
+	if (s->kinds[si] && s->kmask[si] == kinds)
+		return s->kinds[si];
+	if (!(b = s->kinds[si]) && !(b = calloc(words, sizeof(*b))))
+		return NULL;
+	s->kinds[si] = b;
+	memset(b, 0, words * sizeof(*b));
+	for (uint32_t d = 0; d < seg->ndocs; d++)
+		if (kind[d] < 32 && (kinds >> kind[d]) & 1)
+			b[d >> 6] |= (uint64_t)1 << (d & 63);
+	s->kmask[si] = kinds;
+	return b;
+}
+
+/* Word w (docs 64w..64w+63) of a deletion bitmap of ndocs bits. */
+static uint64_t del_word(const uint8_t *del, size_t w, uint32_t ndocs)
+{
+	size_t n = ((size_t)ndocs + 7) / 8, at = w * 8;
+	uint64_t x = 0;
+
+	if (at < n)
+		memcpy(&x, del + at, n - at < 8 ? n - at : 8); /* LE host */
+	return x;
+}
+
+/*
  * A query of one term, term at a time: each field's postings in turn add
  * their part (score.h) into a per-document accumulator, then the touched
  * documents are scored and ranked in one pass.  Fields go in field order,
@@ -2209,6 +2293,7 @@ static trawl_status run_term(trawl_searcher *s, const struct pnode *p,
 	size_t words = seg->ndocs / 64 + 1, si = (size_t)(seg - s->segs);
 	int scored = hp->sort == TRAWL_SORT_RELEVANCE && hp->k, dense = 0;
 	uint64_t *mark, postings = 0;
+	const uint64_t *cb = NULL, *kb = NULL;
 	double *acc, c, t_min = -1.0, theta = -1.0;
 	trawl_status st;
 
@@ -2232,21 +2317,45 @@ static trawl_status run_term(trawl_searcher *s, const struct pnode *p,
 	if ((st = accumulate(s, p, seg, !scored, dense, NULL, NULL)))
 		return st;
 	c = p->idf * (BM25_K1 + 1.0);
-	if (dense && scored && !del && !hp->kinds && !hp->collapse) {
-		/* every match counts, in no group: the matches are the
-		 * nonzero accumulators (parts are positive: every field's
-		 * weight is), and a linear scan offers the few that can
-		 * enter the heap */
+	if (dense && scored &&
+	    (!hp->kinds || (kb = kind_bits(s, si, hp->kinds))) &&
+	    (!hp->collapse || (hp->collapse == TRAWL_COLLAPSE_COPIES &&
+			       (cb = copy_bits(s, si))))) {
+		/* the matches are the nonzero accumulators (parts are
+		 * positive: every field's weight is).  The count: a
+		 * popcount of those of the kinds asked, but for the mails
+		 * with copies, counted once a group; then a linear scan
+		 * offers the few documents that can enter the heap */
 		double lo = DBL_MIN;
 
-		if (total)
-			for (size_t w = 0; w < words; w++)
-				*total += (uint64_t)__builtin_popcountll(
-					mark[w]);
-		for (uint32_t d = 0; d < seg->ndocs; d++) {
-			if (acc[d] < lo)
+		for (size_t w = 0; w < words && total; w++) {
+			uint64_t m = mark[w], x;
+
+			if (del)
+				m &= ~del_word(del, w, seg->ndocs);
+			if (kb)
+				m &= kb[w];
+			if (!cb) {
+				*total += (uint64_t)__builtin_popcountll(m);
 				continue;
-			offer(hp, seg, d, 0, bm25f_final(p->idf, acc[d]), 1);
+			}
+			*total += (uint64_t)__builtin_popcountll(m & ~cb[w]);
+			for (x = m & cb[w]; x; x &= x - 1) {
+				uint64_t g;
+
+				admit(hp, seg, (uint32_t)(w * 64) +
+						       (uint32_t)__builtin_ctzll(x),
+				      total, &g);
+			}
+		}
+		for (uint32_t d = 0; d < seg->ndocs; d++) {
+			uint64_t g = 0;
+
+			if (acc[d] < lo ||
+			    (del && (del[d >> 3] >> (d & 7)) & 1) ||
+			    ((cb || kb) && !admit(hp, seg, d, NULL, &g)))
+				continue;
+			offer(hp, seg, d, g, bm25f_final(p->idf, acc[d]), 1);
 			if (hp->n == hp->k && hp->h[0].score != theta) {
 				theta = hp->h[0].score;
 				t_min = theta < c ? theta * BM25_K1 /
