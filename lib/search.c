@@ -2182,12 +2182,24 @@ static trawl_status accumulate(trawl_searcher *s, const struct pnode *p,
 				continue;
 			}
 			if (dense) {
+				/* a mark word's bits gather in a register
+				 * while the docs stay in it: no store and
+				 * reload of the word per posting */
+				uint32_t cw = docs[pc.i] >> 6;
+				uint64_t bits = 0;
+
 				for (uint32_t i = pc.i; i < pc.n; i++) {
 					uint32_t x = docs[i];
 
 					acc[x] += (double)tfs[i] * k[norms[x]];
-					mark[x >> 6] |= (uint64_t)1 << (x & 63);
+					if (x >> 6 != cw) {
+						mark[cw] |= bits;
+						cw = x >> 6;
+						bits = 0;
+					}
+					bits |= (uint64_t)1 << (x & 63);
 				}
+				mark[cw] |= bits;
 				pc.i = pc.n - 1;
 				continue;
 			}
