@@ -678,20 +678,37 @@ static int load_list(struct flush *f, const struct iterm *t)
 	for (uint32_t i = 0; i < t->df; i++) {
 		uint32_t d, tf = 1;
 
-		if (varint_get32(&p, end, &d) ||
-		    (has_freq && varint_get32(&p, end, &tf)))
+		/* one-byte varints (most) without a call */
+		if (p < end && *p < 0x80)
+			d = *p++;
+		else if (varint_get32(&p, end, &d))
 			return -1;
+		if (has_freq) {
+			if (p < end && *p < 0x80)
+				tf = *p++;
+			else if (varint_get32(&p, end, &tf))
+				return -1;
+		}
 		f->docs[i] = i ? prev + d + 1 : d;
 		f->tfs[i] = tf;
 		prev = f->docs[i];
 		if (has_pos) {
-			const uint8_t *p0 = p;
+			/* the doc's tf position varints, copied a byte at
+			 * a time (no memcpy call per doc), their ends found
+			 * by counting bytes below 0x80; the stream was
+			 * written by add_term and is not decoded here */
+			uint8_t *q = f->pos + f->npos;
+			uint32_t left = tf;
 
-			for (uint32_t j = 0; j < tf; j++)
-				if (varint_get32(&p, end, &d))
-					return -1;
-			memcpy(f->pos + f->npos, p0, (size_t)(p - p0));
-			f->npos += (size_t)(p - p0);
+			while (left && p < end) {
+				uint8_t c = *p++;
+
+				*q++ = c;
+				left -= c < 0x80;
+			}
+			if (left)
+				return -1;
+			f->npos = (size_t)(q - f->pos);
 		}
 	}
 	return 0;

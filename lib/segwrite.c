@@ -63,11 +63,33 @@ static void out_put(struct out *o, const void *d, size_t n)
 	}
 }
 
-static void out_u8(struct out *o, uint8_t v) { out_put(o, &v, 1); }
+/* Small values go straight into the buffer when it has room for them
+ * (no memcpy call for a byte or two: the dictionary and the tails are
+ * millions of them), else through out_put. */
+static int out_room(struct out *o, size_t n)
+{
+	return !o->err && OUTBUF - o->n > n; /* > : a full buffer flushes */
+}
+
+static void out_u8(struct out *o, uint8_t v)
+{
+	if (out_room(o, 1)) {
+		o->b[o->n++] = v;
+		o->off++;
+		return;
+	}
+	out_put(o, &v, 1);
+}
 static void out_u32(struct out *o, uint32_t v)
 {
 	uint8_t t[4];
 
+	if (out_room(o, 4)) {
+		wire_set_u32(o->b + o->n, v);
+		o->n += 4;
+		o->off += 4;
+		return;
+	}
 	wire_set_u32(t, v);
 	out_put(o, t, 4);
 }
@@ -75,13 +97,26 @@ static void out_u64(struct out *o, uint64_t v)
 {
 	uint8_t t[8];
 
+	if (out_room(o, 8)) {
+		wire_set_u64(o->b + o->n, v);
+		o->n += 8;
+		o->off += 8;
+		return;
+	}
 	wire_set_u64(t, v);
 	out_put(o, t, 8);
 }
 static void out_varint(struct out *o, uint64_t v)
 {
 	uint8_t t[10];
+	size_t n;
 
+	if (out_room(o, 10)) {
+		n = varint_put(o->b + o->n, v);
+		o->n += n;
+		o->off += n;
+		return;
+	}
 	out_put(o, t, varint_put(t, v));
 }
 static void out_align8(struct out *o)
