@@ -608,8 +608,8 @@ void inverter_free(struct inverter *iv)
 /* ------------------------------------------------------------------ */
 /* flush */
 
-/* The flush sorts keys by their first 8 bytes as a big-endian number,
- * then, on a tie, whole. */
+/* The flush sorts keys by their first 8 bytes as a big-endian number
+ * (bytes past a key's end are 0), then, on a tie, whole. */
 struct sort_ent {
 	uint64_t prefix;
 	const struct iterm *t;
@@ -626,6 +626,48 @@ static int cmp_term(const void *a, const void *b)
 	n = x->t->klen < y->t->klen ? x->t->klen : y->t->klen;
 	c = memcmp(x->t->key, y->t->key, n);
 	return c ? c : (int)x->t->klen - (int)y->t->klen;
+}
+
+/* Sorts the terms: LSD radix sort on the 8-byte prefixes (a pass per
+ * byte, skipped when every prefix has the same byte there), then the
+ * runs of equal prefixes by whole key.  qsort alone when there is no
+ * memory for the second array. */
+static void sort_terms(struct sort_ent *a, size_t n)
+{
+	struct sort_ent *tmp = n > 1 ? malloc(n * sizeof(*tmp)) : NULL;
+	struct sort_ent *src = a, *dst = tmp;
+
+	if (!tmp) {
+		qsort(a, n, sizeof(*a), cmp_term);
+		return;
+	}
+	for (int shift = 0; shift < 64; shift += 8) {
+		size_t cnt[256] = { 0 }, sum = 0;
+
+		for (size_t i = 0; i < n; i++)
+			cnt[(src[i].prefix >> shift) & 0xff]++;
+		if (cnt[(src[0].prefix >> shift) & 0xff] == n)
+			continue;
+		for (int b = 0; b < 256; b++) {
+			size_t c = cnt[b];
+
+			cnt[b] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[cnt[(src[i].prefix >> shift) & 0xff]++] = src[i];
+		dst = src;
+		src = src == a ? tmp : a;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof(*a));
+	free(tmp);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && a[j].prefix == a[i].prefix; j++)
+			;
+		if (j - i > 1)
+			qsort(a + i, j - i, sizeof(*a), cmp_term);
+	}
 }
 
 struct flush {
@@ -739,6 +781,38 @@ static int same_as_exact(struct inverter *iv, struct flush *g,
 	       !memcmp(g->tfs, f->tfs, t->df * sizeof(*f->tfs));
 }
 
+/*
+ * The flush visits the terms in key order, which is random in memory:
+ * their records, streams and (for a stem) the hash slot of the exact
+ * key all miss the cache.  Two stages ahead: the record of the term
+ * 2 * FLUSH_AHEAD on, then, its record in cache by then, the stream's
+ * first slice and the exact key's slot of the term FLUSH_AHEAD on.
+ */
+#define FLUSH_AHEAD 8
+
+static void flush_prefetch(const struct inverter *iv,
+			   const struct sort_ent *order, size_t n, size_t i)
+{
+	const struct iterm *t;
+
+	if (i + 2 * FLUSH_AHEAD < n)
+		__builtin_prefetch(order[i + 2 * FLUSH_AHEAD].t);
+	if (i + FLUSH_AHEAD >= n)
+		return;
+	t = order[i + FLUSH_AHEAD].t;
+	if (t->s.len)
+		__builtin_prefetch(at(iv, t->s.head));
+	if (t->key[0] >= FLD_STEM && t->key[0] < FLD_STEM + FLD_NTEXT &&
+	    iv->nslot) {
+		uint8_t k[DOCTERMS_MAX_KEY];
+
+		memcpy(k, t->key, t->klen);
+		k[0] -= FLD_STEM;
+		__builtin_prefetch(
+			&iv->slot[key_hash(k, t->klen) & (iv->nslot - 1)]);
+	}
+}
+
 trawl_status inverter_flush(struct inverter *iv, int dirfd, uint64_t id,
 			    struct seg_info *info, char *err, size_t errlen)
 {
@@ -769,11 +843,13 @@ trawl_status inverter_flush(struct inverter *iv, int dirfd, uint64_t id,
 			p = p << 8 | (j < t->klen ? t->key[j] : 0);
 		order[i] = (struct sort_ent){ p, t };
 	}
-	qsort(order, iv->nt, sizeof(*order), cmp_term);
+	sort_terms(order, iv->nt);
 	st = seg_writer_open(&w, dirfd, id, &sd, err, errlen);
 	for (size_t i = 0; i < iv->nt && !st; i++) {
 		const struct iterm *t = order[i].t;
 		int alias = 0;
+
+		flush_prefetch(iv, order, iv->nt, i);
 
 		if (load_list(&f, t) ||
 		    (alias = same_as_exact(iv, &g, t, &f)) < 0) {
