@@ -23,6 +23,7 @@
  * looked up in a software pipeline (add_terms) with prefetches.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,9 @@ _Static_assert(DOCTERMS_MAX_KEY <= UINT8_MAX, "klen is a u8");
 /* A slot: hash << 32 | (record offset / 8 + 1); 0 = empty. */
 #define SLOT_REC(s) ((uint32_t)(s) - 1)
 
+/* A flush of this many keys or more writes them with two threads. */
+#define FLUSH_SPLIT_MIN 65536
+
 /* Lookups run in a pipeline over a document's terms, this many apart per
  * stage, so that the cache misses of several terms overlap. */
 #define LOOKAHEAD 8
@@ -89,6 +93,7 @@ struct inverter {
 	uint8_t *kind, *flags, *norm[FLD_NTEXT];
 	uint64_t sum_len[FLD_NTEXT];
 	uint32_t ndocs, cdocs;
+	size_t split_min;       /* keys from which a flush uses 2 threads */
 	struct docterm *dt;     /* the record being added, validated */
 	uint32_t *dth;          /* their hashes */
 	uint32_t *dtrec;        /* their records, once looked up */
@@ -567,7 +572,11 @@ size_t inverter_bytes(const struct inverter *iv)
 
 struct inverter *inverter_new(void)
 {
-	return calloc(1, sizeof(struct inverter));
+	struct inverter *iv = calloc(1, sizeof(struct inverter));
+
+	if (iv)
+		iv->split_min = FLUSH_SPLIT_MIN;
+	return iv;
 }
 
 static void inverter_reset(struct inverter *iv)
@@ -813,17 +822,95 @@ static void flush_prefetch(const struct inverter *iv,
 	}
 }
 
+/* One run of the sorted keys, [lo, hi), written by w. */
+struct flush_run {
+	struct inverter *iv;
+	const struct sort_ent *order;
+	size_t lo, hi;
+	struct seg_writer *w;
+	trawl_status st;
+};
+
+static void *flush_range(void *arg)
+{
+	struct flush_run *r = arg;
+	struct flush f = { .iv = r->iv }, g = { .iv = r->iv };
+
+	for (size_t i = r->lo; i < r->hi && !r->st; i++) {
+		const struct iterm *t = r->order[i].t;
+		int alias;
+
+		flush_prefetch(r->iv, r->order, r->hi, i);
+		if (load_list(&f, t) ||
+		    (alias = same_as_exact(r->iv, &g, t, &f)) < 0) {
+			r->st = TRAWL_ERR_NOMEM;
+			break;
+		}
+		if (alias)
+			r->st = seg_writer_add_alias(r->w, t->key, t->klen,
+						     t->df, f.docs, f.tfs);
+		else
+			r->st = seg_writer_add(r->w, t->key, t->klen, t->df,
+					       f.docs, f.tfs, f.pos, f.npos);
+	}
+	free(f.docs);
+	free(f.tfs);
+	free(f.raw);
+	free(f.pos);
+	free(g.docs);
+	free(g.tfs);
+	free(g.raw);
+	free(g.pos);
+	return NULL;
+}
+
+/*
+ * Where a flush of many keys splits between its two threads: the first
+ * key of a dictionary block near half the postings bytes (a term's
+ * stream length stands for its cost).  0: one thread (few keys).
+ */
+void inverter_set_split(struct inverter *iv, size_t min_keys)
+{
+	iv->split_min = min_keys;
+}
+
+static size_t flush_split(const struct inverter *iv,
+			  const struct sort_ent *order, size_t n)
+{
+	uint64_t total = 0, sum = 0;
+	size_t m;
+
+	if (n < iv->split_min || n < 2)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		total += order[i].t->s.len;
+	for (m = 0; m < n && sum < total / 2; m++)
+		sum += order[m].t->s.len;
+	m -= m % SEG_DICT_BLOCK;
+	return m > 0 && m < n ? m : 0;
+}
+
+/*
+ * The flush: the keys sorted, then written in order.  With many keys the
+ * second part goes to a thread of its own, into memory, and is appended
+ * to the first: the same bytes as one thread writes.  (The inverter is
+ * only read meanwhile; the thread ends before the flush returns, so no
+ * fork ever sees it.)
+ */
 trawl_status inverter_flush(struct inverter *iv, int dirfd, uint64_t id,
 			    struct seg_info *info, char *err, size_t errlen)
 {
-	struct flush f = { .iv = iv }, g = { .iv = iv };
 	struct seg_docs sd = {
 		.ndocs = iv->ndocs, .item = iv->item, .size = iv->size,
 		.date = iv->date, .from = iv->from, .kind = iv->kind,
 		.flags = iv->flags,
 	};
+	struct flush_run r1 = { .iv = iv }, r2 = { .iv = iv };
 	struct seg_writer *w = NULL;
 	struct sort_ent *order = NULL;
+	pthread_t th;
+	int threaded = 0;
+	size_t m;
 	trawl_status st;
 
 	for (int i = 0; i < FLD_NTEXT; i++) {
@@ -844,39 +931,39 @@ trawl_status inverter_flush(struct inverter *iv, int dirfd, uint64_t id,
 		order[i] = (struct sort_ent){ p, t };
 	}
 	sort_terms(order, iv->nt);
-	st = seg_writer_open(&w, dirfd, id, &sd, err, errlen);
-	for (size_t i = 0; i < iv->nt && !st; i++) {
-		const struct iterm *t = order[i].t;
-		int alias = 0;
-
-		flush_prefetch(iv, order, iv->nt, i);
-
-		if (load_list(&f, t) ||
-		    (alias = same_as_exact(iv, &g, t, &f)) < 0) {
-			snprintf(err, errlen, "out of memory");
-			st = TRAWL_ERR_NOMEM;
-			break;
-		}
-		if (alias)
-			st = seg_writer_add_alias(w, t->key, t->klen, t->df,
-						  f.docs, f.tfs);
-		else
-			st = seg_writer_add(w, t->key, t->klen, t->df, f.docs,
-					    f.tfs, f.pos, f.npos);
+	if ((st = seg_writer_open(&w, dirfd, id, &sd, err, errlen))) {
+		seg_writer_abort(w); /* err says why */
+		free(order);
+		return st;
 	}
-	if (st)
+	m = flush_split(iv, order, iv->nt);
+	r1 = (struct flush_run){ iv, order, 0, m ? m : iv->nt, w, TRAWL_OK };
+	if (m) {
+		r2 = (struct flush_run){ iv, order, m, iv->nt, NULL, TRAWL_OK };
+		r2.st = seg_writer_open_part(&r2.w, &sd);
+		threaded = !r2.st &&
+			   !pthread_create(&th, NULL, flush_range, &r2);
+	}
+	flush_range(&r1);
+	if (threaded)
+		pthread_join(th, NULL);
+	else if (m && !r2.st)
+		flush_range(&r2); /* no thread: the same, in turn */
+	st = r1.st ? r1.st : r2.st;
+	if (m) {
+		if (!st)
+			st = seg_writer_append(w, r2.w); /* frees the part */
+		else
+			seg_writer_abort(r2.w);
+	}
+	if (st) {
+		snprintf(err, errlen, "writing segment %llu: %s",
+			 (unsigned long long)id, trawl_status_str(st));
 		seg_writer_abort(w);
-	else
+	} else {
 		st = seg_writer_finish(w, dirfd, info, err, errlen);
+	}
 	free(order);
-	free(f.docs);
-	free(f.tfs);
-	free(f.raw);
-	free(f.pos);
-	free(g.docs);
-	free(g.tfs);
-	free(g.raw);
-	free(g.pos);
 	if (!st)
 		inverter_reset(iv);
 	return st;

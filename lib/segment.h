@@ -74,6 +74,10 @@ trawl_status inverter_add(struct inverter *iv, const struct doc_meta *m,
 uint32_t inverter_docs(const struct inverter *iv);
 /* Bytes of memory the inverter holds (for the flush budget). */
 size_t inverter_bytes(const struct inverter *iv);
+/* From how many keys a flush writes them with two threads (default
+ * 65,536; SIZE_MAX: never).  The bytes written are the same either way;
+ * tests set it to compare the two. */
+void inverter_set_split(struct inverter *iv, size_t min_keys);
 
 struct seg_info {
 	uint64_t id;
@@ -129,6 +133,19 @@ trawl_status seg_writer_finish(struct seg_writer *w, int dirfd,
 			       size_t errlen);
 /* Closes and frees w after a failure (the files stay, for the sweep). */
 void seg_writer_abort(struct seg_writer *w);
+/*
+ * A part: a writer of a run of keys into memory, no files, so that two
+ * threads can write the two halves of a segment's keys at once.  Its
+ * keys must all sort after the writer's it is appended to, and the
+ * writer must have ended a dictionary block (a multiple of
+ * SEG_DICT_BLOCK keys).  seg_writer_append adds the part's bytes to w,
+ * exactly as if w had been given its keys, and frees the part (also on
+ * failure); a part that failed is dropped with seg_writer_abort.
+ */
+trawl_status seg_writer_open_part(struct seg_writer **part,
+				  const struct seg_docs *docs);
+trawl_status seg_writer_append(struct seg_writer *w,
+			       struct seg_writer *part);
 
 /* ---- reading ---- */
 

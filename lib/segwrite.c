@@ -32,6 +32,8 @@ struct out {
 	uint8_t *b;
 	size_t n;
 	int err;
+	struct buf *mem; /* a part (seg_writer_open_part): into memory,
+			  * no file, no CRC */
 };
 
 #define OUTBUF ((size_t)1 << 20)
@@ -40,6 +42,12 @@ static void out_flush(struct out *o)
 {
 	if (o->err || !o->n)
 		return;
+	if (o->mem) {
+		if (buf_append(o->mem, o->b, o->n))
+			o->err = ENOMEM;
+		o->n = 0;
+		return;
+	}
 	o->crc = crc32c(o->crc, o->b, o->n);
 	if (io_write_all(o->fd, o->b, o->n))
 		o->err = errno ? errno : EIO;
@@ -205,6 +213,8 @@ static int out_close(struct out *o, uint64_t *bytes)
 
 struct seg_writer {
 	struct out o[SEG_NFILES];
+	struct buf part[SEG_NFILES]; /* a part's files, in memory */
+	int is_part;
 	const struct seg_docs *docs;
 	uint64_t id;
 	uint64_t nterms;
@@ -574,6 +584,98 @@ static int close_all(struct seg_writer *w, uint64_t *bytes)
 	return e;
 }
 
+/* Frees a part's memory (the writer itself is the caller's). */
+static void part_release(struct seg_writer *w)
+{
+	for (int i = 0; i < SEG_NFILES; i++) {
+		free(w->o[i].b);
+		w->o[i].b = NULL;
+		buf_release(&w->part[i]);
+	}
+}
+
+trawl_status seg_writer_open_part(struct seg_writer **out,
+				  const struct seg_docs *docs)
+{
+	struct seg_writer *w = calloc(1, sizeof(*w));
+
+	*out = w;
+	if (!w)
+		return TRAWL_ERR_NOMEM;
+	w->docs = docs;
+	w->is_part = 1;
+	buf_init(&w->sparse, (size_t)1 << 31);
+	buf_init(&w->blk, (size_t)1 << 31);
+	for (int i = 0; i < SEG_NFILES; i++) {
+		buf_init(&w->part[i], (size_t)1 << 40);
+		w->o[i].fd = -1;
+		w->o[i].mem = &w->part[i];
+		if (!(w->o[i].b = malloc(OUTBUF)))
+			w->st = TRAWL_ERR_NOMEM;
+	}
+	return w->st;
+}
+
+trawl_status seg_writer_append(struct seg_writer *w, struct seg_writer *part)
+{
+	uint64_t base[SEG_NFILES];
+	const uint8_t *p, *end;
+
+	if (w->st)
+		goto out;
+	if ((w->st = part->st))
+		goto out;
+	if (w->nin && w->nin != SEG_DICT_BLOCK) {
+		w->st = TRAWL_ERR_INTERNAL; /* a part starts a block */
+		goto out;
+	}
+	for (int i = 0; i < SEG_NFILES; i++) {
+		out_flush(&part->o[i]);
+		if (part->o[i].err || part->part[i].err) {
+			w->st = TRAWL_ERR_NOMEM;
+			goto out;
+		}
+		base[i] = w->o[i].off;
+		out_put(&w->o[i], part->part[i].data, part->part[i].len);
+	}
+	/* the part's sparse entries, their offsets made absolute: u64
+	 * block offset, u64 postings offset, u64 positions offset, u16
+	 * key length, key */
+	p = (const uint8_t *)part->sparse.data;
+	end = p + part->sparse.len;
+	while (end - p >= 26) {
+		uint8_t h[26];
+		size_t klen;
+
+		memcpy(h, p, 26);
+		klen = (size_t)h[24] | (size_t)h[25] << 8;
+		if ((size_t)(end - p) < 26 + klen) {
+			w->st = TRAWL_ERR_INTERNAL;
+			goto out;
+		}
+		wire_set_u64(h, wire_get_u64(h) + base[SEG_DIC]);
+		wire_set_u64(h + 8, wire_get_u64(h + 8) + base[SEG_PST]);
+		wire_set_u64(h + 16, wire_get_u64(h + 16) + base[SEG_POS]);
+		if (buf_append(&w->sparse, h, 26) ||
+		    buf_append(&w->sparse, p + 26, klen))
+			w->st = TRAWL_ERR_NOMEM;
+		p += 26 + klen;
+	}
+	w->nblocks += part->nblocks;
+	w->nterms += part->nterms;
+	w->post_base += part->post_base;
+	w->pos_base += part->pos_base;
+	w->nin = part->nin;
+	memcpy(w->prev, part->prev, part->prev_len);
+	w->prev_len = part->prev_len;
+out:
+	part_release(part);
+	buf_release(&part->sparse);
+	buf_release(&part->blk);
+	free(part);
+	return w->st;
+}
+
 trawl_status seg_writer_finish(struct seg_writer *w, int dirfd,
 			       struct seg_info *info, char *err,
 			       size_t errlen)
@@ -612,7 +714,10 @@ void seg_writer_abort(struct seg_writer *w)
 
 	if (!w)
 		return;
-	close_all(w, &bytes);
+	if (w->is_part)
+		part_release(w);
+	else
+		close_all(w, &bytes);
 	buf_release(&w->sparse);
 	buf_release(&w->blk);
 	free(w);

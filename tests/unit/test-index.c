@@ -419,10 +419,112 @@ static void test_score(void)
 	   "fields outside the mask do not count");
 }
 
+/* ---- a flush split between two threads writes the same bytes ---- */
+
+/* The whole of file name in directory fd, or NULL; *len its size. */
+static uint8_t *slurp(int fd, const char *name, size_t *len)
+{
+	int f = openat(fd, name, O_RDONLY);
+	uint8_t *p = NULL;
+	off_t n;
+
+	*len = 0;
+	if (f < 0)
+		return NULL;
+	n = lseek(f, 0, SEEK_END);
+	if (n > 0 && (p = malloc((size_t)n)) &&
+	    pread(f, p, (size_t)n, 0) != n) {
+		free(p);
+		p = NULL;
+	}
+	close(f);
+	*len = p ? (size_t)n : 0;
+	return p;
+}
+
+static void test_split_flush(void)
+{
+	char d1[] = "/tmp/trawl-test-split-XXXXXX";
+	char d2[] = "/tmp/trawl-test-split-XXXXXX", err[256];
+	struct docterms_builder *b = docterms_builder_new();
+	struct inverter *one = inverter_new(), *two = inverter_new();
+	int f1 = tmpdir_open(d1), f2 = tmpdir_open(d2), good = 1, opened;
+	uint64_t rng = 0x243f6a8885a308d3u;
+	struct seg_info i1, i2;
+	struct segment s;
+	struct term_info ti;
+	struct buf rec, text;
+
+	buf_init(&rec, 1 << 20);
+	buf_init(&text, 1 << 20);
+	inverter_set_split(one, SIZE_MAX);
+	inverter_set_split(two, 64);
+	/* 400 documents of words drawn from 3,000 (skewed: long lists with
+	 * full blocks, PFOR exceptions, tails), and stems shared or not */
+	for (int i = 0; i < 400 && good; i++) {
+		struct doc_meta m = { .item = (uint64_t)i + 1, .kind = 1 };
+		struct doc_values_in v = { .kind = TRAWL_KIND_EMAIL };
+
+		buf_reset(&text);
+		for (int w = 0; w < 60; w++) {
+			uint64_t r;
+
+			rng ^= rng << 13;
+			rng ^= rng >> 7;
+			rng ^= rng << 17;
+			r = rng % 3000;
+			r = r * r / 3000; /* more small numbers */
+			buf_printf(&text, "w%llu%s ", (unsigned long long)r,
+				   r % 3 ? "s" : "");
+		}
+		v.body = text.data;
+		v.body_len = text.len;
+		buf_reset(&rec);
+		good &= docterms_build(b, &v, &rec) == TRAWL_OK &&
+			inverter_add(one, &m, rec.data, rec.len) == TRAWL_OK &&
+			inverter_add(two, &m, rec.data, rec.len) == TRAWL_OK;
+	}
+	ok(good, "split: 400 documents into two inverters");
+	ok(f1 >= 0 && f2 >= 0 &&
+	   inverter_flush(one, f1, 1, &i1, err, sizeof(err)) == TRAWL_OK &&
+	   inverter_flush(two, f2, 1, &i2, err, sizeof(err)) == TRAWL_OK,
+	   "split: flushed with one thread and with two");
+	for (int f = 0; f < SEG_NFILES; f++) {
+		char name[32];
+		size_t n1, n2;
+		uint8_t *a, *c;
+
+		seg_file_name(1, f, name);
+		a = slurp(f1, name, &n1);
+		c = slurp(f2, name, &n2);
+		ok(a && c && n1 == n2 && !memcmp(a, c, n1),
+		   "split: %s is the same bytes (%zu)", name, n1);
+		free(a);
+		free(c);
+	}
+	memset(&ti, 0, sizeof(ti));
+	opened = segment_open(&s, f2, 1, 1, err, sizeof(err)) == TRAWL_OK;
+	good = opened && s.nterms > 64 &&
+	       segment_lookup(&s, (const uint8_t *)"\x01w0", 3, &ti) == 1;
+	ok(good && ti.df > 128, "split: the two-thread segment reads (%llu "
+	   "keys; 'w0' in %u documents)",
+	   opened ? (unsigned long long)s.nterms : 0ULL, ti.df);
+	if (opened)
+		segment_close(&s);
+	inverter_free(one);
+	inverter_free(two);
+	docterms_builder_free(b);
+	buf_release(&rec);
+	buf_release(&text);
+	tmpdir_remove(d1, f1);
+	tmpdir_remove(d2, f2);
+}
+
 int main(void)
 {
 	test_docterms();
 	test_alias();
+	test_split_flush();
 	test_policy();
 	test_score();
 	return tap_done();
