@@ -164,30 +164,35 @@ static trawl_status load_threads(trawl_searcher *s)
 
 /* A segment the searcher has open already is taken over as it is
  * (segments never change): a refresh only opens and checks new ones.
- * The old slot is emptied; give_back undoes it when the load fails. */
+ * The old slot is emptied and *from says which it was (SIZE_MAX: opened
+ * now); give_back undoes it when the load fails. */
 static trawl_status reuse_or_open(trawl_searcher *s, struct segment *out,
-				  uint64_t id, char *err, size_t errlen)
+				  uint64_t id, size_t *from, char *err,
+				  size_t errlen)
 {
+	*from = SIZE_MAX;
 	for (size_t i = 0; i < s->nsegs; i++) {
 		if (s->segs[i].id == id && s->segs[i].f[0].p) {
 			*out = s->segs[i];
 			memset(&s->segs[i], 0, sizeof(s->segs[i]));
+			*from = i;
 			return TRAWL_OK;
 		}
 	}
 	return segment_open(out, s->dirfd, id, 1, err, errlen);
 }
 
-static void give_back(trawl_searcher *s, struct segment *segs, size_t n)
+/* Puts each reused segment back in the very slot it came from (where the
+ * searcher's deletion bitmaps and caches for it still are); the segments
+ * opened now stay in segs, for the caller to close. */
+static void give_back(trawl_searcher *s, struct segment *segs,
+		      const size_t *from, size_t n)
 {
 	for (size_t k = 0; k < n; k++)
-		for (size_t i = 0; i < s->nsegs; i++)
-			if (!s->segs[i].f[0].p && s->segs[i].id == 0 &&
-			    segs[k].f[0].p) {
-				s->segs[i] = segs[k];
-				memset(&segs[k], 0, sizeof(segs[k]));
-				break;
-			}
+		if (from[k] != SIZE_MAX && from[k] < s->nsegs) {
+			s->segs[from[k]] = segs[k];
+			memset(&segs[k], 0, sizeof(segs[k]));
+		}
 }
 
 /* Opens the live segments as the database lists them now (one read
@@ -198,7 +203,7 @@ static trawl_status try_load(trawl_searcher *s)
 	sqlite3_stmt *q = NULL;
 	uint64_t sum[FLD_NTEXT] = { 0 };
 	trawl_status st;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, *from = NULL;
 	struct segment *segs = NULL;
 	uint8_t **del = NULL;
 	int rc;
@@ -215,18 +220,22 @@ static trawl_status try_load(trawl_searcher *s)
 			size_t nc = cap ? cap * 2 : 8;
 			struct segment *p = realloc(segs, nc * sizeof(*p));
 			uint8_t **d = p ? realloc(del, nc * sizeof(*d)) : NULL;
+			size_t *f = d ? realloc(from, nc * sizeof(*f)) : NULL;
 
 			if (p)
 				segs = p;
 			if (d)
 				del = d;
-			if (!p || !d) {
+			if (f)
+				from = f;
+			if (!p || !d || !f) {
 				st = sfail(s, TRAWL_ERR_NOMEM, "out of memory");
 				break;
 			}
 			cap = nc;
 		}
-		st = reuse_or_open(s, &segs[n], id, err, sizeof(err));
+		st = reuse_or_open(s, &segs[n], id, &from[n], err,
+				   sizeof(err));
 		if (st) {
 			sfail(s, st, "%s/index: %s", s->a->dir, err);
 			break;
@@ -248,10 +257,12 @@ static trawl_status try_load(trawl_searcher *s)
 	if (!st)
 		st = load_threads(s);
 	if (st) {
-		give_back(s, segs, n);
+		give_back(s, segs, from, n);
 		free_segments(segs, del, n);
+		free(from);
 		return st;
 	}
+	free(from);
 	close_segments(s);
 	s->segs = segs;
 	s->del = del;
