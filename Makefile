@@ -13,7 +13,7 @@ B := build/$(VARIANT)
 
 PKGS := gmime-3.0 glib-2.0 sqlite3 libzstd libarchive jansson gumbo libutf8proc nettle
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lstemmer -lm
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lstemmer -lm -pthread
 
 CC ?= cc
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

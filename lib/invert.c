@@ -864,16 +864,16 @@ static void *flush_range(void *arg)
 	return NULL;
 }
 
-/*
- * Where a flush of many keys splits between its two threads: the first
- * key of a dictionary block near half the postings bytes (a term's
- * stream length stands for its cost).  0: one thread (few keys).
- */
 void inverter_set_split(struct inverter *iv, size_t min_keys)
 {
 	iv->split_min = min_keys;
 }
 
+/*
+ * Where a flush of many keys splits between its two threads: the first
+ * key of a dictionary block near half the postings bytes (a term's
+ * stream length stands for its cost).  0: one thread (few keys).
+ */
 static size_t flush_split(const struct inverter *iv,
 			  const struct sort_ent *order, size_t n)
 {

@@ -123,13 +123,20 @@ static trawl_status check_frame(const struct seg_map *m, int file,
 			    "seg-%06llu.%s: not a trawl index file",
 			    (unsigned long long)id, ext);
 	if (wire_get_u32(m->p + 8) < SEG_FORMAT_MIN ||
-	    wire_get_u32(m->p + 8) > SEG_FORMAT_VERSION)
+	    wire_get_u32(m->p + 8) > SEG_FORMAT_VERSION) {
+		char reads[32];
+
+		if (SEG_FORMAT_MIN == SEG_FORMAT_VERSION)
+			snprintf(reads, sizeof(reads), "%u", SEG_FORMAT_MIN);
+		else
+			snprintf(reads, sizeof(reads), "%u to %u",
+				 SEG_FORMAT_MIN, SEG_FORMAT_VERSION);
 		return fail(err, errlen, TRAWL_ERR_VERSION,
 			    "seg-%06llu.%s: index format %u, this trawl reads "
-			    "%u to %u; run `trawl reindex`",
+			    "format %s; run `trawl reindex`",
 			    (unsigned long long)id, ext,
-			    wire_get_u32(m->p + 8), SEG_FORMAT_MIN,
-			    SEG_FORMAT_VERSION);
+			    wire_get_u32(m->p + 8), reads);
+	}
 	if (wire_get_u32(m->p + 12) != TRAWL_ANALYZER_VERSION)
 		return fail(err, errlen, TRAWL_ERR_VERSION,
 			    "seg-%06llu.%s: made by analyzer version %u, this "
@@ -570,13 +577,14 @@ static int corrupt(struct postings *pc)
 }
 
 /*
- * Turns a block's gaps into doc numbers in place, four at a time with
- * SSE2 (doc = previous doc + gap + 1, from prev; UINT32_MAX before the
- * first doc, wrapping to 0), when no sum can overflow 32 bits: every gap
- * below 2^24 and prev below 2^31 (or UINT32_MAX).  Sets *end to the last
- * doc + 1.  0 when it did nothing: the caller's loop does it.
+ * Turns block b's gaps into doc numbers in place, four at a time with
+ * SSE2 (doc = previous doc + gap + 1, from prev, the last doc of block
+ * b - 1; the first block's first doc is its gap), when no sum can
+ * overflow 32 bits: every gap below 2^24 and prev below 2^31.  Sets *end
+ * to the last doc + 1.  0 when it did nothing: the caller's loop does.
  */
-static int prefix_docs(uint32_t *docs, uint32_t prev, uint64_t *end)
+static int prefix_docs(uint32_t *docs, uint32_t b, uint32_t prev,
+		       uint64_t *end)
 {
 #if defined(__SSE2__)
 	uint32_t any = 0;
@@ -584,9 +592,10 @@ static int prefix_docs(uint32_t *docs, uint32_t prev, uint64_t *end)
 
 	for (int i = 0; i < SEG_BLOCK; i++)
 		any |= docs[i];
-	if (any >> 24 || (prev >> 31 && prev != UINT32_MAX))
+	if (any >> 24 || (b && prev >> 31))
 		return 0;
-	base = _mm_set1_epi32((int)prev);
+	/* before the first doc: -1, so that gap + 1 wraps to the gap */
+	base = _mm_set1_epi32(b ? (int)prev : -1);
 	for (int i = 0; i < SEG_BLOCK; i += 4) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(docs + i));
 
@@ -601,6 +610,7 @@ static int prefix_docs(uint32_t *docs, uint32_t prev, uint64_t *end)
 	return 1;
 #else
 	(void)docs;
+	(void)b;
 	(void)prev;
 	(void)end;
 	return 0;
@@ -640,7 +650,7 @@ static int load_block(struct postings *pc, uint32_t b)
 
 			/* docs ascend: the last one's check covers all (a
 			 * corrupt block is never read); a tf of 0 is corrupt */
-			if (!prefix_docs(pc->docs, b ? prev : UINT32_MAX, &d))
+			if (!prefix_docs(pc->docs, b, prev, &d))
 				for (int i = 0; i < SEG_BLOCK; i++) {
 					d += pc->docs[i];
 					pc->docs[i] = (uint32_t)d;
@@ -682,6 +692,8 @@ static int load_block(struct postings *pc, uint32_t b)
 					return corrupt(pc);
 				v >>= 1;
 			}
+			if (v >= ndocs) /* and no sum can wrap */
+				return corrupt(pc);
 			d += v;
 			if (d >= ndocs)
 				return corrupt(pc);

@@ -625,6 +625,10 @@ trawl_status seg_writer_append(struct seg_writer *w, struct seg_writer *part)
 		goto out;
 	if ((w->st = part->st))
 		goto out;
+	if (part->sparse.err) { /* an entry of its sparse index is missing */
+		w->st = part->sparse.err;
+		goto out;
+	}
 	if (w->nin && w->nin != SEG_DICT_BLOCK) {
 		w->st = TRAWL_ERR_INTERNAL; /* a part starts a block */
 		goto out;
