@@ -607,7 +607,9 @@ trawl_status seg_writer_open_part(struct seg_writer **out,
 	buf_init(&w->sparse, (size_t)1 << 31);
 	buf_init(&w->blk, (size_t)1 << 31);
 	for (int i = 0; i < SEG_NFILES; i++) {
-		buf_init(&w->part[i], (size_t)1 << 40);
+		/* the inverter's budget (256 MiB) keeps a segment far
+		 * below this; a list's offsets are u32 anyway */
+		buf_init(&w->part[i], (size_t)UINT32_MAX);
 		w->o[i].fd = -1;
 		w->o[i].mem = &w->part[i];
 		if (!(w->o[i].b = malloc(OUTBUF)))

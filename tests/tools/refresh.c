@@ -44,6 +44,16 @@ static int counts(trawl_searcher *s, const char *word)
 	return 0;
 }
 
+/* Runs the shell command cmd, refreshes, counts again. */
+static int step(trawl_searcher *s, const char *word, const char *cmd)
+{
+	fflush(stdout);
+	if (system(cmd) != 0)
+		return 1;
+	printf("refresh: %s\n", trawl_searcher_refresh(s) ? "failed" : "ok");
+	return counts(s, word);
+}
+
 int main(int argc, char **argv)
 {
 	trawl_archive *a = NULL;
@@ -52,23 +62,10 @@ int main(int argc, char **argv)
 
 	if (argc != 5)
 		return 2;
-	if (trawl_archive_open(argv[1], TRAWL_OPEN_READ, &a) ||
-	    trawl_searcher_open(a, &s) || counts(s, argv[2]))
-		goto out;
-	fflush(stdout);
-	if (system(argv[3]) != 0)
-		goto out;
-	printf("refresh: %s\n", trawl_searcher_refresh(s) ? "failed" : "ok");
-	if (counts(s, argv[2]))
-		goto out;
-	fflush(stdout);
-	if (system(argv[4]) != 0)
-		goto out;
-	printf("refresh: %s\n", trawl_searcher_refresh(s) ? "failed" : "ok");
-	if (counts(s, argv[2]))
-		goto out;
-	rc = 0;
-out:
+	if (!trawl_archive_open(argv[1], TRAWL_OPEN_READ, &a) &&
+	    !trawl_searcher_open(a, &s) && !counts(s, argv[2]) &&
+	    !step(s, argv[2], argv[3]) && !step(s, argv[2], argv[4]))
+		rc = 0;
 	trawl_searcher_close(s);
 	trawl_archive_close(a);
 	return rc;
