@@ -1271,8 +1271,6 @@ struct phrase_field {
 	int field;
 	struct postings **pc; /* one per term, all present */
 	uint32_t doc, freq;   /* the candidate; its phrase freq once checked */
-	uint32_t min_tf;      /* the candidate's least tf over the terms */
-	uint64_t cost;        /* and the sum: positions a check may read */
 };
 
 struct phrase_it {
@@ -1306,6 +1304,25 @@ static uint32_t phrase_freq(struct phrase_it *ph, struct phrase_field *pf,
 	uint32_t freq = 0, span = (uint32_t)(n - 1 + ph->p->slop);
 	uint32_t cur[TRAWL_MAX_PHRASE_TERMS], p0; /* n is at most that */
 
+	if (n == 2) {
+		/* the same walk for the common case, without the arrays */
+		struct pos_reader *r0 = &ph->rd[0], *r1 = &ph->rd[1];
+		uint32_t a, b;
+
+		if (postings_pos_open(pf->pc[0], r0) ||
+		    postings_pos_open(pf->pc[1], r1) ||
+		    pos_reader_next(r0, &a) <= 0 || pos_reader_next(r1, &b) <= 0)
+			return 0;
+		for (;;) {
+			while (b <= a)
+				if (pos_reader_next(r1, &b) <= 0)
+					return freq;
+			if (b - a <= span && (++freq, first))
+				return freq;
+			if (pos_reader_next(r0, &a) <= 0)
+				return freq;
+		}
+	}
 	for (size_t i = 0; i < n; i++)
 		if (postings_pos_open(pf->pc[i], &ph->rd[i]) ||
 		    pos_reader_next(&ph->rd[i], &cur[i]) <= 0)
@@ -1340,6 +1357,22 @@ static void phrase_candidate(struct phrase_it *ph, struct phrase_field *pf,
 	size_t n = ph->p->nterms, i = 0, agree = 0;
 	uint32_t d = target;
 
+	pf->freq = 0;
+	if (n == 2) {
+		/* a leapfrog of two, the common case */
+		struct postings *a = pf->pc[0], *b = pf->pc[1];
+		uint32_t x = a->doc < d ? postings_advance(a, d) : a->doc;
+
+		while (x != DOC_END) {
+			uint32_t y = b->doc < x ? postings_advance(b, x) : b->doc;
+
+			if (y == x)
+				break;
+			x = y == DOC_END ? DOC_END : postings_advance(a, y);
+		}
+		pf->doc = x;
+		return;
+	}
 	for (;;) {
 		struct postings *pc = pf->pc[i];
 		uint32_t x = pc->doc < d ? postings_advance(pc, d) : pc->doc;
@@ -1358,15 +1391,32 @@ static void phrase_candidate(struct phrase_it *ph, struct phrase_field *pf,
 			i = 0;
 	}
 	pf->doc = d;
-	pf->freq = 0;
-	pf->min_tf = UINT32_MAX;
-	pf->cost = 0;
-	for (i = 0; i < n; i++) {
+}
+
+/* The least tf of pf's terms on its candidate: its phrase frequency is
+ * at most that. */
+static uint32_t phrase_min_tf(const struct phrase_it *ph,
+			      const struct phrase_field *pf)
+{
+	uint32_t m = UINT32_MAX;
+
+	for (size_t i = 0; i < ph->p->nterms; i++) {
 		uint32_t tf = postings_tf(pf->pc[i]);
 
-		pf->min_tf = tf < pf->min_tf ? tf : pf->min_tf;
-		pf->cost += tf;
+		m = tf < m ? tf : m;
 	}
+	return m;
+}
+
+/* The positions a check of pf's candidate may read: its terms' tfs. */
+static uint64_t phrase_cost(const struct phrase_it *ph,
+			    const struct phrase_field *pf)
+{
+	uint64_t c = 0;
+
+	for (size_t i = 0; i < ph->p->nterms; i++)
+		c += postings_tf(pf->pc[i]);
+	return c;
 }
 
 /* Whether the phrase holds in doc d in some field, the fields on d tried
@@ -1375,11 +1425,19 @@ static int phrase_exists(struct phrase_it *ph, uint32_t d)
 {
 	for (;;) {
 		struct phrase_field *pf = NULL;
+		uint64_t cost = 0;
 
-		for (int i = 0; i < ph->npf; i++)
-			if (ph->pf[i].doc == d &&
-			    (!pf || ph->pf[i].cost < pf->cost))
+		for (int i = 0; i < ph->npf; i++) {
+			uint64_t c;
+
+			if (ph->pf[i].doc != d)
+				continue;
+			c = phrase_cost(ph, &ph->pf[i]);
+			if (!pf || c < cost) {
 				pf = &ph->pf[i];
+				cost = c;
+			}
+		}
 		if (!pf)
 			return 0;
 		if ((pf->freq = phrase_freq(ph, pf, 1)))
@@ -1398,7 +1456,8 @@ static double phrase_doc_max(struct phrase_it *ph, uint32_t d)
 		const struct phrase_field *pf = &ph->pf[i];
 
 		if (pf->doc == d)
-			sum += bm25f_part(ph->c->stats, pf->field, pf->min_tf,
+			sum += bm25f_part(ph->c->stats, pf->field,
+					  phrase_min_tf(ph, pf),
 					  seg_norm(ph->c->seg, pf->field, d));
 	}
 	return bm25f_final(ph->p->idf, sum);
@@ -1527,14 +1586,16 @@ static void phrase_release(struct it *it)
 	free(ph);
 }
 
-static struct it *phrase_open(struct ctx *c, const struct pnode *p)
+/* Sets ph up for phrase p: a cursor per term in each field where all its
+ * terms occur, each field on its first candidate.  0, or -1 (memory). */
+static int phrase_fields(struct ctx *c, const struct pnode *p,
+			 struct phrase_it *ph)
 {
-	struct phrase_it *ph = calloc(1, sizeof(*ph));
 	uint8_t key[DOCTERMS_MAX_KEY];
 
-	if (!ph || !(ph->pf = calloc(FLD_NTEXT, sizeof(*ph->pf))) ||
+	if (!(ph->pf = calloc(FLD_NTEXT, sizeof(*ph->pf))) ||
 	    !(ph->rd = calloc(p->nterms, sizeof(*ph->rd))))
-		goto nomem;
+		return -1;
 	ph->c = c;
 	ph->p = p;
 	for (int f = 0; f < FLD_NTEXT; f++) {
@@ -1544,7 +1605,7 @@ static struct it *phrase_open(struct ctx *c, const struct pnode *p)
 		if (!(p->fields & (1u << f)))
 			continue;
 		if (!(pf->pc = calloc(p->nterms, sizeof(*pf->pc))))
-			goto nomem;
+			return -1;
 		for (i = 0; i < p->nterms; i++) {
 			memcpy(key, p->pkeys[i], p->pklens[i]);
 			key[0] = (uint8_t)f;
@@ -1560,7 +1621,13 @@ static struct it *phrase_open(struct ctx *c, const struct pnode *p)
 		ph->npf++;
 		phrase_candidate(ph, pf, 0);
 	}
-	if (c->prune_root == p) {
+	return 0;
+}
+
+/* Starts iterator ph, set up by phrase_fields in c, on its first match. */
+static struct it *phrase_start(struct ctx *c, struct phrase_it *ph)
+{
+	if (c->prune_root == ph->p) {
 		ph->prune = c->prune_heap;
 		ph->prune_count = c->prune_count;
 	}
@@ -1572,7 +1639,14 @@ static struct it *phrase_open(struct ctx *c, const struct pnode *p)
 	ph->it.release = phrase_release;
 	phrase_settle(ph);
 	return &ph->it;
-nomem:
+}
+
+static struct it *phrase_open(struct ctx *c, const struct pnode *p)
+{
+	struct phrase_it *ph = calloc(1, sizeof(*ph));
+
+	if (ph && !phrase_fields(c, p, ph))
+		return phrase_start(c, ph);
 	c->nomem = 1;
 	if (ph)
 		phrase_release(&ph->it);
@@ -2052,37 +2126,44 @@ static trawl_status finish_ctx(trawl_searcher *s, struct ctx *c,
 	return st;
 }
 
-/*
- * Walks one segment.  Ranking by score, once the heap is full its worst
- * score is the threshold: a stretch of documents whose block-max bound is
- * below it cannot enter the top, so it is not scored, and when no exact
- * count is wanted it is skipped without being decoded (block-max
- * pruning, as in Ding & Suel's block-max WAND, applied to the whole
- * query tree).  Bounds and scores use the same arithmetic in the same
- * order, so the bound never falls below a score and pruning changes no
- * result.
- */
-static trawl_status run_segment(trawl_searcher *s, const struct pnode *root,
-				const struct segment *seg, const uint8_t *del,
-				struct heap *hp, uint64_t *total)
+/* A segment's walk context for root, with the heap's pruning when ranked
+ * by relevance. */
+static void ctx_init(struct ctx *c, trawl_searcher *s,
+		     const struct segment *seg, const struct pnode *root,
+		     const struct heap *hp, const uint64_t *total)
 {
-	struct ctx c = { .seg = seg, .segi = (size_t)(seg - s->segs),
-			 .stats = &s->stats, .threads = &s->threads };
+	*c = (struct ctx){ .seg = seg, .segi = (size_t)(seg - s->segs),
+			   .stats = &s->stats, .threads = &s->threads };
+	if (hp->sort == TRAWL_SORT_RELEVANCE && hp->k) {
+		c->prune_heap = hp;
+		c->prune_root = root;
+		c->prune_count = total != NULL;
+	} else {
+		c->no_scores = 1;
+	}
+}
+
+/*
+ * Walks one segment with iterator it (opened in c; NULL: out of memory),
+ * then releases it and finishes c.  Ranking by score, once the heap is
+ * full its worst score is the threshold: a stretch of documents whose
+ * block-max bound is below it cannot enter the top, so it is not scored,
+ * and when no exact count is wanted it is skipped without being decoded
+ * (block-max pruning, as in Ding & Suel's block-max WAND, applied to the
+ * whole query tree).  Bounds and scores use the same arithmetic in the
+ * same order, so the bound never falls below a score and pruning changes
+ * no result.
+ */
+static trawl_status walk(trawl_searcher *s, struct ctx *c, struct it *it,
+			 const struct segment *seg, const uint8_t *del,
+			 struct heap *hp, uint64_t *total)
+{
 	int scored = hp->sort == TRAWL_SORT_RELEVANCE && hp->k;
-	struct it *it;
 	trawl_status st = TRAWL_OK;
 	uint32_t upto = 0;
 	double bound = 0.0;
 	int have_bound = 0;
 
-	if (scored) {
-		c.prune_heap = hp;
-		c.prune_root = root;
-		c.prune_count = total != NULL;
-	} else {
-		c.no_scores = 1;
-	}
-	it = it_open(&c, root);
 	if (!it) {
 		st = sfail(s, TRAWL_ERR_NOMEM, "out of memory");
 		goto out;
@@ -2124,7 +2205,17 @@ static trawl_status run_segment(trawl_searcher *s, const struct pnode *root,
 	}
 	it->release(it);
 out:
-	return finish_ctx(s, &c, seg, st);
+	return finish_ctx(s, c, seg, st);
+}
+
+static trawl_status run_segment(trawl_searcher *s, const struct pnode *root,
+				const struct segment *seg, const uint8_t *del,
+				struct heap *hp, uint64_t *total)
+{
+	struct ctx c;
+
+	ctx_init(&c, s, seg, root, hp, total);
+	return walk(s, &c, it_open(&c, root), seg, del, hp, total);
 }
 
 /* The per-document scratch of run_term and run_terms, for ndocs. */
@@ -2301,6 +2392,61 @@ static uint64_t del_word(const uint8_t *del, size_t w, uint32_t ndocs)
 	return x;
 }
 
+/* The sum of bm25f parts a score needs to beat theta, the worst in a full
+ * heap (final is increasing; 1e-9 margin for rounding), for a clause of
+ * factor c = idf * (k1 + 1). */
+static double sum_floor(double theta, double c)
+{
+	double t_min = theta < c ? theta * BM25_K1 / (c - theta) * (1.0 - 1e-9)
+				 : INFINITY;
+
+	return t_min > DBL_MIN ? t_min : DBL_MIN;
+}
+
+/* The bitmaps count_marked needs for hp: of the kinds asked (*kb) and of
+ * the documents with copies (*cb), each NULL when not needed.  0 when
+ * they cannot serve (collapsed by thread, or memory short). */
+static int count_bits(trawl_searcher *s, size_t si, const struct heap *hp,
+		      const uint64_t **kb, const uint64_t **cb)
+{
+	*kb = *cb = NULL;
+	return (!hp->kinds || (*kb = kind_bits(s, si, hp->kinds))) &&
+	       (!hp->collapse || (hp->collapse == TRAWL_COLLAPSE_COPIES &&
+				  (*cb = copy_bits(s, si))));
+}
+
+/* Counts into *total the documents of seg set in mark that are not
+ * deleted and of the kinds asked: a popcount, but for the mails with
+ * copies, counted once a group by admit.  kb, cb: from count_bits. */
+static void count_marked(struct heap *hp, const struct segment *seg,
+			 const uint8_t *del, const uint64_t *mark,
+			 const uint64_t *kb, const uint64_t *cb,
+			 uint64_t *total)
+{
+	size_t words = seg->ndocs / 64 + 1;
+
+	for (size_t w = 0; w < words; w++) {
+		uint64_t m = mark[w], x;
+
+		if (del)
+			m &= ~del_word(del, w, seg->ndocs);
+		if (kb)
+			m &= kb[w];
+		if (!cb) {
+			*total += (uint64_t)__builtin_popcountll(m);
+			continue;
+		}
+		*total += (uint64_t)__builtin_popcountll(m & ~cb[w]);
+		for (x = m & cb[w]; x; x &= x - 1) {
+			uint64_t g;
+
+			admit(hp, seg, (uint32_t)(w * 64) +
+					       (uint32_t)__builtin_ctzll(x),
+			      total, &g);
+		}
+	}
+}
+
 /*
  * A query of one term, term at a time: each field's postings in turn add
  * their part (score.h) into a per-document accumulator, then the touched
@@ -2340,37 +2486,15 @@ static trawl_status run_term(trawl_searcher *s, const struct pnode *p,
 	if ((st = accumulate(s, p, seg, !scored, dense, NULL, NULL)))
 		return st;
 	c = p->idf * (BM25_K1 + 1.0);
-	if (dense && scored &&
-	    (!hp->kinds || (kb = kind_bits(s, si, hp->kinds))) &&
-	    (!hp->collapse || (hp->collapse == TRAWL_COLLAPSE_COPIES &&
-			       (cb = copy_bits(s, si))))) {
+	if (dense && scored && count_bits(s, si, hp, &kb, &cb)) {
 		/* the matches are the nonzero accumulators (parts are
-		 * positive: every field's weight is).  The count: a
-		 * popcount of those of the kinds asked, but for the mails
-		 * with copies, counted once a group; then a linear scan
-		 * offers the few documents that can enter the heap */
+		 * positive: every field's weight is), counted from their
+		 * marks; then a linear scan offers the few documents that
+		 * can enter the heap */
 		double lo = DBL_MIN;
 
-		for (size_t w = 0; w < words && total; w++) {
-			uint64_t m = mark[w], x;
-
-			if (del)
-				m &= ~del_word(del, w, seg->ndocs);
-			if (kb)
-				m &= kb[w];
-			if (!cb) {
-				*total += (uint64_t)__builtin_popcountll(m);
-				continue;
-			}
-			*total += (uint64_t)__builtin_popcountll(m & ~cb[w]);
-			for (x = m & cb[w]; x; x &= x - 1) {
-				uint64_t g;
-
-				admit(hp, seg, (uint32_t)(w * 64) +
-						       (uint32_t)__builtin_ctzll(x),
-				      total, &g);
-			}
-		}
+		if (total)
+			count_marked(hp, seg, del, mark, kb, cb, total);
 		for (uint32_t d = 0; d < seg->ndocs; d++) {
 			uint64_t g = 0;
 
@@ -2381,11 +2505,7 @@ static trawl_status run_term(trawl_searcher *s, const struct pnode *p,
 			offer(hp, seg, d, g, bm25f_final(p->idf, acc[d]), 1);
 			if (hp->n == hp->k && hp->h[0].score != theta) {
 				theta = hp->h[0].score;
-				t_min = theta < c ? theta * BM25_K1 /
-							    (c - theta) *
-							    (1.0 - 1e-9)
-						  : INFINITY;
-				lo = t_min > DBL_MIN ? t_min : DBL_MIN;
+				lo = sum_floor(theta, c);
 			}
 		}
 		return TRAWL_OK;
@@ -2414,10 +2534,7 @@ static trawl_status run_term(trawl_searcher *s, const struct pnode *p,
 			if (scored && hp->n == hp->k) {
 				if (hp->h[0].score != theta) {
 					theta = hp->h[0].score;
-					t_min = theta < c ? theta * BM25_K1 /
-								    (c - theta) *
-								    (1.0 - 1e-9)
-							  : INFINITY;
+					t_min = sum_floor(theta, c);
 				}
 				if (acc[d] < t_min)
 					continue;
@@ -2496,6 +2613,265 @@ static trawl_status run_terms(trawl_searcher *s, const struct pnode *root,
 	return TRAWL_OK;
 }
 
+/* The first document from `from` on whose bit in m is clear, below n;
+ * DOC_END when none. */
+static uint32_t next_clear(const uint64_t *m, uint32_t from, uint32_t n)
+{
+	size_t w = from >> 6, last = n ? (n - 1) >> 6 : 0;
+	uint64_t x;
+	uint32_t d;
+
+	if (from >= n)
+		return DOC_END;
+	x = ~m[w] & (~(uint64_t)0 << (from & 63));
+	while (!x) {
+		if (++w > last)
+			return DOC_END;
+		x = ~m[w];
+	}
+	d = (uint32_t)(w * 64) + (uint32_t)__builtin_ctzll(x);
+	return d < n ? d : DOC_END;
+}
+
+/* Puts every field of ph back on its first candidate (a second pass over
+ * the lists); -1 when a cursor met corruption (reported by finish_ctx,
+ * so it is not rewound). */
+static int phrase_rewind(struct phrase_it *ph)
+{
+	for (int i = 0; i < ph->npf; i++) {
+		struct phrase_field *pf = &ph->pf[i];
+
+		for (size_t t = 0; t < ph->p->nterms; t++) {
+			struct postings *pc = pf->pc[t];
+			struct term_info ti = pc->ti;
+
+			if (pc->corrupt)
+				return -1;
+			postings_init(pc, pc->seg, pc->field, &ti);
+			postings_next(pc);
+		}
+		phrase_candidate(ph, pf, 0);
+	}
+	return 0;
+}
+
+/* The candidates phrase ph's field i can have at most: its terms' least
+ * df. */
+static uint64_t phrase_field_df(const struct phrase_it *ph, int i)
+{
+	uint64_t df = UINT64_MAX;
+
+	for (size_t t = 0; t < ph->p->nterms; t++)
+		if (ph->pf[i].pc[t]->ti.df < df)
+			df = ph->pf[i].pc[t]->ti.df;
+	return df;
+}
+
+/*
+ * Sets the bit in mark of every document where phrase ph holds in some
+ * field, but for those already set in done, which are passed over (done
+ * may be mark; a match is set in both).  The field with the most
+ * candidates goes first; each later one looks only at the documents not
+ * done yet, skipping the others by the bitmap, and a match need only
+ * exist: a common phrase (one in the senders and the recipients of most
+ * mails) has each document's positions checked about once, not once per
+ * field.
+ */
+static void phrase_marks(struct phrase_it *ph, uint64_t *done,
+			 uint64_t *mark, uint32_t ndocs)
+{
+	int order[FLD_NTEXT];
+	uint64_t est[FLD_NTEXT];
+
+	for (int i = 0; i < ph->npf; i++) {
+		int j = i;
+
+		est[i] = phrase_field_df(ph, i);
+		for (; j > 0 && est[order[j - 1]] < est[i]; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	for (int k = 0; k < ph->npf; k++) {
+		struct phrase_field *pf = &ph->pf[order[k]];
+
+		while (pf->doc != DOC_END) {
+			uint32_t d = pf->doc;
+			uint64_t bit = (uint64_t)1 << (d & 63);
+
+			if (done[d >> 6] & bit) {
+				uint32_t t = next_clear(done, d + 1, ndocs);
+
+				if (t == DOC_END)
+					break;
+				phrase_candidate(ph, pf, t);
+				continue;
+			}
+			if (phrase_freq(ph, pf, 1)) {
+				mark[d >> 6] |= bit;
+				done[d >> 6] |= bit;
+			}
+			phrase_candidate(ph, pf, d + 1);
+		}
+	}
+}
+
+/*
+ * Bounds of phrase ph's scores in acc (zeroed first), term at a time: in
+ * each field, in field order, the tf of the term with the fewest
+ * documents adds what bm25f_part adds for a phrase frequency of that tf.
+ * A phrase occurs no more often than any of its terms, so this is at
+ * least the document's score, to the bit: the parts sum in the same
+ * order, and rounding is monotonic.
+ */
+static void phrase_bounds(struct phrase_it *ph, const struct segment *seg,
+			  double *acc)
+{
+	memset(acc, 0, seg->ndocs * sizeof(*acc));
+	for (int i = 0; i < ph->npf; i++) {
+		const struct phrase_field *pf = &ph->pf[i];
+		const uint8_t *norms = seg->col[COL_NORM0 + pf->field];
+		const double *k = ph->c->stats->k[pf->field];
+		struct postings *least = pf->pc[0], pc;
+
+		for (size_t t = 1; t < ph->p->nterms; t++)
+			if (pf->pc[t]->ti.df < least->ti.df)
+				least = pf->pc[t];
+		postings_init(&pc, seg, least->field, &least->ti);
+		for (uint32_t d = postings_next(&pc); d != DOC_END;
+		     d = postings_next(&pc)) {
+			for (uint32_t j = pc.i; j < pc.n; j++) {
+				uint32_t x = pc.docs[j];
+
+				acc[x] += (double)pc.tfs[j] * k[norms[x]];
+			}
+			pc.i = pc.n - 1;
+		}
+		if (pc.corrupt)
+			least->corrupt = 1; /* for finish_ctx */
+	}
+}
+
+/*
+ * Offers to the heap, ranked by relevance, the documents where phrase ph
+ * holds, for a phrase whose terms are common: the bounds of phrase_bounds
+ * first, then a linear scan counts positions only where a bound can
+ * enter the heap.  A common phrase's scores saturate: its best documents
+ * have many occurrences, and most documents' bounds fall short of them.
+ * Cursors only move forward, so each list is read once more at most.
+ * Each document whose positions were counted is set in done, and in
+ * mark when the phrase holds.
+ */
+static void phrase_rank(trawl_searcher *s, struct phrase_it *ph,
+			const struct segment *seg, const uint8_t *del,
+			struct heap *hp, uint64_t *done, uint64_t *mark)
+{
+	double *acc = s->acc, c = ph->p->idf * (BM25_K1 + 1.0);
+	double lo = DBL_MIN, theta = -1.0;
+
+	phrase_bounds(ph, seg, acc);
+	for (uint32_t d = 0; d < seg->ndocs; d++) {
+		uint32_t tf[FLD_NTEXT] = { 0 };
+		uint8_t len[FLD_NTEXT] = { 0 };
+		uint64_t g;
+		int any = 0;
+
+		if (acc[d] < lo || (del && (del[d >> 3] >> (d & 7)) & 1) ||
+		    !admit(hp, seg, d, NULL, &g))
+			continue;
+		for (int i = 0; i < ph->npf; i++) {
+			struct phrase_field *pf = &ph->pf[i];
+
+			if (pf->doc < d)
+				phrase_candidate(ph, pf, d);
+			if (pf->doc != d || !(pf->freq = phrase_freq(ph, pf, 0)))
+				continue;
+			tf[pf->field] = pf->freq;
+			len[pf->field] = seg_norm(seg, pf->field, d);
+			any = 1;
+		}
+		done[d >> 6] |= (uint64_t)1 << (d & 63);
+		if (!any)
+			continue;
+		mark[d >> 6] |= (uint64_t)1 << (d & 63);
+		offer(hp, seg, d, g,
+		      bm25f(ph->c->stats, ph->p->idf, tf, len, ph->p->fields),
+		      1);
+		if (hp->n == hp->k && hp->h[0].score != theta) {
+			theta = hp->h[0].score;
+			lo = sum_floor(theta, c);
+		}
+	}
+}
+
+/*
+ * A query that is one phrase.  Ranked by relevance, when its terms are
+ * common in two fields or more (an address's parts, "enron com", are in
+ * the senders and the recipients of most mails), phrase_rank first;
+ * then, for an exact count, the matches among the documents it did not
+ * look at (phrase_marks), counted from the bitmap.  Otherwise the
+ * document-at-a-time walk of run_segment, whose per-document bounds
+ * (the terms' least tf) spare more position checks, but which steps
+ * through every field's candidates on every document.  Unranked, the
+ * matches, then offered from the bitmap.
+ */
+static trawl_status run_phrase(trawl_searcher *s, const struct pnode *p,
+			       const struct segment *seg, const uint8_t *del,
+			       struct heap *hp, uint64_t *total)
+{
+	int scored = hp->sort == TRAWL_SORT_RELEVANCE && hp->k, dense = 0;
+	size_t words = seg->ndocs / 64 + 1, si = (size_t)(seg - s->segs);
+	struct phrase_it *ph = calloc(1, sizeof(*ph));
+	const uint64_t *kb, *cb;
+	uint64_t *mark, *done;
+	trawl_status st = TRAWL_OK;
+	struct ctx c;
+
+	ctx_init(&c, s, seg, p, hp, total);
+	if (!ph || phrase_fields(&c, p, ph)) {
+		c.nomem = 1;
+		goto out;
+	}
+	for (int i = 0; i < ph->npf; i++)
+		dense += phrase_field_df(ph, i) > seg->ndocs / 8;
+	if (scored && dense < 2) {
+		struct it *it = phrase_start(&c, ph);
+
+		return walk(s, &c, it, seg, del, hp, total);
+	}
+	if ((st = scratch_reserve(s, seg->ndocs)))
+		goto out;
+	mark = s->mark;
+	done = scored ? s->any : mark;
+	memset(mark, 0, words * sizeof(*mark));
+	memset(done, 0, words * sizeof(*done));
+	if (scored) {
+		phrase_rank(s, ph, seg, del, hp, done, mark);
+		if (!total || phrase_rewind(ph))
+			goto out;
+	}
+	phrase_marks(ph, done, mark, seg->ndocs);
+	if (total && count_bits(s, si, hp, &kb, &cb)) {
+		count_marked(hp, seg, del, mark, kb, cb, total);
+		total = NULL;
+	}
+	for (size_t w = 0; w < words && (total || (!scored && hp->k)); w++) {
+		for (uint64_t m = mark[w]; m; m &= m - 1) {
+			uint32_t d = (uint32_t)(w * 64) +
+				     (uint32_t)__builtin_ctzll(m);
+			uint64_t g;
+
+			if ((del && (del[d >> 3] >> (d & 7)) & 1) ||
+			    !admit(hp, seg, d, total, &g) || scored || !hp->k)
+				continue;
+			offer(hp, seg, d, g, 0.0, 0);
+		}
+	}
+out:
+	if (ph)
+		phrase_release(&ph->it);
+	return finish_ctx(s, &c, seg, st);
+}
+
 /* A bool of SHOULD terms only, for run_terms. */
 static int flat_or(const struct pnode *p)
 {
@@ -2569,6 +2945,9 @@ trawl_status trawl_search_run(trawl_searcher *s, const trawl_query *q,
 		     : flat_or(root)
 			     ? run_terms(s, root, &s->segs[i], s->del[i], &hp,
 					 total)
+		     : root->type == Q_PHRASE
+			     ? run_phrase(s, root, &s->segs[i], s->del[i], &hp,
+					  total)
 			     : run_segment(s, root, &s->segs[i], s->del[i],
 					   &hp, total);
 	if (!st && hp.n > offset) {
