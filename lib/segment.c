@@ -781,32 +781,6 @@ static uint32_t block_pos_off(const struct postings *pc, uint32_t b)
 	return b ? skip_u32(pc, b - 1, 2) : 0;
 }
 
-/* Skips k varints from p, eight bytes at a time (pos_skip8 for the
- * word that holds the last end); NULL when the list ends first. */
-static const uint8_t *skip_varints(const uint8_t *p, const uint8_t *end,
-				   uint64_t k)
-{
-	if (!k)
-		return p;
-	while (end - p >= 8) {
-		uint64_t w, ends;
-
-		memcpy(&w, p, 8);
-		ends = (((~w & 0x8080808080808080ull) >> 7) *
-			0x0101010101010101ull) >> 56;
-		if (ends >= k)
-			return pos_skip8(p, end, k);
-		k -= ends;
-		p += 8;
-	}
-	while (k) {
-		if (p >= end)
-			return NULL;
-		k -= !(*p++ & 0x80);
-	}
-	return p;
-}
-
 /* The loaded block's positions: where they start, and the prefix sums
  * of its tfs (positions before each doc). */
 static int pos_block_open(struct postings *pc)

@@ -321,10 +321,36 @@ static inline const uint8_t *pos_skip8(const uint8_t *p, const uint8_t *end,
 	c = (c + (0x80 - k) * ones) & 0x8080808080808080ull;
 	return p + __builtin_ctzll(c) / 8 + 1;
 }
+/* Skips k varints from p, eight bytes at a time (pos_skip8 for the
+ * word that holds the last end); NULL when the list ends first. */
+static inline const uint8_t *skip_varints(const uint8_t *p,
+					  const uint8_t *end, uint64_t k)
+{
+	if (!k)
+		return p;
+	while (end - p >= 8) {
+		uint64_t w, ends;
+
+		memcpy(&w, p, 8);
+		ends = (((~w & 0x8080808080808080ull) >> 7) *
+			0x0101010101010101ull) >> 56;
+		if (ends >= k)
+			return pos_skip8(p, end, k);
+		k -= ends;
+		p += 8;
+	}
+	while (k) {
+		if (p >= end)
+			return NULL;
+		k -= !(*p++ & 0x80);
+	}
+	return p;
+}
+
 /* Opens r on the current doc's positions: 0, or -1 (no positions, or
  * corrupt: the cursor is marked).  The common case, the block's
- * positions open and at most eight varints to skip from where the last
- * doc opened stands, is inline. */
+ * positions open and the cursor at or past the doc that opened last, is
+ * inline. */
 int postings_pos_open_slow(struct postings *pc, struct pos_reader *r);
 static inline int postings_pos_open(struct postings *pc, struct pos_reader *r)
 {
@@ -334,7 +360,7 @@ static inline int postings_pos_open(struct postings *pc, struct pos_reader *r)
 	if (!pc->pos_block || pc->i >= pc->n || pc->pos_i > pc->i)
 		return postings_pos_open_slow(pc, r);
 	k = pc->tf_before[pc->i] - pc->tf_before[pc->pos_i];
-	if (k && (k > 8 || !(p = pos_skip8(p, pc->pos_end, k))))
+	if (k && !(p = skip_varints(p, pc->pos_end, k)))
 		return postings_pos_open_slow(pc, r);
 	pc->pos_cur = p;
 	pc->pos_i = pc->i;
