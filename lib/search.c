@@ -1297,8 +1297,8 @@ static double heap_floor(const struct heap *hp);
  * forward (the position it must pass only grows), so the positions are
  * read as the scan goes, and once a term runs out no later p0 can hold.
  */
-static uint32_t phrase_freq(struct phrase_it *ph, struct phrase_field *pf,
-			    int first)
+static inline __attribute__((always_inline)) uint32_t
+phrase_freq_inline(struct phrase_it *ph, struct phrase_field *pf, int first)
 {
 	size_t n = ph->p->nterms;
 	uint32_t freq = 0, span = (uint32_t)(n - 1 + ph->p->slop);
@@ -1349,10 +1349,17 @@ static uint32_t phrase_freq(struct phrase_it *ph, struct phrase_field *pf,
 	}
 }
 
+static uint32_t phrase_freq(struct phrase_it *ph, struct phrase_field *pf,
+			    int first)
+{
+	return phrase_freq_inline(ph, pf, first);
+}
+
 /* Moves field pf to its first candidate >= target: a doc all its terms
- * share. */
-static void phrase_candidate(struct phrase_it *ph, struct phrase_field *pf,
-			     uint32_t target)
+ * share.  (Inline where a loop runs it per candidate.) */
+static inline __attribute__((always_inline)) void
+phrase_candidate_inline(struct phrase_it *ph, struct phrase_field *pf,
+			uint32_t target)
 {
 	size_t n = ph->p->nterms, i = 0, agree = 0;
 	uint32_t d = target;
@@ -1391,6 +1398,12 @@ static void phrase_candidate(struct phrase_it *ph, struct phrase_field *pf,
 			i = 0;
 	}
 	pf->doc = d;
+}
+
+static void phrase_candidate(struct phrase_it *ph, struct phrase_field *pf,
+			     uint32_t target)
+{
+	phrase_candidate_inline(ph, pf, target);
 }
 
 /* The least tf of pf's terms on its candidate: its phrase frequency is
@@ -2703,14 +2716,14 @@ static void phrase_marks(struct phrase_it *ph, uint64_t *done,
 
 				if (t == DOC_END)
 					break;
-				phrase_candidate(ph, pf, t);
+				phrase_candidate_inline(ph, pf, t);
 				continue;
 			}
-			if (phrase_freq(ph, pf, 1)) {
+			if (phrase_freq_inline(ph, pf, 1)) {
 				mark[d >> 6] |= bit;
 				done[d >> 6] |= bit;
 			}
-			phrase_candidate(ph, pf, d + 1);
+			phrase_candidate_inline(ph, pf, d + 1);
 		}
 	}
 }
