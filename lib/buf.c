@@ -64,7 +64,7 @@ void buf_commit(struct buf *b, size_t len)
 	b->data[b->len] = '\0';
 }
 
-trawl_status buf_append(struct buf *b, const void *data, size_t len)
+trawl_status buf_append_grow(struct buf *b, const void *data, size_t len)
 {
 	char *p = buf_reserve(b, len);
 
@@ -74,13 +74,6 @@ trawl_status buf_append(struct buf *b, const void *data, size_t len)
 		memcpy(p, data, len);
 	buf_commit(b, len);
 	return TRAWL_OK;
-}
-
-trawl_status buf_putc(struct buf *b, int c)
-{
-	char ch = (char)c;
-
-	return buf_append(b, &ch, 1);
 }
 
 trawl_status buf_puts(struct buf *b, const char *s)

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "trawl.h"
 
@@ -28,8 +29,28 @@ void buf_init(struct buf *b, size_t max);
 void buf_release(struct buf *b);
 /* Empties the buffer and clears its error; keeps the memory. */
 void buf_reset(struct buf *b);
-trawl_status buf_append(struct buf *b, const void *data, size_t len);
-trawl_status buf_putc(struct buf *b, int c);
+/* buf_append and buf_putc when the bytes do not fit the memory held. */
+trawl_status buf_append_grow(struct buf *b, const void *data, size_t len);
+/* Appends, inline while the bytes and the NUL fit the memory held (cap
+ * is at most max + 1, so the cap holds too). */
+static inline trawl_status buf_append(struct buf *b, const void *data,
+				      size_t len)
+{
+	if (!b->err && len < b->cap - b->len) {
+		if (len)
+			memcpy(b->data + b->len, data, len);
+		b->len += len;
+		b->data[b->len] = '\0';
+		return TRAWL_OK;
+	}
+	return buf_append_grow(b, data, len);
+}
+static inline trawl_status buf_putc(struct buf *b, int c)
+{
+	char ch = (char)c;
+
+	return buf_append(b, &ch, 1);
+}
 trawl_status buf_puts(struct buf *b, const char *s);
 trawl_status buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

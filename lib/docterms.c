@@ -339,20 +339,32 @@ static trawl_status serialize(struct docterms_builder *b, struct buf *out)
 	for (size_t i = 0; i < b->ne; i++) {
 		const struct entry *e = &b->e[i];
 		const uint8_t *k = (const uint8_t *)b->keys.data + e->koff;
+		int freq = field_has_freq(k[0]);
+		int pos = freq && field_has_pos(k[0]);
+		/* room for the whole entry, written in place: the key's
+		 * length and the freq take at most 10 bytes each, a
+		 * position gap (u32) 5 */
+		uint8_t *w = (uint8_t *)buf_reserve(
+			out, 20 + e->klen + (pos ? (size_t)e->freq * 5 : 0));
+		uint8_t *q = w;
 
-		varint_append(out, e->klen);
-		buf_append(out, k, e->klen);
-		if (!field_has_freq(k[0]))
-			continue;
-		varint_append(out, e->freq);
-		if (!field_has_pos(k[0]))
-			continue;
-		for (uint32_t j = 0, prev = 0; j < e->freq; j++) {
+		if (!w)
+			return out->err;
+		q += varint_put(q, e->klen);
+		memcpy(q, k, e->klen);
+		q += e->klen;
+		if (freq)
+			q += varint_put(q, e->freq);
+		for (uint32_t j = 0, prev = 0; pos && j < e->freq; j++) {
 			uint32_t p = b->sorted[b->start[i] + j];
 
-			varint_append(out, p - prev);
+			if (p - prev < 0x80)
+				*q++ = (uint8_t)(p - prev); /* most gaps */
+			else
+				q += varint_put(q, p - prev);
 			prev = p;
 		}
+		buf_commit(out, (size_t)(q - w));
 	}
 	return out->err;
 }
