@@ -2791,11 +2791,15 @@ static void phrase_rank(trawl_searcher *s, struct phrase_it *ph,
 		if (acc[d] < lo || (del && (del[d >> 3] >> (d & 7)) & 1) ||
 		    !admit(hp, seg, d, NULL, &g))
 			continue;
+		for (int i = 0; i < ph->npf; i++)
+			if (ph->pf[i].doc < d)
+				phrase_candidate(ph, &ph->pf[i], d);
+		/* the bound from every term's tf on d, tighter than acc's */
+		if (phrase_doc_max(ph, d) * (1.0 + 1e-9) < heap_floor(hp))
+			continue;
 		for (int i = 0; i < ph->npf; i++) {
 			struct phrase_field *pf = &ph->pf[i];
 
-			if (pf->doc < d)
-				phrase_candidate(ph, pf, d);
 			if (pf->doc != d || !(pf->freq = phrase_freq(ph, pf, 0)))
 				continue;
 			tf[pf->field] = pf->freq;
