@@ -1407,12 +1407,16 @@ static void phrase_candidate(struct phrase_it *ph, struct phrase_field *pf,
 }
 
 /* The least tf of pf's terms on its candidate: its phrase frequency is
- * at most that. */
+ * at most that.  With slop, only the first term's: a frequency counts
+ * the first term's positions, and several of them may share one
+ * occurrence of a later term ("x x y" holds "x y"~1 twice). */
 static uint32_t phrase_min_tf(const struct phrase_it *ph,
 			      const struct phrase_field *pf)
 {
 	uint32_t m = UINT32_MAX;
 
+	if (ph->p->slop)
+		return postings_tf(pf->pc[0]);
 	for (size_t i = 0; i < ph->p->nterms; i++) {
 		uint32_t tf = postings_tf(pf->pc[i]);
 
@@ -2732,9 +2736,10 @@ static void phrase_marks(struct phrase_it *ph, uint64_t *done,
  * Bounds of phrase ph's scores in acc (zeroed first), term at a time: in
  * each field, in field order, the tf of the term with the fewest
  * documents adds what bm25f_part adds for a phrase frequency of that tf.
- * A phrase occurs no more often than any of its terms, so this is at
- * least the document's score, to the bit: the parts sum in the same
- * order, and rounding is monotonic.
+ * A phrase occurs no more often than any of its terms (with slop, than
+ * its first: see phrase_min_tf), so this is at least the document's
+ * score, to the bit: the parts sum in the same order, and rounding is
+ * monotonic.
  */
 static void phrase_bounds(struct phrase_it *ph, const struct segment *seg,
 			  double *acc)
@@ -2746,7 +2751,7 @@ static void phrase_bounds(struct phrase_it *ph, const struct segment *seg,
 		const double *k = ph->c->stats->k[pf->field];
 		struct postings *least = pf->pc[0], pc;
 
-		for (size_t t = 1; t < ph->p->nterms; t++)
+		for (size_t t = 1; t < ph->p->nterms && !ph->p->slop; t++)
 			if (pf->pc[t]->ti.df < least->ti.df)
 				least = pf->pc[t];
 		postings_init(&pc, seg, least->field, &least->ti);
@@ -2781,6 +2786,10 @@ static void phrase_rank(trawl_searcher *s, struct phrase_it *ph,
 	double *acc = s->acc, c = ph->p->idf * (BM25_K1 + 1.0);
 	double lo = DBL_MIN, theta = -1.0;
 
+	if (hp->n == hp->k) { /* full from the segments before */
+		theta = hp->h[0].score;
+		lo = sum_floor(theta, c);
+	}
 	phrase_bounds(ph, seg, acc);
 	for (uint32_t d = 0; d < seg->ndocs; d++) {
 		uint32_t tf[FLD_NTEXT] = { 0 };

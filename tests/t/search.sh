@@ -295,4 +295,33 @@ is "$?" 0 "snippets from the candidate words equal snippets from whole bodies ($
 is "$?" 2 "a prefix that stands for too many words is refused"
 grep -q 'matches more than 1000 words' "$TMP/e"
 is "$?" 0 "with a message saying so"
+
+# A phrase with slop can hold more often than its later words occur:
+# "x x y" holds "x y"~1 twice.  So score bounds may only count the first
+# word's occurrences; a bound from the last word's once passed the best
+# mail over.  Mail b holds the phrase twice, a once (and is shorter); with
+# the phrase in the body only (the document-at-a-time walk), then in the
+# subject too, with a third mail making the second word the rarer one in
+# the body (run_phrase's term-at-a-time bounds).
+# slopmail DIR NAME SUBJECT BODY
+slopmail() {
+	mkdir -p "$1"
+	printf 'From: a@example.com\nTo: b@example.com\nSubject: %s\nMessage-ID: <%s@slop>\nDate: Mon, 1 Dec 2014 10:00:00 +0000\n\n%s\n' \
+		"$3" "$2" "$4" >"$1/$2.eml"
+}
+slopmail "$TMP/slop1" a alpha 'quorzel flimbat padone padtwo'
+slopmail "$TMP/slop1" b bravo 'quorzel quorzel flimbat padone padtwo'
+slopmail "$TMP/slop2" a 'quorzel flimbat alpha' 'quorzel flimbat padone padtwo'
+slopmail "$TMP/slop2" b 'quorzel flimbat bravo' 'quorzel quorzel flimbat padone padtwo'
+slopmail "$TMP/slop2" c charlie 'quorzel padone padtwo padthree'
+for d in slop1 slop2; do
+	"$TRAWL" -A "$TMP/$d.a" ingest -q "$TMP/$d" 2>/dev/null
+	got=$("$TRAWL" -A "$TMP/$d.a" search --format json --limit 1 \
+		'"quorzel flimbat"~1' | py 'j["total"], j["hits"][0]["subject"]')
+	want=$("$TRAWL" -A "$TMP/$d.a" search --format json --limit 5 \
+		'"quorzel flimbat"~1' | py 'j["total"], j["hits"][0]["subject"]')
+	is "$got" "$want" "$d: the top hit of a slop phrase with limit 1 is the top of limit 5 ($want)"
+	case $want in *bravo*) r=0 ;; *) r=1 ;; esac
+	is "$r" 0 "$d: it is the mail that holds the phrase twice"
+done
 done_testing
