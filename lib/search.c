@@ -9,7 +9,11 @@
  * each segment with a tree of iterators, document at a time: every
  * iterator stands on its current document and moves forward only (next,
  * advance to a target).  Every match is counted; the top offset + limit by
- * the chosen order are kept in a heap.
+ * the chosen order are kept in a heap.  Three query shapes have their own
+ * way, a term (or field) at a time into per-document accumulators and
+ * bitmaps, where the walk would do the same work many times over: one
+ * term (run_term), a flat OR of terms (run_terms) and one phrase
+ * (run_phrase).
  */
 #include <fcntl.h>
 #include <float.h>
