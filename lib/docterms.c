@@ -458,7 +458,9 @@ static void item_values(const struct rec_unit *u, size_t idx,
 }
 
 trawl_status docterms_build_unit(struct docterms_builder *b,
-				 const struct rec_unit *u, struct buf *out)
+				 const struct rec_unit *u,
+				 docterms_body_fn *body, const void *ctx,
+				 struct buf *out)
 {
 	struct unit_values *uv = b->uv;
 	struct buf rec;
@@ -472,7 +474,13 @@ trawl_status docterms_build_unit(struct docterms_builder *b,
 
 		item_values(u, i, uv, &v);
 		buf_reset(&b->body);
-		if (it->bodyz.p) {
+		if (it->bodyz.p && body &&
+		    (v.body = body(ctx, i, &v.body_len)) != NULL) {
+			if (v.body_len != it->body_len) {
+				st = TRAWL_ERR_INTERNAL;
+				goto out;
+			}
+		} else if (it->bodyz.p) {
 			if (!b->dctx && !(b->dctx = ZSTD_createDCtx())) {
 				st = TRAWL_ERR_NOMEM;
 				goto out;

@@ -99,9 +99,15 @@ struct docterms_builder *docterms_builder_new(void);
 void docterms_builder_free(struct docterms_builder *b);
 
 /* Appends a W_TERMS field for every item of u (the worker's result, just
- * decoded) to out.  Uses body text decompressed from the unit. */
+ * decoded) to out.  An item's body text is body(ctx, item, &len) when body
+ * is given and knows it (the text the parser just compressed), else it is
+ * decompressed from the unit. */
+typedef const char *docterms_body_fn(const void *ctx, size_t item,
+				     size_t *len);
 trawl_status docterms_build_unit(struct docterms_builder *b,
-				 const struct rec_unit *u, struct buf *out);
+				 const struct rec_unit *u,
+				 docterms_body_fn *body, const void *ctx,
+				 struct buf *out);
 
 /* Builds the doc terms of one item from its indexed values (also used to
  * rebuild from trawl.db).  out is appended to. */

@@ -53,6 +53,9 @@ struct parser {
 	GMimeParserOptions *opts;
 	struct buf tmp;       /* compression scratch */
 	struct buf text;      /* body text being built */
+	struct buf bodies;    /* this unit's stored body texts, end to end */
+	struct body_at { size_t item, off, len; } *body_at;
+	size_t nbody, cbody;
 	struct buf *out;
 	int nitems;           /* items emitted for this unit */
 	int nwarn;            /* warnings on the current item */
@@ -1233,6 +1236,40 @@ static void emit_message_part(struct parser *p, const struct msg_src *src,
 	g_byte_array_unref(ba);
 }
 
+/* Keeps the current item's stored body for parser_body; a body that does
+ * not fit is left out (the worker then decompresses it). */
+static void keep_body(struct parser *p, const char *s, size_t n)
+{
+	size_t off = p->bodies.len;
+
+	if (p->nbody == p->cbody) {
+		size_t c = p->cbody ? p->cbody * 2 : 16;
+		struct body_at *a = realloc(p->body_at, c * sizeof(*a));
+
+		if (!a)
+			return;
+		p->body_at = a;
+		p->cbody = c;
+	}
+	if (buf_append(&p->bodies, s, n)) {
+		p->bodies.len = off;
+		p->bodies.err = TRAWL_OK;
+		return;
+	}
+	p->body_at[p->nbody++] = (struct body_at){ (size_t)(p->nitems - 1),
+						   off, n };
+}
+
+const char *parser_body(const struct parser *p, size_t item, size_t *len)
+{
+	for (size_t i = 0; i < p->nbody; i++)
+		if (p->body_at[i].item == item) {
+			*len = p->body_at[i].len;
+			return p->bodies.data + p->body_at[i].off;
+		}
+	return NULL;
+}
+
 static void put_body(struct parser *p, struct walk *w)
 {
 	struct buf *text = w->plain.len ? &w->plain : &w->html;
@@ -1254,8 +1291,10 @@ static void put_body(struct parser *p, struct walk *w)
 		wire_set_u64(n, strlen(clean));
 		buf_append(&p->tmp, n, 8);
 	}
-	if (blob_compress_text(clean, strlen(clean), &p->tmp) == TRAWL_OK)
+	if (blob_compress_text(clean, strlen(clean), &p->tmp) == TRAWL_OK) {
 		wire_put(p->out, W_BODYZ, p->tmp.data, p->tmp.len);
+		keep_body(p, clean, strlen(clean));
+	}
 	free(clean);
 }
 
@@ -1506,6 +1545,8 @@ trawl_status parser_run(struct parser *p, const void *payload, size_t len,
 		return TRAWL_ERR_INVALID;
 	p->out = out;
 	p->nitems = 0;
+	p->nbody = 0;
+	buf_reset(&p->bodies);
 	if (j.hint == JOB_HINT_MESSAGE) {
 		size_t sniff = j.len < TRAWL_MAX_HEADER_SCAN ? j.len
 							     : TRAWL_MAX_HEADER_SCAN;
@@ -1545,6 +1586,7 @@ struct parser *parser_new(void)
 						   p);
 	buf_init(&p->tmp, TRAWL_MAX_FRAME);
 	buf_init(&p->text, TRAWL_MAX_BODY_TEXT);
+	buf_init(&p->bodies, TRAWL_MAX_FRAME);
 	buf_init(&p->gmime_warn_detail, 2048);
 	return p;
 }
@@ -1559,6 +1601,8 @@ void parser_free(struct parser *p)
 		g_mime_parser_options_free(p->opts);
 	buf_release(&p->tmp);
 	buf_release(&p->text);
+	buf_release(&p->bodies);
+	free(p->body_at);
 	buf_release(&p->gmime_warn_detail);
 	free(p);
 }

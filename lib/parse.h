@@ -24,4 +24,10 @@ void parser_free(struct parser *p);
 trawl_status parser_run(struct parser *p, const void *job, size_t len,
 			struct buf *out);
 
+/* The body text that the last parser_run stored for its item'th item (the
+ * bytes its W_BODYZ frame holds, uncompressed), so that the worker can
+ * analyze it without decompressing it again; NULL when that run kept none
+ * for it.  Valid until the next parser_run. */
+const char *parser_body(const struct parser *p, size_t item, size_t *len);
+
 #endif

@@ -85,7 +85,13 @@ static void injected_fault(const struct worker_config *cfg, const char *job,
  * header) and appends their doc terms records.  The records are built in
  * terms first: out cannot grow while unit points into it.
  */
+static const char *stored_body(const void *p, size_t item, size_t *len)
+{
+	return parser_body(p, item, len);
+}
+
 static trawl_status add_terms(struct docterms_builder *dt,
+			      const struct parser *p,
 			      struct rec_unit *unit, struct buf *out,
 			      struct buf *terms)
 {
@@ -95,7 +101,7 @@ static trawl_status add_terms(struct docterms_builder *dt,
 			      out->len - WIRE_HEADER_SIZE))
 		return TRAWL_ERR_INTERNAL;
 	buf_reset(terms);
-	if ((st = docterms_build_unit(dt, unit, terms)))
+	if ((st = docterms_build_unit(dt, unit, stored_body, p, terms)))
 		return st;
 	return buf_append(out, terms->data, terms->len);
 }
@@ -140,7 +146,7 @@ void worker_main(int in_fd, int out_fd, const struct worker_config *cfg)
 		wire_frame_begin(&out, FRAME_RESULT, seq);
 		st = parser_run(p, job.data, job.len, &out);
 		if (!st)
-			st = add_terms(dt, &unit, &out, &terms);
+			st = add_terms(dt, p, &unit, &out, &terms);
 		if (st) {
 			send_fail(out_fd, seq, st == TRAWL_ERR_INVALID ? "bad-job"
 				  : "result-too-large", trawl_status_str(st));
