@@ -82,22 +82,69 @@ trawl_status blob_compress(const void *data, size_t len, struct buf *out)
 	return compress(compressor(CC_BLOB), data, len, out);
 }
 
-trawl_status blob_compress_text(const void *data, size_t len,
-				struct buf *out)
+static trawl_status compress_text(const void *data, size_t len,
+				  struct buf *out)
 {
 	return compress(compressor(len < BLOB_TEXT_RAW_LITERALS ? CC_TEXT_RAW
 							       : CC_TEXT),
 			data, len, out);
 }
 
+trawl_status blob_compress_text(const void *data, size_t len,
+				struct buf *out)
+{
+	trawl_status st;
+
+	if (len <= BLOB_TEXT_HEAD)
+		return compress_text(data, len, out);
+	if ((st = compress_text(data, BLOB_TEXT_HEAD, out)))
+		return st;
+	return compress_text((const char *)data + BLOB_TEXT_HEAD,
+			     len - BLOB_TEXT_HEAD, out);
+}
+
+/* The frames of z (blob_frames_check): 1 or 2, with the first one's
+ * compressed length in *first; -1 when z is not size bytes so laid out. */
+static int frames(const void *z, size_t zlen, uint64_t size, size_t *first)
+{
+	unsigned long long f1 = ZSTD_getFrameContentSize(z, zlen);
+	size_t c;
+
+	*first = zlen;
+	if (f1 != size && (size <= BLOB_TEXT_HEAD || f1 != BLOB_TEXT_HEAD))
+		return -1;
+	/* where the first frame ends: block headers only */
+	c = ZSTD_findFrameCompressedSize(z, zlen);
+	if (ZSTD_isError(c))
+		return -1;
+	if (f1 == size)
+		return c == zlen ? 1 : -1;
+	if (c >= zlen ||
+	    ZSTD_getFrameContentSize((const char *)z + c, zlen - c) !=
+	    size - BLOB_TEXT_HEAD ||
+	    ZSTD_findFrameCompressedSize((const char *)z + c, zlen - c) !=
+	    zlen - c)
+		return -1;
+	*first = c;
+	return 2;
+}
+
+int blob_frames_check(const void *z, size_t zlen, uint64_t size)
+{
+	size_t first;
+
+	return frames(z, zlen, size, &first) > 0 ? 0 : -1;
+}
+
 trawl_status blob_decompress(ZSTD_DCtx *dctx, const void *z, size_t zlen,
 			     uint64_t size, struct buf *out)
 {
-	unsigned long long fsize = ZSTD_getFrameContentSize(z, zlen);
+	size_t first;
 	char *p;
 	size_t n;
 
-	if (fsize != size)
+	/* ZSTD_decompress* decode every frame of src, one after another */
+	if (frames(z, zlen, size, &first) < 0)
 		return TRAWL_ERR_CORRUPT;
 	p = buf_reserve(out, (size_t)size);
 	if (!p)
@@ -115,18 +162,27 @@ trawl_status blob_decompress_head(ZSTD_DCtx *dctx, const void *z, size_t zlen,
 {
 	ZSTD_inBuffer in = { z, zlen, 0 };
 	ZSTD_outBuffer o;
-	size_t r = 1;
+	size_t r = 1, first;
+	int nf;
 	char *p;
 
 	if (want >= size || !dctx)
 		return blob_decompress(dctx, z, zlen, size, out);
-	if (ZSTD_getFrameContentSize(z, zlen) != size)
+	if ((nf = frames(z, zlen, size, &first)) < 0)
 		return TRAWL_ERR_CORRUPT;
+	if (nf == 2 && want <= BLOB_TEXT_HEAD) {
+		if (want == BLOB_TEXT_HEAD) /* the first frame, whole */
+			return blob_decompress(dctx, z, first, BLOB_TEXT_HEAD,
+					       out);
+		return blob_decompress_head(dctx, z, first, BLOB_TEXT_HEAD,
+					    want, out);
+	}
 	if (!(p = buf_reserve(out, want)))
 		return out->err;
 	o = (ZSTD_outBuffer){ p, want, 0 };
 	ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
-	while (o.pos < want && r != 0) {
+	/* a frame's end (r == 0) goes on into the next one, if any */
+	while (o.pos < want && (r != 0 || in.pos < zlen)) {
 		size_t before = o.pos, used = in.pos;
 
 		r = ZSTD_decompressStream(dctx, &o, &in);
@@ -134,7 +190,7 @@ trawl_status blob_decompress_head(ZSTD_DCtx *dctx, const void *z, size_t zlen,
 			return TRAWL_ERR_CORRUPT;
 	}
 	if (o.pos < want)
-		return TRAWL_ERR_CORRUPT; /* the frame ended short of size */
+		return TRAWL_ERR_CORRUPT; /* the frames ended short of size */
 	buf_commit(out, o.pos);
 	return TRAWL_OK;
 }

@@ -26,17 +26,29 @@ trawl_status blob_compress(const void *data, size_t len, struct buf *out);
 /* The same for a body text, at BLOB_ZSTD_LEVEL_TEXT: a text under
  * BLOB_TEXT_RAW_LITERALS bytes keeps its literals uncompressed (no Huffman
  * table to read back), which decodes about twice as fast for a quarter
- * more bytes; a longer one has its literals compressed too. */
+ * more bytes; a longer one has its literals compressed too.  A text longer
+ * than BLOB_TEXT_HEAD bytes is two frames, its first BLOB_TEXT_HEAD bytes
+ * and the rest, so that a search hit's snippet (which looks at no more,
+ * TRAWL_BRIEF_BODY) decodes only the first: one frame would decode a
+ * whole 128 KiB zstd block to give 64 KiB. */
 #define BLOB_TEXT_RAW_LITERALS ((size_t)16 << 10)
+#define BLOB_TEXT_HEAD ((size_t)TRAWL_BRIEF_BODY)
 trawl_status blob_compress_text(const void *data, size_t len,
 				struct buf *out);
-/* Decompresses a frame that must hold exactly size bytes; appends to out.
- * dctx: a context to reuse (archive_dctx), or NULL for a fresh one. */
+/* Whether z holds size bytes as blob_compress or blob_compress_text
+ * writes them: one frame of size bytes, or (size > BLOB_TEXT_HEAD) a frame
+ * of BLOB_TEXT_HEAD bytes then one of the rest, and nothing after.  Reads
+ * the frame headers only: 0 yes, -1 no. */
+int blob_frames_check(const void *z, size_t zlen, uint64_t size);
+/* Decompresses z, which must hold size bytes as blob_frames_check says;
+ * appends to out.  dctx: a context to reuse (archive_dctx), or NULL for a
+ * fresh one. */
 trawl_status blob_decompress(ZSTD_DCtx *dctx, const void *z, size_t zlen,
 			     uint64_t size, struct buf *out);
-/* The first `want` bytes (fewer when the frame holds fewer) of a frame
- * that holds size bytes, appended to out; the frame is decoded only as
- * far as needed, so its checksum is not checked when want < size. */
+/* The first `want` bytes (fewer when z holds fewer) of z, which holds
+ * size bytes, appended to out; z is decoded only as far as needed (from a
+ * text's first frame alone when want <= BLOB_TEXT_HEAD), so the checksum
+ * of a frame not read to its end is not checked. */
 trawl_status blob_decompress_head(ZSTD_DCtx *dctx, const void *z, size_t zlen,
 				  uint64_t size, size_t want, struct buf *out);
 /* Streams blob sha's original bytes to sink; checks the SHA-256 at the

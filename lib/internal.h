@@ -55,7 +55,10 @@ trawl_status archive_purge_pending(trawl_archive *a);
 trawl_status archive_sweep_index(trawl_archive *a);
 
 /* db.c: schema creation and migrations (see docs/FORMAT.md). */
-#define TRAWL_SCHEMA_VERSION 5
+#define TRAWL_SCHEMA_VERSION 6
+/* The oldest version a reader opens as it is, unmigrated: 5 differs from
+ * 6 only in what 6 may write (two-frame body texts) */
+#define TRAWL_SCHEMA_READ_FROM 5
 /* items.addrs_brief holds the first ITEM_BRIEF_ADDRS of each role
  * (TRAWL_BRIEF_ADDRS, what a brief load shows) */
 #define ITEM_BRIEF_ADDRS 10 /* a format constant: docs/FORMAT.md */

@@ -867,6 +867,88 @@ static void test_decompress_head(void)
 	ZSTD_freeDCtx(d);
 }
 
+/* A body text longer than BLOB_TEXT_HEAD is two frames: the head, then the
+ * rest; a snippet's load decodes the head alone. */
+static void test_text_frames(void)
+{
+	static const size_t tl[] = { BLOB_TEXT_HEAD - 1, BLOB_TEXT_HEAD,
+				     BLOB_TEXT_HEAD + 1, 300000 };
+	ZSTD_DCtx *d = ZSTD_createDCtx();
+	uint64_t r = 11;
+
+	for (size_t i = 0; i < N_ELEMENTS(tl); i++) {
+		const size_t n = tl[i];
+		const size_t wants[] = { 0, 100, BLOB_TEXT_HEAD - 1,
+					 BLOB_TEXT_HEAD, BLOB_TEXT_HEAD + 1,
+					 n - 1, n };
+		char *t = malloc(n);
+		struct buf z, back;
+		size_t right = 0, k;
+		int two = n > BLOB_TEXT_HEAD;
+
+		buf_init(&z, SIZE_MAX);
+		for (k = 0; t && k < n; k++) {
+			r = r * 6364136223846793005ull + 1442695040888963407ull;
+			t[k] = "etaoinshrdlu cmfwyp\n"[(r >> 40) % 20];
+		}
+		if (!t || blob_compress_text(t, n, &z)) {
+			ok(0, "a %zu-byte body text compresses", n);
+			free(t);
+			buf_release(&z);
+			continue;
+		}
+		ok(ZSTD_getFrameContentSize(z.data, z.len) ==
+		   (two ? BLOB_TEXT_HEAD : n),
+		   "%zu bytes: %s", n, two ? "the first frame holds the head"
+					   : "one frame");
+		ok(!blob_frames_check(z.data, z.len, n) &&
+		   blob_frames_check(z.data, z.len, n + 1) &&
+		   blob_frames_check(z.data, z.len, n - 1),
+		   "%zu bytes: the frames check holds for %zu bytes only", n, n);
+		for (k = 0; k < N_ELEMENTS(wants); k++) {
+			size_t want = wants[k] < n ? wants[k] : n;
+
+			buf_init(&back, SIZE_MAX);
+			if (blob_decompress_head(d, z.data, z.len, n, wants[k],
+						 &back) == TRAWL_OK &&
+			    back.len == want &&
+			    (!want || !memcmp(back.data, t, want)))
+				right++;
+			buf_release(&back);
+		}
+		is_int(right, N_ELEMENTS(wants), "%zu bytes: every head comes "
+		       "back", n);
+		buf_init(&back, SIZE_MAX);
+		ok(blob_decompress(d, z.data, z.len, n, &back) == TRAWL_OK &&
+		   back.len == n && !memcmp(back.data, t, n),
+		   "%zu bytes: the whole text comes back", n);
+		buf_release(&back);
+		if (two) {
+			/* the second frame cut short, or followed by more:
+			 * corrupt, whole or head */
+			buf_init(&back, SIZE_MAX);
+			ok(blob_decompress(d, z.data, z.len - 8, n, &back) ==
+			   TRAWL_ERR_CORRUPT &&
+			   blob_decompress_head(d, z.data, z.len - 8, n,
+						BLOB_TEXT_HEAD, &back) ==
+			   TRAWL_ERR_CORRUPT &&
+			   blob_frames_check(z.data, z.len - 8, n),
+			   "%zu bytes, the second frame cut: corrupt", n);
+			buf_append(&z, "sixteen bytes..", 16);
+			ok(blob_frames_check(z.data, z.len, n) &&
+			   blob_decompress_head(d, z.data, z.len, n,
+						BLOB_TEXT_HEAD, &back) ==
+			   TRAWL_ERR_CORRUPT,
+			   "%zu bytes, bytes after the second frame: corrupt",
+			   n);
+			buf_release(&back);
+		}
+		buf_release(&z);
+		free(t);
+	}
+	ZSTD_freeDCtx(d);
+}
+
 int main(void)
 {
 	const char *tmpdir = getenv("TMPDIR");
@@ -884,6 +966,7 @@ int main(void)
 	}
 	snprintf(archive_dir, sizeof(archive_dir), "%s/archive", tmp);
 	test_decompress_head();
+	test_text_frames();
 	a = open_archive(TRAWL_OPEN_WRITE | TRAWL_OPEN_CREATE,
 			 "a new archive is created");
 	if (a) {
