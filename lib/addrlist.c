@@ -155,6 +155,64 @@ static int has_at(const char *s, size_t n)
 	return memchr(s, '@', n) != NULL;
 }
 
+/* A dot-atom at *s (a domain's: letters, digits, '-', no IDN label);
+ * moves *s past it.  -1: none there. */
+static int dot_atoms(const char **s, int domain)
+{
+	const char *c = *s;
+
+	for (;;) {
+		const char *start = c;
+
+		if (domain && (c[0] == 'x' || c[0] == 'X') &&
+		    (c[1] == 'n' || c[1] == 'N') && c[2] == '-' && c[3] == '-')
+			return -1;
+		while ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		       (*c >= '0' && *c <= '9') || *c == '-' ||
+		       (!domain && (*c == '_' || *c == '+')))
+			c++;
+		if (c == start)
+			return -1;
+		if (*c != '.')
+			break;
+		c++;
+	}
+	*s = c;
+	return 0;
+}
+
+long addrlist_plain(const char *raw, struct buf *out)
+{
+	const char *c = raw;
+	size_t mark = out->len;
+	long n = 0;
+
+	for (;;) {
+		const char *start;
+
+		while (is_space(*c))
+			c++;
+		start = c;
+		if (dot_atoms(&c, 0) || *c++ != '@' || dot_atoms(&c, 1))
+			break;
+		buf_append(out, start, (size_t)(c - start));
+		buf_putc(out, '\0');
+		n++;
+		while (is_space(*c))
+			c++;
+		if (!*c) {
+			if (out->err)
+				break;
+			return n;
+		}
+		if (*c++ != ',')
+			break;
+	}
+	out->len = mark;
+	out->err = TRAWL_OK;
+	return -1;
+}
+
 size_t addrlist_split(const char *value, struct addr_piece *out, size_t max)
 {
 	const char *s = value ? value : "";

@@ -2,8 +2,11 @@
 /*
  * test-addrlist.c - the lenient address-list splitter (lib/addrlist.c): a
  * table of header values and the (name, address) pieces they must give;
- * the max cut; very long inputs.
+ * the max cut; very long inputs.  And addrlist_plain: known answers, and
+ * GMime's internet_address_list_parse (with the parser's options) giving
+ * the same addresses for every generated value it calls plain.
  */
+#include <gmime/gmime.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,9 +302,169 @@ static void test_long(void)
 	free(in);
 }
 
+/* ------------------------------------------------------------------ */
+/* addrlist_plain */
+
+static void test_plain_known(void)
+{
+	static const struct {
+		const char *in;
+		long n;
+		const char *all; /* the addresses, NUL-separated */
+	} k[] = {
+		{ "a@b", 1, "a@b" },
+		{ " jeff.dasovich@enron.com", 1, "jeff.dasovich@enron.com" },
+		{ " a@b.c ,\r\n\tD_1+x@e-f.G\n", 2, "a@b.c\0D_1+x@e-f.G" },
+		{ "a@b,c@d,e@f", 3, "a@b\0c@d\0e@f" },
+		{ "", -1, NULL },
+		{ " \t", -1, NULL },
+		{ "k..allen@enron.com", -1, NULL },   /* empty atom */
+		{ ".a@b", -1, NULL },
+		{ "a.@b", -1, NULL },
+		{ "a@b.", -1, NULL },
+		{ "a@b..c", -1, NULL },
+		{ "a@xn--p1ai", -1, NULL },           /* IDN: GMime decodes */
+		{ "a@b.XN--p1ai", -1, NULL },
+		{ "a@b,", -1, NULL },                 /* empty item */
+		{ "a@b,,c@d", -1, NULL },
+		{ "a@b c@d", -1, NULL },
+		{ "Ann <a@b>", -1, NULL },
+		{ "\"a\"@b", -1, NULL },
+		{ "a@b (Ann)", -1, NULL },
+		{ "g: a@b;", -1, NULL },
+		{ "a@b@c", -1, NULL },
+		{ "pete.davis@enron.com@ENRON", -1, NULL },
+		{ "a_b@c_d", -1, NULL },              /* '_' in a domain */
+		{ "=?utf-8?q?a?=@b", -1, NULL },
+		{ "a\xc3\xa9@b", -1, NULL },
+	};
+
+	for (size_t i = 0; i < N_ELEMENTS(k); i++) {
+		struct buf out;
+		long n;
+		size_t len = 0;
+
+		buf_init(&out, 1 << 20);
+		buf_append(&out, "x", 1); /* appended after what is there */
+		n = addrlist_plain(k[i].in, &out);
+		for (long j = 0; j < k[i].n; j++)
+			len += strlen(k[i].all + len) + 1;
+		if (k[i].n < 0)
+			ok(n == -1 && out.len == 1, "not plain: '%s'", k[i].in);
+		else
+			ok(n == k[i].n && out.len == 1 + len &&
+			   !memcmp(out.data + 1, k[i].all, len),
+			   "plain #%zu gives %ld addresses", i, k[i].n);
+		buf_release(&out);
+	}
+}
+
+/* Values made of address-ish pieces; wherever addrlist_plain says plain,
+ * GMime must give the same mailboxes, without names. */
+static void test_plain_gmime(void)
+{
+	static const char *const piece[] = {
+		"a", "bob", "X1", "o_b", "a+b", "-x", "x-", "9", "enron", "com",
+		".", ".", "..", "@", "@", ",", ",", " ", "\r\n\t", "\n ",
+		"\"", "<", ">", "(", ")", ":", ";", "xn--b", "=?us-ascii?q?a?=",
+		"'", "\\", "[1.2.3.4]", "\xc3\xa9", "_", "+", "!", "#",
+	};
+	static const char *const shape[] = {
+		"a@b", "a.b@c.d", " a@b, c@d", "a@b,\r\n\tc.d@e.f",
+		"x-y@z-w.com", "a+b@c", "a_b@c.d",
+	};
+	GMimeParserOptions *opts = g_mime_parser_options_new();
+	const char *fallback[] = { "UTF-8", "windows-1252", NULL };
+	uint64_t r = 42;
+	size_t plain = 0, agree = 0, runs = 20000;
+	char first_bad[256] = "";
+
+	/* as parser_new sets them */
+	g_mime_parser_options_set_rfc2047_compliance_mode(
+		opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_address_compliance_mode(
+		opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_parameter_compliance_mode(
+		opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_fallback_charsets(opts, fallback);
+	for (size_t it = 0; it < runs; it++) {
+		char in[256];
+		size_t len = 0;
+		struct buf out;
+		long n;
+		int k = 1 + (int)((r >> 33) % 14);
+
+		r = r * 6364136223846793005ull + 1442695040888963407ull;
+		in[0] = '\0';
+		if (it % 3 == 0) {
+			/* a plain-looking list, sometimes spoiled */
+			for (int j = 0; j < 1 + (int)((r >> 40) % 4); j++) {
+				const char *s = shape[(r >> (8 + j * 3)) %
+						      N_ELEMENTS(shape)];
+
+				len += (size_t)snprintf(in + len,
+							sizeof(in) - len,
+							"%s%s", j ? ", " : "",
+							s);
+			}
+			if ((r >> 50) % 4 == 0 && len > 2)
+				in[(r >> 20) % len] =
+					piece[(r >> 30) % N_ELEMENTS(piece)][0];
+		} else {
+			for (int j = 0; j < k && len < 200; j++) {
+				r = r * 6364136223846793005ull +
+				    1442695040888963407ull;
+				len += (size_t)snprintf(
+					in + len, sizeof(in) - len, "%s",
+					piece[(r >> 33) % N_ELEMENTS(piece)]);
+			}
+		}
+		buf_init(&out, 1 << 20);
+		n = addrlist_plain(in, &out);
+		if (n >= 0) {
+			InternetAddressList *l = internet_address_list_parse(
+				opts, in);
+			int same = l && internet_address_list_length(l) == n;
+			const char *a = out.data;
+
+			plain++;
+			for (long j = 0; same && j < n; j++) {
+				InternetAddress *ia =
+					internet_address_list_get_address(
+						l, (int)j);
+				const char *name = internet_address_get_name(ia);
+
+				same = INTERNET_ADDRESS_IS_MAILBOX(ia) &&
+				       (!name || !*name) &&
+				       !strcmp(internet_address_mailbox_get_addr(
+						       INTERNET_ADDRESS_MAILBOX(
+							       ia)), a);
+				a += strlen(a) + 1;
+			}
+			if (same)
+				agree++;
+			else if (!first_bad[0])
+				snprintf(first_bad, sizeof(first_bad), "%s",
+					 in);
+			if (l)
+				g_object_unref(l);
+		}
+		buf_release(&out);
+	}
+	ok(plain >= 3000, "%zu of %zu generated values are plain", plain,
+	   runs);
+	is_int(agree, plain, "GMime gives the same addresses for each plain "
+	       "value (first that differs: '%s')", first_bad);
+	g_mime_parser_options_free(opts);
+}
+
 int main(void)
 {
 	size_t i;
+
+	g_mime_init();
+	test_plain_known();
+	test_plain_gmime();
 
 	for (i = 0; i < N_ELEMENTS(cases); i++)
 		check_case(&cases[i]);
