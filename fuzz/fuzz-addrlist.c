@@ -27,12 +27,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		struct buf out;
 		long np;
+		size_t dropped;
 		const char *a;
 
 		buf_init(&out, (size_t)1 << 24);
-		np = addrlist_plain(s, &out);
+		np = addrlist_plain(s, &out, &dropped);
 		a = out.data;
-		if (np < 0 ? out.len != 0 : np == 0)
+		if (np < 0 ? out.len != 0 : np == 0 && !dropped)
 			abort();
 		for (long i = 0; i < np; i++) {
 			if (!*a || !strstr(s, a) || !strchr(a, '@'))

@@ -155,21 +155,20 @@ static int has_at(const char *s, size_t n)
 	return memchr(s, '@', n) != NULL;
 }
 
-/* A dot-atom at *s (a domain's: letters, digits, '-', no IDN label);
+/* A domain at *s: a dot-atom of letters, digits and '-', no IDN label;
  * moves *s past it.  -1: none there. */
-static int dot_atoms(const char **s, int domain)
+static int domain_atoms(const char **s)
 {
 	const char *c = *s;
 
 	for (;;) {
 		const char *start = c;
 
-		if (domain && (c[0] == 'x' || c[0] == 'X') &&
+		if ((c[0] == 'x' || c[0] == 'X') &&
 		    (c[1] == 'n' || c[1] == 'N') && c[2] == '-' && c[3] == '-')
 			return -1;
 		while ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		       (*c >= '0' && *c <= '9') || *c == '-' ||
-		       (!domain && (*c == '_' || *c == '+')))
+		       (*c >= '0' && *c <= '9') || *c == '-')
 			c++;
 		if (c == start)
 			return -1;
@@ -181,23 +180,48 @@ static int dot_atoms(const char **s, int domain)
 	return 0;
 }
 
-long addrlist_plain(const char *raw, struct buf *out)
+/* A local part of atom characters and dots at *s; moves *s past it.
+ * -1: none there; 0: a dot-atom; 1: dots at an end or two together. */
+static int local_part(const char **s)
+{
+	const char *c = *s;
+	int dotted = 0;
+
+	for (; (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+	       (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' ||
+	       *c == '+' || *c == '.'; c++)
+		if (*c == '.' && (c == *s || c[1] == '.' || c[1] == '@'))
+			dotted = 1;
+	if (c == *s)
+		return -1;
+	*s = c;
+	return dotted;
+}
+
+long addrlist_plain(const char *raw, struct buf *out, size_t *dropped)
 {
 	const char *c = raw;
 	size_t mark = out->len;
 	long n = 0;
 
+	*dropped = 0;
 	for (;;) {
 		const char *start;
+		int dotted;
 
 		while (is_space(*c))
 			c++;
 		start = c;
-		if (dot_atoms(&c, 0) || *c++ != '@' || dot_atoms(&c, 1))
+		if ((dotted = local_part(&c)) < 0 || *c++ != '@' ||
+		    domain_atoms(&c))
 			break;
-		buf_append(out, start, (size_t)(c - start));
-		buf_putc(out, '\0');
-		n++;
+		if (dotted) {
+			(*dropped)++;
+		} else {
+			buf_append(out, start, (size_t)(c - start));
+			buf_putc(out, '\0');
+			n++;
+		}
 		while (is_space(*c))
 			c++;
 		if (!*c) {

@@ -33,14 +33,17 @@ void addrlist_free(struct addr_piece *p, size_t n);
 /*
  * A plain list: one or more bare addr-specs separated by commas, with
  * white space (space, tab, CR, LF) around them and nothing else -- no
- * names, quotes, comments, groups or empty items.  The local part is a
- * dot-atom of letters, digits, '_', '+' and '-'; the domain a dot-atom of
+ * names, quotes, comments, groups or empty items.  The local part is made
+ * of letters, digits, '_', '+', '-' and dots; the domain is a dot-atom of
  * letters, digits and '-' with no "xn--" (IDN) label.  GMime's
  * internet_address_list_parse gives such a list's addresses as written,
- * in order, without names.  Appends each address with its NUL to out and
- * returns how many; -1 (out as it was, but for its length) when raw is
- * not a plain list.
+ * in order, without names -- but for those whose local part is not a
+ * dot-atom (Enron's "k..allen@enron.com": a dot at either end or two
+ * together), which it drops.  Appends each address GMime keeps, with its
+ * NUL, to out, counts the others in *dropped, and returns how many it
+ * appended; -1 (out as it was, but for its length) when raw is not a
+ * plain list.
  */
-long addrlist_plain(const char *raw, struct buf *out);
+long addrlist_plain(const char *raw, struct buf *out, size_t *dropped);
 
 #endif

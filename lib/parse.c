@@ -362,46 +362,30 @@ static int count_mailboxes(InternetAddressList *l, int depth)
 }
 
 /* GMime drops addresses RFC 5322 forbids but mail is full of; when it
- * kept fewer than a lenient split finds, take the lenient split. */
-static int put_lenient(struct parser *p, int role, const char *raw)
+ * kept fewer than a lenient split finds, take the lenient split.  n: how
+ * many pieces raw splits into (lenient_count), known already, so that it
+ * is split once. */
+static int put_lenient(struct parser *p, int role, const char *raw, size_t n)
 {
-	struct addr_piece pieces[64];
-	size_t n = addrlist_split(raw, pieces, 64), kept = n < 64 ? n : 64;
-	int with_addr = 0;
+	struct addr_piece stack[64], *all = stack;
+	size_t kept;
 
-	for (size_t i = 0; i < kept; i++)
-		with_addr += pieces[i].addr[0] != '\0';
-	if (n > 64) {
-		/* too long to keep on the stack: split again into the heap */
-		struct addr_piece *all;
-
-		addrlist_free(pieces, kept);
-		if (n > TRAWL_MAX_ADDRS_PER_FIELD)
-			n = TRAWL_MAX_ADDRS_PER_FIELD;
-		all = calloc(n, sizeof(*all));
-		if (!all)
-			return 0;
-		kept = addrlist_split(raw, all, n);
-		kept = kept < n ? kept : n;
-		for (size_t i = 0; i < kept; i++) {
-			char *name = g_mime_utils_header_decode_phrase(
-				p->opts, all[i].name);
-
-			put_addr(p, role, name, all[i].addr);
-			g_free(name);
-		}
-		addrlist_free(all, kept);
-		free(all);
-		return (int)kept;
-	}
+	if (n > TRAWL_MAX_ADDRS_PER_FIELD)
+		n = TRAWL_MAX_ADDRS_PER_FIELD;
+	if (n > ARRAY_SIZE(stack) && !(all = calloc(n, sizeof(*all))))
+		return 0;
+	kept = addrlist_split(raw, all, n);
+	kept = kept < n ? kept : n;
 	for (size_t i = 0; i < kept; i++) {
 		char *name = g_mime_utils_header_decode_phrase(p->opts,
-							       pieces[i].name);
+							       all[i].name);
 
-		put_addr(p, role, name, pieces[i].addr);
+		put_addr(p, role, name, all[i].addr);
 		g_free(name);
 	}
-	addrlist_free(pieces, kept);
+	addrlist_free(all, kept);
+	if (all != stack)
+		free(all);
 	return (int)kept;
 }
 
@@ -494,7 +478,12 @@ struct msg_fields {
 	/* a plain role's addresses: runs of NUL-terminated strings in
 	 * plain, one run per field */
 	int is_plain[N_ADDRESS_TYPES];
-	struct plain_run { int type; size_t at, n; } run[MAX_PLAIN_RUNS];
+	size_t dropped[N_ADDRESS_TYPES]; /* addresses GMime would drop */
+	struct plain_run {
+		int type;
+		size_t at, n;   /* n addresses at plain.data + at */
+		size_t dropped; /* and so many GMime drops */
+	} run[MAX_PLAIN_RUNS];
 	size_t nrun;
 	struct buf plain;
 	const char *subject;  /* owned by the header list */
@@ -529,12 +518,15 @@ static int fields_add(struct parser *p, struct msg_fields *f, int t,
 
 	if (f->is_plain[t]) {
 		size_t mark = f->plain.len;
-		long k = f->nrun < MAX_PLAIN_RUNS ? addrlist_plain(v, &f->plain)
-						  : -1;
+		size_t dropped = 0;
+		long k = f->nrun < MAX_PLAIN_RUNS
+				 ? addrlist_plain(v, &f->plain, &dropped)
+				 : -1;
 
 		if (k >= 0) {
-			f->run[f->nrun++] = (struct plain_run){ t, mark,
-								(size_t)k };
+			f->dropped[t] += dropped;
+			f->run[f->nrun++] = (struct plain_run){
+				t, mark, (size_t)k, dropped };
 			return 0;
 		}
 		f->is_plain[t] = 0;
@@ -630,6 +622,25 @@ static const char *plain_next(const struct msg_fields *f, int t, size_t *r,
 	return NULL;
 }
 
+static size_t plain_count(const struct msg_fields *f, int t)
+{
+	size_t n = 0;
+
+	for (size_t r = 0; r < f->nrun; r++)
+		if (f->run[r].type == t)
+			n += f->run[r].n;
+	return n;
+}
+
+/* The pieces of role t's first field, the dropped ones too */
+static size_t plain_first(const struct msg_fields *f, int t)
+{
+	for (size_t r = 0; r < f->nrun; r++)
+		if (f->run[r].type == t)
+			return f->run[r].n + f->run[r].dropped;
+	return 0;
+}
+
 static int put_plain(struct parser *p, int role, const struct msg_fields *f,
 		     int t)
 {
@@ -667,16 +678,21 @@ static void put_addresses(struct parser *p, GMimeObject *o,
 		const char *raw = header(o, roles[i].header);
 		char *fixed = fix_qwords(raw_header(o, roles[i].header));
 		int n, plain;
+		size_t lenient;
 
 		if (fixed && (own = internet_address_list_parse(p->opts,
 								 fixed)))
 			l = own;
 		g_free(fixed);
-		/* a plain role's first field splits leniently into just its
-		 * plain addresses: no fallback to look for */
+		/* a plain role's first field (raw) splits leniently into
+		 * its plain addresses, the dropped ones too: no fallback to
+		 * look for unless GMime would have dropped some */
 		plain = !own && f->is_plain[t];
-		if (raw && !plain && count_mailboxes(l, 0) < lenient_count(raw)) {
-			n = put_lenient(p, roles[i].role, raw);
+		lenient = !raw ? 0 : plain ? plain_first(f, t)
+				     : (size_t)lenient_count(raw);
+		if (raw && (plain ? f->dropped[t] && plain_count(f, t) < lenient
+				  : (size_t)count_mailboxes(l, 0) < lenient)) {
+			n = put_lenient(p, roles[i].role, raw, lenient);
 			warn(p, "address-fallback", "%s: kept addresses the "
 			     "MIME parser rejected: %.200s",
 			     trawl_role_str(roles[i].role), raw);
