@@ -12,8 +12,6 @@
 
 #include <stddef.h>
 
-#include "buf.h"
-
 struct addr_piece {
 	char *name; /* display name, still RFC 2047-encoded; malloc'd */
 	char *addr; /* address as written ("" if none); malloc'd */
@@ -29,21 +27,5 @@ struct addr_piece {
  */
 size_t addrlist_split(const char *value, struct addr_piece *out, size_t max);
 void addrlist_free(struct addr_piece *p, size_t n);
-
-/*
- * A plain list: one or more bare addr-specs separated by commas, with
- * white space (space, tab, CR, LF) around them and nothing else -- no
- * names, quotes, comments, groups or empty items.  The local part is made
- * of letters, digits, '_', '+', '-' and dots; the domain is a dot-atom of
- * letters, digits and '-' with no "xn--" (IDN) label.  GMime's
- * internet_address_list_parse gives such a list's addresses as written,
- * in order, without names -- but for those whose local part is not a
- * dot-atom (Enron's "k..allen@enron.com": a dot at either end or two
- * together), which it drops.  Appends each address GMime keeps, with its
- * NUL, to out, counts the others in *dropped, and returns how many it
- * appended; -1 (out as it was, but for its length) when raw is not a
- * plain list.
- */
-long addrlist_plain(const char *raw, struct buf *out, size_t *dropped);
 
 #endif

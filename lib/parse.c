@@ -362,30 +362,46 @@ static int count_mailboxes(InternetAddressList *l, int depth)
 }
 
 /* GMime drops addresses RFC 5322 forbids but mail is full of; when it
- * kept fewer than a lenient split finds, take the lenient split.  n: how
- * many pieces raw splits into (lenient_count), known already, so that it
- * is split once. */
-static int put_lenient(struct parser *p, int role, const char *raw, size_t n)
+ * kept fewer than a lenient split finds, take the lenient split. */
+static int put_lenient(struct parser *p, int role, const char *raw)
 {
-	struct addr_piece stack[64], *all = stack;
-	size_t kept;
+	struct addr_piece pieces[64];
+	size_t n = addrlist_split(raw, pieces, 64), kept = n < 64 ? n : 64;
+	int with_addr = 0;
 
-	if (n > TRAWL_MAX_ADDRS_PER_FIELD)
-		n = TRAWL_MAX_ADDRS_PER_FIELD;
-	if (n > ARRAY_SIZE(stack) && !(all = calloc(n, sizeof(*all))))
-		return 0;
-	kept = addrlist_split(raw, all, n);
-	kept = kept < n ? kept : n;
+	for (size_t i = 0; i < kept; i++)
+		with_addr += pieces[i].addr[0] != '\0';
+	if (n > 64) {
+		/* too long to keep on the stack: split again into the heap */
+		struct addr_piece *all;
+
+		addrlist_free(pieces, kept);
+		if (n > TRAWL_MAX_ADDRS_PER_FIELD)
+			n = TRAWL_MAX_ADDRS_PER_FIELD;
+		all = calloc(n, sizeof(*all));
+		if (!all)
+			return 0;
+		kept = addrlist_split(raw, all, n);
+		kept = kept < n ? kept : n;
+		for (size_t i = 0; i < kept; i++) {
+			char *name = g_mime_utils_header_decode_phrase(
+				p->opts, all[i].name);
+
+			put_addr(p, role, name, all[i].addr);
+			g_free(name);
+		}
+		addrlist_free(all, kept);
+		free(all);
+		return (int)kept;
+	}
 	for (size_t i = 0; i < kept; i++) {
 		char *name = g_mime_utils_header_decode_phrase(p->opts,
-							       all[i].name);
+							       pieces[i].name);
 
-		put_addr(p, role, name, all[i].addr);
+		put_addr(p, role, name, pieces[i].addr);
 		g_free(name);
 	}
-	addrlist_free(all, kept);
-	if (all != stack)
-		free(all);
+	addrlist_free(pieces, kept);
 	return (int)kept;
 }
 
@@ -453,211 +469,7 @@ static int lenient_count(const char *raw)
 	return (int)n;
 }
 
-/*
- * What GMime's GMimeMessage derives from a message's header fields
- * (gmime-message.c, process_header), derived here from a header list, so
- * that GMime never builds a GMimeMessage for the messages it parses for
- * us: building one parses every address field into GObjects as the field
- * is added, and freeing them cost more than the rest of the parse.  The
- * same results: each role's addresses are every field of its name, each
- * parsed from its raw value by internet_address_list_parse with the
- * parser's options, in order; the Subject is the last Subject field's
- * value; the Message-ID the last Message-Id field's value, decoded.
- *
- * A role whose every field is a plain list (addrlist_plain: bare
- * addr-specs of dot-atoms, commas between them) is split here instead:
- * for such a list internet_address_list_parse gives those very addresses,
- * in order, without names (test-addrlist compares the two), and costs
- * about ten times as much.  Four in five of Enron's address fields are
- * plain (the long recipient lists mostly are not: "k..allen@enron.com").
- */
-#define N_ADDRESS_TYPES (GMIME_ADDRESS_TYPE_BCC + 1)
-#define MAX_PLAIN_RUNS 32      /* address fields read plain per message */
-struct msg_fields {
-	InternetAddressList *addrs[N_ADDRESS_TYPES]; /* or NULL */
-	/* a plain role's addresses: runs of NUL-terminated strings in
-	 * plain, one run per field */
-	int is_plain[N_ADDRESS_TYPES];
-	size_t dropped[N_ADDRESS_TYPES]; /* addresses GMime would drop */
-	struct plain_run {
-		int type;
-		size_t at, n;   /* n addresses at plain.data + at */
-		size_t dropped; /* and so many GMime drops */
-	} run[MAX_PLAIN_RUNS];
-	size_t nrun;
-	struct buf plain;
-	const char *subject;  /* owned by the header list */
-	char *message_id;     /* g_free */
-};
-
-static const char *const address_field[] = {
-	[GMIME_ADDRESS_TYPE_SENDER] = "Sender",
-	[GMIME_ADDRESS_TYPE_FROM] = "From",
-	[GMIME_ADDRESS_TYPE_REPLY_TO] = "Reply-To",
-	[GMIME_ADDRESS_TYPE_TO] = "To",
-	[GMIME_ADDRESS_TYPE_CC] = "Cc",
-	[GMIME_ADDRESS_TYPE_BCC] = "Bcc",
-};
-
-static int address_type(const char *name)
-{
-	for (int t = 0; t < N_ADDRESS_TYPES; t++)
-		if (!g_ascii_strcasecmp(name, address_field[t]))
-			return t;
-	return -1;
-}
-
-/* A field of role t: split while the role is plain, else parsed by GMime
- * and appended to the role's list.  1: the role was plain until this
- * field, whose earlier fields must go to GMime too. */
-static int fields_add(struct parser *p, struct msg_fields *f, int t,
-		      const char *v)
-{
-	InternetAddressList *l;
-	int redo = 0;
-
-	if (f->is_plain[t]) {
-		size_t mark = f->plain.len;
-		size_t dropped = 0;
-		long k = f->nrun < MAX_PLAIN_RUNS
-				 ? addrlist_plain(v, &f->plain, &dropped)
-				 : -1;
-
-		if (k >= 0) {
-			f->dropped[t] += dropped;
-			f->run[f->nrun++] = (struct plain_run){
-				t, mark, (size_t)k, dropped };
-			return 0;
-		}
-		f->is_plain[t] = 0;
-		for (size_t r = 0; r < f->nrun; r++)
-			if (f->run[r].type == t) {
-				f->run[r].type = -1;
-				redo = 1;
-			}
-		if (redo)
-			return 1;
-	}
-	if (!(l = internet_address_list_parse(p->opts, v)))
-		return 0;
-	if (!f->addrs[t]) {
-		f->addrs[t] = l;
-	} else {
-		internet_address_list_append(f->addrs[t], l);
-		g_object_unref(l);
-	}
-	return 0;
-}
-
-static void fields_read(struct parser *p, GMimeObject *o,
-			struct msg_fields *f)
-{
-	GMimeHeaderList *hl = g_mime_object_get_header_list(o);
-	int n = hl ? g_mime_header_list_get_count(hl) : 0;
-	int redo[N_ADDRESS_TYPES] = { 0 };
-
-	memset(f, 0, sizeof(*f));
-	buf_init(&f->plain, TRAWL_MAX_FRAME);
-	for (int t = 0; t < N_ADDRESS_TYPES; t++)
-		f->is_plain[t] = 1;
-	for (int i = 0; i < n; i++) {
-		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
-		const char *name = g_mime_header_get_name(h), *v;
-		int t;
-
-		if (!name)
-			continue;
-		if (!g_ascii_strcasecmp(name, "Subject")) {
-			f->subject = g_mime_header_get_value(h);
-			continue;
-		}
-		if (!g_ascii_strcasecmp(name, "Message-Id")) {
-			g_free(f->message_id);
-			v = g_mime_header_get_value(h);
-			f->message_id = v ? g_mime_utils_decode_message_id(v)
-					  : NULL;
-			continue;
-		}
-		if ((t = address_type(name)) >= 0 && !redo[t] &&
-		    (v = g_mime_header_get_raw_value(h)))
-			redo[t] = fields_add(p, f, t, v);
-	}
-	/* a role whose later field was not plain: every field of it through
-	 * GMime, in order */
-	for (int t = 0; t < N_ADDRESS_TYPES; t++) {
-		if (!redo[t])
-			continue;
-		for (int i = 0; i < n; i++) {
-			GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
-			const char *name = g_mime_header_get_name(h), *v;
-
-			if (name && address_type(name) == t &&
-			    (v = g_mime_header_get_raw_value(h)))
-				fields_add(p, f, t, v);
-		}
-	}
-}
-
-static void fields_release(struct msg_fields *f)
-{
-	for (size_t t = 0; t < N_ADDRESS_TYPES; t++)
-		if (f->addrs[t])
-			g_object_unref(f->addrs[t]);
-	g_free(f->message_id);
-	buf_release(&f->plain);
-}
-
-/* The addresses of plain role t, in order: *k counts them, call with
- * *r = *k = 0 and *a = NULL first; NULL at the end. */
-static const char *plain_next(const struct msg_fields *f, int t, size_t *r,
-			      size_t *k, const char *a)
-{
-	for (; *r < f->nrun; (*r)++, *k = 0, a = NULL) {
-		if (f->run[*r].type != t || *k == f->run[*r].n)
-			continue;
-		a = a ? a + strlen(a) + 1 : f->plain.data + f->run[*r].at;
-		(*k)++;
-		return a;
-	}
-	return NULL;
-}
-
-static size_t plain_count(const struct msg_fields *f, int t)
-{
-	size_t n = 0;
-
-	for (size_t r = 0; r < f->nrun; r++)
-		if (f->run[r].type == t)
-			n += f->run[r].n;
-	return n;
-}
-
-/* The pieces of role t's first field, the dropped ones too */
-static size_t plain_first(const struct msg_fields *f, int t)
-{
-	for (size_t r = 0; r < f->nrun; r++)
-		if (f->run[r].type == t)
-			return f->run[r].n + f->run[r].dropped;
-	return 0;
-}
-
-static int put_plain(struct parser *p, int role, const struct msg_fields *f,
-		     int t)
-{
-	size_t r = 0, k = 0;
-	const char *a = NULL;
-	int kept = 0;
-
-	while ((a = plain_next(f, t, &r, &k, a)) != NULL) {
-		if (kept < TRAWL_MAX_ADDRS_PER_FIELD)
-			put_addr(p, role, NULL, a);
-		kept++;
-	}
-	return kept;
-}
-
-static void put_addresses(struct parser *p, GMimeObject *o,
-			  const struct msg_fields *f)
+static void put_addresses(struct parser *p, GMimeMessage *m)
 {
 	static const struct {
 		int role;
@@ -673,32 +485,24 @@ static void put_addresses(struct parser *p, GMimeObject *o,
 	};
 
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
-		const int t = roles[i].type;
-		InternetAddressList *l = f->addrs[t], *own = NULL;
-		const char *raw = header(o, roles[i].header);
-		char *fixed = fix_qwords(raw_header(o, roles[i].header));
-		int n, plain;
-		size_t lenient;
+		InternetAddressList *l = g_mime_message_get_addresses(
+			m, roles[i].type), *own = NULL;
+		const char *raw = header(GMIME_OBJECT(m), roles[i].header);
+		char *fixed = fix_qwords(raw_header(GMIME_OBJECT(m),
+						    roles[i].header));
+		int n;
 
 		if (fixed && (own = internet_address_list_parse(p->opts,
 								 fixed)))
 			l = own;
 		g_free(fixed);
-		/* a plain role's first field (raw) splits leniently into
-		 * its plain addresses, the dropped ones too: no fallback to
-		 * look for unless GMime would have dropped some */
-		plain = !own && f->is_plain[t];
-		lenient = !raw ? 0 : plain ? plain_first(f, t)
-				     : (size_t)lenient_count(raw);
-		if (raw && (plain ? f->dropped[t] && plain_count(f, t) < lenient
-				  : (size_t)count_mailboxes(l, 0) < lenient)) {
-			n = put_lenient(p, roles[i].role, raw, lenient);
+		if (raw && count_mailboxes(l, 0) < lenient_count(raw)) {
+			n = put_lenient(p, roles[i].role, raw);
 			warn(p, "address-fallback", "%s: kept addresses the "
 			     "MIME parser rejected: %.200s",
 			     trawl_role_str(roles[i].role), raw);
 		} else {
-			n = plain ? put_plain(p, roles[i].role, f, t)
-				  : put_list(p, roles[i].role, l, 0, 0);
+			n = put_list(p, roles[i].role, l, 0, 0);
 		}
 		if (n > TRAWL_MAX_ADDRS_PER_FIELD)
 			warn(p, "too-many-addresses",
@@ -798,24 +602,6 @@ static void hash_addrs(struct sha256_ctx *ch, const char *tag,
 			hash_str(ch, tag, a);
 			free(a);
 		}
-	}
-}
-
-static void hash_role(struct sha256_ctx *ch, const char *tag,
-		      const struct msg_fields *f, int t)
-{
-	size_t r = 0, k = 0;
-	const char *a = NULL;
-
-	if (!f->is_plain[t]) {
-		hash_addrs(ch, tag, f->addrs[t]);
-		return;
-	}
-	while ((a = plain_next(f, t, &r, &k, a)) != NULL) {
-		char *norm = addr_normalize(a);
-
-		hash_str(ch, tag, norm);
-		free(norm);
 	}
 }
 
@@ -977,9 +763,9 @@ static void restore_leaves(const struct msg_src *s, GMimeObject *o,
  * parts found ask for repairs or leaves (at most MIMEFIX_ROUNDS parses).
  * The GMime warnings are those of the last parse.  Returns the message
  * (unref it before src_close) or NULL. */
-static GMimeObject *src_parse(struct parser *p, struct msg_src *s)
+static GMimeMessage *src_parse(struct parser *p, struct msg_src *s)
 {
-	GMimeObject *m = NULL;
+	GMimeMessage *m = NULL;
 
 	for (int round = 0; round < MIMEFIX_ROUNDS; round++) {
 		struct parts ps;
@@ -994,20 +780,18 @@ static GMimeObject *src_parse(struct parser *p, struct msg_src *s)
 		buf_reset(&p->gmime_warn_detail);
 		gp = g_mime_parser_new_with_stream(s->stream);
 		g_mime_parser_set_format(gp, GMIME_FORMAT_MESSAGE);
-		/* the top-level part, with every header field: no
-		 * GMimeMessage (struct msg_fields) */
-		m = g_mime_parser_construct_part(gp, p->opts);
+		m = g_mime_parser_construct_message(gp, p->opts);
 		g_object_unref(gp);
 		if (!m || round + 1 == MIMEFIX_ROUNDS)
 			break;
 		ps.n = 0;
 		ps.over = 0;
-		collect_parts(s, m, &ps, 0);
+		collect_parts(s, g_mime_message_get_mime_part(m), &ps, 0);
 		if (ps.over || !mimefix_plan(&s->fix, ps.part, ps.n))
 			break;
 	}
-	if (m)
-		restore_leaves(s, m, 0, 0);
+	if (m && g_mime_message_get_mime_part(m))
+		restore_leaves(s, g_mime_message_get_mime_part(m), 0, 0);
 	return m;
 }
 
@@ -1299,9 +1083,8 @@ static void walk_part(struct parser *p, struct walk *w, GMimeObject *o,
 }
 
 static void parse_message(struct parser *p, const struct msg_src *src,
-			  GMimeObject *o, GMimeObject *body, const char *raw,
-			  size_t rawlen, int parent, const struct job *j,
-			  int depth);
+			  GMimeMessage *m, const char *raw, size_t rawlen,
+			  int parent, const struct job *j, int depth);
 
 /* decoded: the part's bytes if already decoded (NULL: decode here) */
 static void emit_attachment(struct parser *p, GMimeObject *o, int parent,
@@ -1410,8 +1193,8 @@ static void emit_parsed_message(struct parser *p, GMimeMessagePart *mp,
 	g_object_unref(s);
 	src_open(&none, (const char *)ba->data, ba->len);
 	p->gmime_warns = 0;
-	parse_message(p, &none, GMIME_OBJECT(m), g_mime_message_get_mime_part(m),
-		      (const char *)ba->data, ba->len, parent, NULL, depth + 1);
+	parse_message(p, &none, m, (const char *)ba->data, ba->len, parent,
+		      NULL, depth + 1);
 	src_close(&none);
 	g_byte_array_unref(ba);
 }
@@ -1419,11 +1202,14 @@ static void emit_parsed_message(struct parser *p, GMimeMessagePart *mp,
 /* Did GMime find a header field?  Content that does not start with one
  * (or with an mbox From_ line) is no message: GMime returns none, or one
  * without fields when the content starts with a blank line. */
-static int has_fields(GMimeObject *m)
+static int has_fields(GMimeMessage *m)
 {
-	GMimeHeaderList *a = g_mime_object_get_header_list(m);
+	GMimeObject *body = g_mime_message_get_mime_part(m);
+	GMimeHeaderList *a = g_mime_object_get_header_list(GMIME_OBJECT(m));
+	GMimeHeaderList *b = body ? g_mime_object_get_header_list(body) : NULL;
 
-	return a && g_mime_header_list_get_count(a) > 0;
+	return (a && g_mime_header_list_get_count(a) > 0) ||
+	       (b && g_mime_header_list_get_count(b) > 0);
 }
 
 /* An embedded message: its bytes (message_bytes) parsed on their own, or
@@ -1433,14 +1219,14 @@ static void emit_message_part(struct parser *p, const struct msg_src *src,
 			      GByteArray *decoded)
 {
 	GByteArray *ba = message_bytes(src, GMIME_PART(o), decoded);
-	GMimeObject *m = NULL;
+	GMimeMessage *m = NULL;
 	struct msg_src inner;
 
 	src_open(&inner, (const char *)ba->data, ba->len);
 	if (ba->len)
 		m = src_parse(p, &inner);
 	if (m && has_fields(m))
-		parse_message(p, &inner, m, m, (const char *)ba->data, ba->len,
+		parse_message(p, &inner, m, (const char *)ba->data, ba->len,
 			      parent, NULL, depth + 1);
 	else
 		emit_attachment(p, o, parent, ba);
@@ -1540,14 +1326,12 @@ static void put_mime_warning(struct parser *p, const struct msg_src *src)
 	buf_release(&d);
 }
 
-/* o: the object holding the message's header fields; body: its MIME
- * part (o itself for a message GMime parsed as a top-level part) */
 static void parse_message(struct parser *p, const struct msg_src *src,
-			  GMimeObject *o, GMimeObject *body, const char *raw,
-			  size_t rawlen, int parent, const struct job *j,
-			  int depth)
+			  GMimeMessage *m, const char *raw, size_t rawlen,
+			  int parent, const struct job *j, int depth)
 {
-	struct msg_fields f;
+	GMimeObject *o = GMIME_OBJECT(m);
+	GMimeObject *body = g_mime_message_get_mime_part(m);
 	struct walk w;
 	int self;
 	uint8_t digest[SHA256_DIGEST_SIZE];
@@ -1567,22 +1351,21 @@ static void parse_message(struct parser *p, const struct msg_src *src,
 	buf_init(&w.html, TRAWL_MAX_BODY_TEXT);
 	sha256_init(&w.ch);
 
-	fields_read(p, o, &f);
-	put_text(p, W_MSGID, f.message_id, "Message-ID");
+	put_text(p, W_MSGID, g_mime_message_get_message_id(m), "Message-ID");
 	put_message_date(p, o, j);
-	put_text(p, W_SUBJECT, f.subject, "Subject");
-	base = subject_base(f.subject ? f.subject : "");
+	put_text(p, W_SUBJECT, g_mime_message_get_subject(m), "Subject");
+	base = subject_base(g_mime_message_get_subject(m) ?
+			    g_mime_message_get_subject(m) : "");
 	put_text(p, W_BASESUBJ, base, "Subject");
 	free(base);
-	put_addresses(p, o, &f);
+	put_addresses(p, m);
 	put_refs(p, o, &w.ch);
 
-	hash_role(&w.ch, "From", &f, GMIME_ADDRESS_TYPE_FROM);
+	hash_addrs(&w.ch, "From", g_mime_message_get_from(m));
 	hash_str(&w.ch, "Subject", header(o, "Subject"));
 	hash_str(&w.ch, "Date", header(o, "Date"));
-	hash_role(&w.ch, "To", &f, GMIME_ADDRESS_TYPE_TO);
-	hash_role(&w.ch, "Cc", &f, GMIME_ADDRESS_TYPE_CC);
-	fields_release(&f);
+	hash_addrs(&w.ch, "To", g_mime_message_get_to(m));
+	hash_addrs(&w.ch, "Cc", g_mime_message_get_cc(m));
 	if (body)
 		walk_part(p, &w, body, depth, 0);
 	for (guint i = 0; i < w.children->len; i++) {
@@ -1667,7 +1450,7 @@ static void parse_email_unit(struct parser *p, const struct job *j,
 			     size_t skip)
 {
 	struct msg_src src;
-	GMimeObject *m;
+	GMimeMessage *m;
 	size_t over = header_overrun(j->data + skip, j->len - skip);
 
 	p->skip = skip;
@@ -1679,7 +1462,7 @@ static void parse_email_unit(struct parser *p, const struct job *j,
 		mimefix_pin(&src.fix, over, "\n", 1);
 	m = src_parse(p, &src);
 	if (m) {
-		parse_message(p, &src, m, m, j->data, j->len, -1, j, 0);
+		parse_message(p, &src, m, j->data, j->len, -1, j, 0);
 		g_object_unref(m);
 	} else {
 		begin_item(p, TRAWL_KIND_EMAIL, -1);
