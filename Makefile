@@ -33,7 +33,7 @@ endif
 ifeq ($(VARIANT),asan)
 ALLOC_LIBS :=
 else
-ALLOC_LIBS ?= -Wl,--no-as-needed -lmimalloc -Wl,--as-needed
+ALLOC_LIBS ?= -Wl,--push-state,--no-as-needed -lmimalloc -Wl,--pop-state
 endif
 ALL_CFLAGS := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
 ALL_LDFLAGS := $(OPT) $(LDFLAGS)

@@ -111,6 +111,8 @@ static int frames(const void *z, size_t zlen, uint64_t size, size_t *first)
 	size_t c;
 
 	*first = zlen;
+	if (f1 == ZSTD_CONTENTSIZE_UNKNOWN || f1 == ZSTD_CONTENTSIZE_ERROR)
+		return -1; /* every frame trawl writes has its size */
 	if (f1 != size && (size <= BLOB_TEXT_HEAD || f1 != BLOB_TEXT_HEAD))
 		return -1;
 	/* where the first frame ends: block headers only */

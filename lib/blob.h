@@ -37,8 +37,9 @@ trawl_status blob_compress_text(const void *data, size_t len,
 				struct buf *out);
 /* Whether z holds size bytes as blob_compress or blob_compress_text
  * writes them: one frame of size bytes, or (size > BLOB_TEXT_HEAD) a frame
- * of BLOB_TEXT_HEAD bytes then one of the rest, and nothing after.  Reads
- * the frame headers only: 0 yes, -1 no. */
+ * of BLOB_TEXT_HEAD bytes then one of the rest, and nothing after; every
+ * frame with its content size.  Reads frame and block headers only (no
+ * decoding): 0 yes, -1 no. */
 int blob_frames_check(const void *z, size_t zlen, uint64_t size);
 /* Decompresses z, which must hold size bytes as blob_frames_check says;
  * appends to out.  dctx: a context to reuse (archive_dctx), or NULL for a

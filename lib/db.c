@@ -149,7 +149,7 @@ static const struct {
 	 * item_addrs, which goes: one row per address and its index cost
 	 * ingest more than anything else in SQLite */
 	{ "ALTER TABLE items ADD COLUMN addrs_more BLOB;", migrate_addrs },
-	/* 5 -> 6: a body text over 64 KiB may be two zstd frames (blob.h,
+	/* 5 -> 6: a body text over 65,540 bytes may be two zstd frames (blob.h,
 	 * BLOB_TEXT_HEAD).  Nothing to change: a body of one frame reads as
 	 * before; the version keeps an older trawl from reading the new
 	 * bodies as corrupt. */

@@ -48,6 +48,9 @@ struct job {
 	size_t len;
 };
 
+/* The body-text buffer a worker keeps between units, at most */
+#define PARSER_KEEP_BODIES ((size_t)16 << 20)
+
 struct parser {
 	magic_t magic;
 	GMimeParserOptions *opts;
@@ -362,46 +365,30 @@ static int count_mailboxes(InternetAddressList *l, int depth)
 }
 
 /* GMime drops addresses RFC 5322 forbids but mail is full of; when it
- * kept fewer than a lenient split finds, take the lenient split. */
-static int put_lenient(struct parser *p, int role, const char *raw)
+ * kept fewer than a lenient split finds, take the lenient split.  n: how
+ * many pieces raw splits into (lenient_count), known already, so that it
+ * is split once more, not twice. */
+static int put_lenient(struct parser *p, int role, const char *raw, size_t n)
 {
-	struct addr_piece pieces[64];
-	size_t n = addrlist_split(raw, pieces, 64), kept = n < 64 ? n : 64;
-	int with_addr = 0;
+	struct addr_piece stack[64], *all = stack;
+	size_t kept;
 
-	for (size_t i = 0; i < kept; i++)
-		with_addr += pieces[i].addr[0] != '\0';
-	if (n > 64) {
-		/* too long to keep on the stack: split again into the heap */
-		struct addr_piece *all;
-
-		addrlist_free(pieces, kept);
-		if (n > TRAWL_MAX_ADDRS_PER_FIELD)
-			n = TRAWL_MAX_ADDRS_PER_FIELD;
-		all = calloc(n, sizeof(*all));
-		if (!all)
-			return 0;
-		kept = addrlist_split(raw, all, n);
-		kept = kept < n ? kept : n;
-		for (size_t i = 0; i < kept; i++) {
-			char *name = g_mime_utils_header_decode_phrase(
-				p->opts, all[i].name);
-
-			put_addr(p, role, name, all[i].addr);
-			g_free(name);
-		}
-		addrlist_free(all, kept);
-		free(all);
-		return (int)kept;
-	}
+	if (n > TRAWL_MAX_ADDRS_PER_FIELD)
+		n = TRAWL_MAX_ADDRS_PER_FIELD;
+	if (n > ARRAY_SIZE(stack) && !(all = calloc(n, sizeof(*all))))
+		return 0;
+	kept = addrlist_split(raw, all, n);
+	kept = kept < n ? kept : n;
 	for (size_t i = 0; i < kept; i++) {
 		char *name = g_mime_utils_header_decode_phrase(p->opts,
-							       pieces[i].name);
+							       all[i].name);
 
-		put_addr(p, role, name, pieces[i].addr);
+		put_addr(p, role, name, all[i].addr);
 		g_free(name);
 	}
-	addrlist_free(pieces, kept);
+	addrlist_free(all, kept);
+	if (all != stack)
+		free(all);
 	return (int)kept;
 }
 
@@ -490,14 +477,15 @@ static void put_addresses(struct parser *p, GMimeMessage *m)
 		const char *raw = header(GMIME_OBJECT(m), roles[i].header);
 		char *fixed = fix_qwords(raw_header(GMIME_OBJECT(m),
 						    roles[i].header));
-		int n;
+		int n, lenient;
 
 		if (fixed && (own = internet_address_list_parse(p->opts,
 								 fixed)))
 			l = own;
 		g_free(fixed);
-		if (raw && count_mailboxes(l, 0) < lenient_count(raw)) {
-			n = put_lenient(p, roles[i].role, raw);
+		lenient = raw ? lenient_count(raw) : 0;
+		if (raw && count_mailboxes(l, 0) < lenient) {
+			n = put_lenient(p, roles[i].role, raw, (size_t)lenient);
 			warn(p, "address-fallback", "%s: kept addresses the "
 			     "MIME parser rejected: %.200s",
 			     trawl_role_str(roles[i].role), raw);
@@ -1254,20 +1242,33 @@ static void keep_body(struct parser *p, const char *s, size_t n)
 	if (buf_append(&p->bodies, s, n)) {
 		p->bodies.len = off;
 		p->bodies.err = TRAWL_OK;
+		if (p->bodies.data)
+			p->bodies.data[off] = '\0';
 		return;
 	}
 	p->body_at[p->nbody++] = (struct body_at){ (size_t)(p->nitems - 1),
 						   off, n };
 }
 
+/* body_at is in item order (a message's body is kept before its
+ * children begin): a binary search, so that a unit of many items costs no
+ * more than its items. */
 const char *parser_body(const struct parser *p, size_t item, size_t *len)
 {
-	for (size_t i = 0; i < p->nbody; i++)
-		if (p->body_at[i].item == item) {
-			*len = p->body_at[i].len;
-			return p->bodies.data + p->body_at[i].off;
-		}
-	return NULL;
+	size_t lo = 0, hi = p->nbody;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->body_at[mid].item < item)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == p->nbody || p->body_at[lo].item != item)
+		return NULL;
+	*len = p->body_at[lo].len;
+	return p->bodies.data + p->body_at[lo].off;
 }
 
 static void put_body(struct parser *p, struct walk *w)
@@ -1546,7 +1547,10 @@ trawl_status parser_run(struct parser *p, const void *payload, size_t len,
 	p->out = out;
 	p->nitems = 0;
 	p->nbody = 0;
-	buf_reset(&p->bodies);
+	if (p->bodies.cap > PARSER_KEEP_BODIES)
+		buf_release(&p->bodies); /* a huge unit's: not kept for life */
+	else
+		buf_reset(&p->bodies);
 	if (j.hint == JOB_HINT_MESSAGE) {
 		size_t sniff = j.len < TRAWL_MAX_HEADER_SCAN ? j.len
 							     : TRAWL_MAX_HEADER_SCAN;

@@ -49,7 +49,7 @@ enum wire_tag {
 	W_IRT,
 	W_REFS,
 	W_ADDR,         /* u8 role, u32 name length, name, address */
-	W_BODYZ,        /* u64 text length, zstd frame */
+	W_BODYZ,        /* u64 text length, zstd frame(s) (blob_frames_check) */
 	W_CHASH,        /* 32 bytes */
 	W_NAME,
 	W_MIME,

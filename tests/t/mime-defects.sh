@@ -10,6 +10,9 @@
 #     LF after CRLF)
 #   5 a delimiter line with text after the boundary (RFC 2046 5.1.1)
 #   6 a boundary longer than GMime's 4 KiB line buffer
+#   7 what GMime's message parse does that its part parse would not:
+#     repeated Received fields are no conflict, an embedded message may
+#     start with a From_ line
 # and that mail needing none of it is parsed once and left alone.
 . "$(dirname "$0")/lib.sh"
 
@@ -134,8 +137,21 @@ is "$(body long 1)" "long boundary text|--x*5000y|still text" \
 raw long 1
 ok "long boundary: the message is stored as found" cmp "$TMP/long.1" "$D/long.eml"
 
+# 7. two different Received fields (nearly every real message) are not a
+# conflict worth a warning; a message/rfc822 part saved with its From_
+# line is still an embedded message
+printf 'Received: from a.example.com by b.example.com; Mon, 1 Jan 2001 00:00:00 +0000\nReceived: from c.example.com by a.example.com; Mon, 1 Jan 2001 00:00:00 +0000\nFrom: a@example.com\nDate: Mon, 1 Jan 2001 00:00:00 +0000\nSubject: received\n\nplain text\n' >"$D/received.eml"
+ingest received
+is "$("$TRAWL" -A "$TMP/received" show --json 1 | python3 -c 'import json,sys
+print(" ".join(w.get("code", "") for w in json.load(sys.stdin).get("warnings", [])) or "none")')" none \
+	"received: two Received fields give no warning"
+printf 'From: a@example.com\nSubject: outer\nContent-Type: multipart/mixed; boundary="f"\n\n--f\nContent-Type: text/plain\n\nsee attached\n--f\nContent-Type: message/rfc822\n\nFrom b@example.com Mon Jan  1 00:00:00 2001\nFrom: b@example.com\nSubject: inner with a From_ line\n\ninner text\n--f--\n' >"$D/fromline.eml"
+ingest fromline
+is "$(field fromline 2 kind)" email "fromline: the part is an embedded email"
+is "$(field fromline 2 subject)" "inner with a From_ line" "fromline: its subject is read"
+
 # every archive checks clean, and nothing went to a sanitizer
-for n in semicolon sameline notmsg blankmsg embedded digest lineend eofend trailing glued long; do
+for n in semicolon sameline notmsg blankmsg embedded digest lineend eofend trailing glued long received fromline; do
 	ok "$n: check is clean" "$TRAWL" -A "$TMP/$n" check
 done
 ok "no sanitizer report" sh -c \

@@ -946,6 +946,27 @@ static void test_text_frames(void)
 		buf_release(&z);
 		free(t);
 	}
+	/* a frame without its content size is never one trawl wrote: not
+	 * even for a size of UINT64_MAX, ZSTD_CONTENTSIZE_UNKNOWN's value */
+	{
+		ZSTD_CCtx *c = ZSTD_createCCtx();
+		char zb[256];
+		size_t zn;
+		struct buf back;
+
+		ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 0);
+		zn = ZSTD_compress2(c, zb, sizeof(zb), "no size here", 12);
+		buf_init(&back, SIZE_MAX);
+		ok(!ZSTD_isError(zn) && blob_frames_check(zb, zn, 12) &&
+		   blob_frames_check(zb, zn, UINT64_MAX) &&
+		   blob_decompress(d, zb, zn, 12, &back) ==
+		   TRAWL_ERR_CORRUPT &&
+		   blob_decompress_head(d, zb, zn, UINT64_MAX, 8, &back) ==
+		   TRAWL_ERR_CORRUPT,
+		   "a frame without its content size is corrupt");
+		buf_release(&back);
+		ZSTD_freeCCtx(c);
+	}
 	ZSTD_freeDCtx(d);
 }
 
