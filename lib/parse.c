@@ -1224,9 +1224,9 @@ static void emit_message_part(struct parser *p, const struct msg_src *src,
 	g_byte_array_unref(ba);
 }
 
-/* Keeps the current item's stored body for parser_body; a body that does
- * not fit is left out (the worker then decompresses it). */
-static void keep_body(struct parser *p, const char *s, size_t n)
+/* Keeps item's stored body for parser_body; a body that does not fit is
+ * left out (the worker then decompresses it). */
+static void keep_body(struct parser *p, int item, const char *s, size_t n)
 {
 	size_t off = p->bodies.len;
 
@@ -1246,8 +1246,7 @@ static void keep_body(struct parser *p, const char *s, size_t n)
 			p->bodies.data[off] = '\0';
 		return;
 	}
-	p->body_at[p->nbody++] = (struct body_at){ (size_t)(p->nitems - 1),
-						   off, n };
+	p->body_at[p->nbody++] = (struct body_at){ (size_t)item, off, n };
 }
 
 /* body_at is in item order (a message's body is kept before its
@@ -1271,7 +1270,8 @@ const char *parser_body(const struct parser *p, size_t item, size_t *len)
 	return p->bodies.data + p->body_at[lo].off;
 }
 
-static void put_body(struct parser *p, struct walk *w)
+/* The body text of item self (the message being parsed) */
+static void put_body(struct parser *p, struct walk *w, int self)
 {
 	struct buf *text = w->plain.len ? &w->plain : &w->html;
 	int cut = 0;
@@ -1294,7 +1294,7 @@ static void put_body(struct parser *p, struct walk *w)
 	}
 	if (blob_compress_text(clean, strlen(clean), &p->tmp) == TRAWL_OK) {
 		wire_put(p->out, W_BODYZ, p->tmp.data, p->tmp.len);
-		keep_body(p, clean, strlen(clean));
+		keep_body(p, self, clean, strlen(clean));
 	}
 	free(clean);
 }
@@ -1388,7 +1388,7 @@ static void parse_message(struct parser *p, const struct msg_src *src,
 	}
 	sha256_digest(&w.ch, sizeof(digest), digest);
 	wire_put(p->out, W_CHASH, digest, sizeof(digest));
-	put_body(p, &w);
+	put_body(p, &w, self);
 	if (w.too_deep)
 		warn(p, "mime-too-deep", "parts nested deeper than %d kept "
 		     "whole as attachments", TRAWL_MAX_MIME_DEPTH);

@@ -80,16 +80,17 @@ static void injected_fault(const struct worker_config *cfg, const char *job,
 			;
 }
 
-/*
- * Analyzes the items of the result just written to out (after its frame
- * header) and appends their doc terms records.  The records are built in
- * terms first: out cannot grow while unit points into it.
- */
+/* docterms_body_fn: the body texts the parser kept */
 static const char *stored_body(const void *p, size_t item, size_t *len)
 {
 	return parser_body(p, item, len);
 }
 
+/*
+ * Analyzes the items of the result just written to out (after its frame
+ * header) and appends their doc terms records.  The records are built in
+ * terms first: out cannot grow while unit points into it.
+ */
 static trawl_status add_terms(struct docterms_builder *dt,
 			      const struct parser *p,
 			      struct rec_unit *unit, struct buf *out,
