@@ -234,6 +234,7 @@ trawl_status trawl_archive_open(const char *dir, unsigned flags,
 	a->flags = flags;
 	a->lock_fd = -1;
 	buf_init(&a->err, 4096);
+	buf_init(&a->zbuf, TRAWL_MAX_FRAME + 64);
 	if (!dir || !*dir)
 		return archive_fail(a, TRAWL_ERR_INVALID, "no archive path");
 	return do_open(a, dir, flags);
@@ -271,6 +272,8 @@ void trawl_archive_close(trawl_archive *a)
 	if (!a)
 		return;
 	ZSTD_freeDCtx(a->dctx);
+	pack_close_all(a);
+	buf_release(&a->zbuf);
 	if (a->db) {
 		db_cache_clear(a);
 		sqlite3_close_v2(a->db);

@@ -10,6 +10,7 @@
 #include <zstd.h>
 
 #include "blob.h"
+#include "bounds.h"
 #include "pack.h"
 #include "banned.h"
 
@@ -103,6 +104,19 @@ trawl_status blob_compress_text(const void *data, size_t len,
 			     len - BLOB_TEXT_HEAD, out);
 }
 
+trawl_status blob_compress_split(const void *data, size_t len, size_t tail,
+				 struct buf *out)
+{
+	trawl_status st;
+
+	if (!tail || tail >= len)
+		return blob_compress(data, len, out);
+	if ((st = blob_compress(data, len - tail, out)))
+		return st;
+	return blob_compress_text((const char *)data + (len - tail), tail,
+				  out);
+}
+
 /* The frames of z (blob_frames_check): 1 or 2, with the first one's
  * compressed length in *first; -1 when z is not size bytes so laid out. */
 static int frames(const void *z, size_t zlen, uint64_t size, size_t *first)
@@ -136,6 +150,28 @@ int blob_frames_check(const void *z, size_t zlen, uint64_t size)
 	size_t first;
 
 	return frames(z, zlen, size, &first) > 0 ? 0 : -1;
+}
+
+uint64_t blob_frames_size(const void *z, size_t zlen)
+{
+	const char *p = z;
+	uint64_t total = 0;
+
+	if (!zlen)
+		return UINT64_MAX;
+	while (zlen) {
+		unsigned long long fs = ZSTD_getFrameContentSize(p, zlen);
+		size_t cs = ZSTD_findFrameCompressedSize(p, zlen);
+
+		if (fs == ZSTD_CONTENTSIZE_UNKNOWN ||
+		    fs == ZSTD_CONTENTSIZE_ERROR || ZSTD_isError(cs) ||
+		    fs >= UINT64_MAX - total)
+			return UINT64_MAX;
+		total += fs;
+		p += cs;
+		zlen -= cs;
+	}
+	return total;
 }
 
 trawl_status blob_decompress(ZSTD_DCtx *dctx, const void *z, size_t zlen,
@@ -206,8 +242,8 @@ static trawl_status lookup(trawl_archive *a, const uint8_t sha[32],
 	char hex[65];
 	int rc;
 
-	st = db_prepare(a, "SELECT pack, offset, clen, size FROM blobs "
-			"WHERE sha256 = ?", &q);
+	st = db_cached(a, "SELECT pack, offset, clen, size FROM blobs "
+		       "WHERE sha256 = ?", &q);
 	if (st)
 		return st;
 	sqlite3_bind_blob(q, 1, sha, 32, SQLITE_STATIC);
@@ -224,11 +260,11 @@ static trawl_status lookup(trawl_archive *a, const uint8_t sha[32],
 	} else {
 		st = archive_db_fail(a, "reading blobs");
 	}
-	sqlite3_finalize(q);
+	db_done(a, q);
 	return st;
 }
 
-static trawl_status stream_frame(trawl_archive *a, const void *z, size_t zlen,
+static trawl_status stream_frames(trawl_archive *a, const void *z, size_t zlen,
 				 uint64_t size, const uint8_t sha[32],
 				 int verify, trawl_sink sink, void *ctx)
 {
@@ -247,11 +283,13 @@ static trawl_status stream_frame(trawl_archive *a, const void *z, size_t zlen,
 		goto out;
 	}
 	sha256_init(&c);
-	while (r != 0) {
+	/* a frame's end (r == 0) goes on into the next one, if any */
+	while (r != 0 || in.pos < in.size) {
 		ZSTD_outBuffer o = { outbuf, outcap, 0 };
+		size_t used = in.pos;
 
 		r = ZSTD_decompressStream(ds, &o, &in);
-		if (ZSTD_isError(r) || (r && in.pos == in.size && !o.pos)) {
+		if (ZSTD_isError(r) || (!o.pos && in.pos == used)) {
 			hex_encode(sha, 32, hex);
 			st = archive_fail(a, TRAWL_ERR_CORRUPT,
 					  "blob %s: compressed data is corrupt",
@@ -297,8 +335,121 @@ trawl_status blob_stream(trawl_archive *a, const uint8_t sha[32], int verify,
 	if (!st)
 		st = pack_read(a, pack, off, clen, size, sha, &z);
 	if (!st)
-		st = stream_frame(a, z, (size_t)clen, size, sha, verify, sink,
+		st = stream_frames(a, z, (size_t)clen, size, sha, verify, sink,
 				  ctx);
 	free(z);
 	return st;
+}
+
+/* Skips the first skip bytes of the frames in, then decodes want bytes
+ * into out (both within the frames: else TRAWL_ERR_CORRUPT). */
+static trawl_status decode_range(ZSTD_DCtx *dctx, ZSTD_inBuffer *in,
+				 uint64_t skip, size_t want, struct buf *out)
+{
+	char scratch[4096], *p;
+	ZSTD_outBuffer o;
+	size_t r = 1;
+
+	ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
+	while (skip) {
+		size_t used = in->pos;
+
+		o = (ZSTD_outBuffer){ scratch, skip < sizeof(scratch)
+					       ? (size_t)skip : sizeof(scratch),
+				      0 };
+		r = ZSTD_decompressStream(dctx, &o, in);
+		if (ZSTD_isError(r) || (!o.pos && in->pos == used))
+			return TRAWL_ERR_CORRUPT;
+		skip -= o.pos;
+	}
+	if (!(p = buf_reserve(out, want ? want : 1)))
+		return out->err;
+	o = (ZSTD_outBuffer){ p, want, 0 };
+	while (o.pos < want) {
+		size_t before = o.pos, used = in->pos;
+
+		if (r == 0 && in->pos == in->size)
+			return TRAWL_ERR_CORRUPT; /* the frames ended short */
+		r = ZSTD_decompressStream(dctx, &o, in);
+		if (ZSTD_isError(r) || (o.pos == before && in->pos == used))
+			return TRAWL_ERR_CORRUPT;
+	}
+	buf_commit(out, want);
+	return TRAWL_OK;
+}
+
+trawl_status blob_read_tail(trawl_archive *a, ZSTD_DCtx *dctx,
+			    const uint8_t sha[32], uint64_t tail, size_t want,
+			    struct buf *out)
+{
+	uint32_t pack = 0;
+	uint64_t off = 0, clen = 0, size = 0, pos = 0, start;
+	ZSTD_DCtx *own = NULL;
+	ZSTD_inBuffer in;
+	const char *z;
+	const void *zp = NULL;
+	trawl_status st;
+	char hex[65];
+
+	if ((st = lookup(a, sha, &pack, &off, &clen, &size)))
+		return st;
+	hex_encode(sha, 32, hex);
+	if (!tail || tail > size || tail > TRAWL_MAX_BODY_TEXT)
+		return archive_fail(a, TRAWL_ERR_CORRUPT, "blob %s: a body text "
+				    "of %llu bytes cannot be the tail of its "
+				    "%llu bytes", hex, (unsigned long long)tail,
+				    (unsigned long long)size);
+	buf_reset(&a->zbuf);
+	if ((st = pack_read_buf(a, pack, off, clen, size, sha, &a->zbuf,
+				&zp)))
+		return st;
+	z = zp;
+	start = size - tail;
+	in = (ZSTD_inBuffer){ z, (size_t)clen, 0 };
+	/* the frames that end before the tail, by their headers */
+	for (;;) {
+		unsigned long long fs = ZSTD_getFrameContentSize(
+			z + in.pos, in.size - in.pos);
+		size_t cs = ZSTD_findFrameCompressedSize(z + in.pos,
+							 in.size - in.pos);
+
+		if (fs == ZSTD_CONTENTSIZE_UNKNOWN ||
+		    fs == ZSTD_CONTENTSIZE_ERROR || ZSTD_isError(cs) ||
+		    fs > size - pos) {
+			st = TRAWL_ERR_CORRUPT;
+			goto out;
+		}
+		if (pos + fs > start)
+			break;
+		pos += fs;
+		in.pos += cs;
+	}
+	if (want > tail)
+		want = (size_t)tail;
+	if (!dctx && !(dctx = own = ZSTD_createDCtx())) {
+		st = archive_fail(a, TRAWL_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	st = decode_range(dctx, &in, start - pos, want, out);
+out:
+	if (st == TRAWL_ERR_CORRUPT)
+		archive_fail(a, st, "blob %s: compressed data is corrupt", hex);
+	else if (st)
+		archive_fail(a, st, "blob %s: cannot read its body text", hex);
+	ZSTD_freeDCtx(own);
+	if (a->zbuf.cap > ((size_t)1 << 20))
+		buf_release(&a->zbuf); /* keep no huge record */
+	return st;
+}
+
+trawl_status blob_body(trawl_archive *a, const void *val, size_t vlen,
+		       uint64_t len, const void *sha, size_t shalen,
+		       size_t want, struct buf *out)
+{
+	if (vlen)
+		return blob_decompress_head(archive_dctx(a), val, vlen, len,
+					    want, out);
+	if (shalen != 32)
+		return TRAWL_ERR_CORRUPT;
+	return blob_read_tail(a, archive_dctx(a), sha, len, want, out);
 }

@@ -180,8 +180,8 @@ static trawl_status check_blobs(struct check *c)
 static trawl_status check_bodies(struct check *c)
 {
 	sqlite3_stmt *q = NULL;
-	trawl_status st = db_prepare(c->a, "SELECT id, body, body_len FROM "
-				     "items WHERE body IS NOT NULL", &q);
+	trawl_status st = db_prepare(c->a, "SELECT id, body, body_len, blob "
+				     "FROM items WHERE body IS NOT NULL", &q);
 	struct buf b;
 
 	if (st)
@@ -189,9 +189,11 @@ static trawl_status check_bodies(struct check *c)
 	buf_init(&b, TRAWL_MAX_BODY_TEXT + 1);
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		buf_reset(&b);
-		if (blob_decompress(archive_dctx(c->a), sqlite3_column_blob(q, 1),
-				    (size_t)sqlite3_column_bytes(q, 1),
-				    (uint64_t)sqlite3_column_int64(q, 2), &b))
+		if (blob_body(c->a, sqlite3_column_blob(q, 1),
+			      (size_t)sqlite3_column_bytes(q, 1),
+			      (uint64_t)sqlite3_column_int64(q, 2),
+			      sqlite3_column_blob(q, 3),
+			      (size_t)sqlite3_column_bytes(q, 3), SIZE_MAX, &b))
 			problem(c, "item %lld: stored body text is corrupt",
 				(long long)sqlite3_column_int64(q, 0));
 	}

@@ -34,6 +34,14 @@ struct trawl_archive {
 	} cache[16];
 	size_t ncache;
 	struct ZSTD_DCtx_s *dctx; /* archive_dctx */
+	/* pack files kept open for reading (pack.c, pack_read_buf): fd + 1,
+	 * 0 when the slot is free */
+	struct {
+		uint32_t id;
+		int fd1;
+	} packfd[4];
+	unsigned packfd_next; /* the slot to reuse next */
+	struct buf zbuf;  /* pack_read_buf's bytes for blob_read_tail */
 	int snapshot;     /* in trawl_archive_read_begin's transaction */
 };
 
@@ -55,9 +63,10 @@ trawl_status archive_purge_pending(trawl_archive *a);
 trawl_status archive_sweep_index(trawl_archive *a);
 
 /* db.c: schema creation and migrations (see docs/FORMAT.md). */
-#define TRAWL_SCHEMA_VERSION 6
+#define TRAWL_SCHEMA_VERSION 7
 /* The oldest version a reader opens as it is, unmigrated: 5 differs from
- * 6 only in what 6 may write (two-frame body texts) */
+ * 6 and 7 only in what they may write (two-frame body texts; bodies
+ * stored as their originals' tails) */
 #define TRAWL_SCHEMA_READ_FROM 5
 /* items.addrs_brief holds the first ITEM_BRIEF_ADDRS of each role
  * (TRAWL_BRIEF_ADDRS, what a brief load shows) */

@@ -143,12 +143,10 @@ static trawl_status load_main(trawl_archive *a, trawl_item *it, int64_t id,
 	it->refs = col_str(q, 12);
 	if (sqlite3_column_type(q, 13) != SQLITE_NULL) {
 		it->body_len = (uint64_t)sqlite3_column_int64(q, 14);
-		st = blob_decompress_head(archive_dctx(a),
-					  sqlite3_column_blob(q, 13),
-					  (size_t)sqlite3_column_bytes(q, 13),
-					  it->body_len,
-					  brief ? TRAWL_BRIEF_BODY : SIZE_MAX,
-					  &it->body);
+		st = blob_body(a, sqlite3_column_blob(q, 13),
+			       (size_t)sqlite3_column_bytes(q, 13),
+			       it->body_len, it->sha, 32,
+			       brief ? TRAWL_BRIEF_BODY : SIZE_MAX, &it->body);
 		if (st) {
 			archive_fail(a, st, "item %lld: stored body text does "
 				     "not decompress", (long long)id);

@@ -8,7 +8,9 @@
  *   header      = "TRAWLPK\0" (8) | version u32 = 1 | reserved u32 = 0
  *   record      = "TBLB" (4) | reserved u32 = 0 | sha256 (32)
  *                 | size u64 (original bytes) | clen u64 | payload (clen)
- *   payload     = one zstd frame with its content checksum
+ *   payload     = zstd frames, each with its content size and checksum
+ *                 (one, or an email's header then its body text's:
+ *                 blob_compress_split)
  *
  * Packs are never rewritten in place except to cut off an uncommitted tail.
  * A record is found through the blobs table, never by scanning, but the
@@ -372,4 +374,106 @@ out:
 	free(data);
 	close(fd);
 	return st;
+}
+
+/* The pack's file, opened and its header checked (or kept from before,
+ * unless fresh): an fd, or -1 with *st and a's error set. */
+static int pack_fd(trawl_archive *a, uint32_t pack, int fresh,
+		   trawl_status *st)
+{
+	unsigned n = ARRAY_SIZE(a->packfd), i;
+	char path[TRAWL_MAX_PATH];
+	uint8_t hdr[PACK_HEADER_SIZE];
+	int fd;
+
+	for (i = 0; i < n; i++)
+		if (a->packfd[i].fd1 && a->packfd[i].id == pack) {
+			if (!fresh)
+				return a->packfd[i].fd1 - 1;
+			close(a->packfd[i].fd1 - 1);
+			a->packfd[i].fd1 = 0;
+			break;
+		}
+	if (i == n) {
+		i = a->packfd_next++ % n;
+		if (a->packfd[i].fd1)
+			close(a->packfd[i].fd1 - 1);
+		a->packfd[i].fd1 = 0;
+	}
+	pack_path(a, pack, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		*st = archive_fail(a, errno == ENOENT ? TRAWL_ERR_CORRUPT
+						      : TRAWL_ERR_IO,
+				   "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (io_pread_all(fd, hdr, sizeof(hdr), 0) != 0 ||
+	    memcmp(hdr, PACK_MAGIC, 8) != 0 ||
+	    get_u64(hdr + 8) != PACK_VERSION) {
+		*st = archive_fail(a, TRAWL_ERR_CORRUPT, "%s: not a trawl "
+				   "pack, or version %llu", path,
+				   (unsigned long long)(get_u64(hdr + 8) &
+							0xffffffffu));
+		close(fd);
+		return -1;
+	}
+	a->packfd[i].id = pack;
+	a->packfd[i].fd1 = fd + 1;
+	return fd;
+}
+
+void pack_close_all(trawl_archive *a)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(a->packfd); i++) {
+		if (a->packfd[i].fd1)
+			close(a->packfd[i].fd1 - 1);
+		a->packfd[i].fd1 = 0;
+	}
+}
+
+trawl_status pack_read_buf(trawl_archive *a, uint32_t pack, uint64_t offset,
+			   uint64_t clen, uint64_t size, const uint8_t sha[32],
+			   struct buf *out, const void **z)
+{
+	size_t at = out->len;
+	uint8_t *p;
+
+	if (clen > TRAWL_MAX_FRAME)
+		return archive_fail(a, TRAWL_ERR_CORRUPT, "pack %u@%llu: record "
+				    "too large", pack,
+				    (unsigned long long)offset);
+	if (!(p = (uint8_t *)buf_reserve(out, PACK_REC_HEADER_SIZE + clen)))
+		return archive_fail(a, out->err, "pack %u@%llu: no room for "
+				    "the record", pack,
+				    (unsigned long long)offset);
+	/* a kept fd that reads wrong is opened afresh once: the pack may
+	 * have been replaced since (an uncommitted one cut off and made
+	 * again) */
+	for (int fresh = 0; fresh < 2; fresh++) {
+		trawl_status st = TRAWL_OK;
+		int fd = pack_fd(a, pack, fresh, &st);
+
+		if (fd < 0)
+			return st;
+		if (io_pread_all(fd, p, PACK_REC_HEADER_SIZE + clen,
+				 offset) == 0 &&
+		    memcmp(p, PACK_REC_MAGIC, 4) == 0 &&
+		    (p[4] | p[5] | p[6] | p[7]) == 0 &&
+		    get_u64(p + 40) == size && memcmp(p + 8, sha, 32) == 0 &&
+		    get_u64(p + 48) == clen) {
+			buf_commit(out, PACK_REC_HEADER_SIZE + clen);
+			*z = out->data + at + PACK_REC_HEADER_SIZE;
+			return TRAWL_OK;
+		}
+	}
+	{
+		char hex[65];
+
+		hex_encode(sha, 32, hex);
+		return archive_fail(a, TRAWL_ERR_CORRUPT, "pack %u@%llu: the "
+				    "record does not match blob %s, or is cut "
+				    "short", pack, (unsigned long long)offset,
+				    hex);
+	}
 }

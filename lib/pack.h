@@ -56,6 +56,14 @@ trawl_status pack_read(trawl_archive *a, uint32_t pack, uint64_t offset,
 		       uint64_t clen, uint64_t size, const uint8_t sha[32],
 		       void **z);
 
+/* pack_read for the hot read paths: the record header and payload in
+ * one read, appended to out, the payload at *z (valid until out next
+ * changes); the pack file is kept open in a until pack_close_all. */
+trawl_status pack_read_buf(trawl_archive *a, uint32_t pack, uint64_t offset,
+			   uint64_t clen, uint64_t size, const uint8_t sha[32],
+			   struct buf *out, const void **z);
+void pack_close_all(trawl_archive *a);
+
 /* Path of pack id in out. */
 void pack_path(trawl_archive *a, uint32_t id, char *out, size_t outlen);
 

@@ -47,8 +47,8 @@ struct rx {
 
 static const char items_sql[] =
 	"SELECT id, kind, subject, body, body_len, message_id, mime_type, "
-	"name, date, date_source, size, addrs_brief, addrs_more FROM items "
-	"ORDER BY id";
+	"name, date, date_source, size, addrs_brief, addrs_more, blob "
+	"FROM items ORDER BY id";
 static const char kids_sql[] =
 	"SELECT name, mime_type FROM items WHERE parent = ? AND kind = 2 "
 	"ORDER BY id";
@@ -226,10 +226,12 @@ static trawl_status index_row(struct rx *x)
 	buf_reset(&x->body);
 	buf_reset(&x->terms);
 	if (sqlite3_column_type(q, 3) != SQLITE_NULL &&
-	    (st = blob_decompress(archive_dctx(x->a), sqlite3_column_blob(q, 3),
-				  (size_t)sqlite3_column_bytes(q, 3),
-				  (uint64_t)sqlite3_column_int64(q, 4),
-				  &x->body)))
+	    (st = blob_body(x->a, sqlite3_column_blob(q, 3),
+			    (size_t)sqlite3_column_bytes(q, 3),
+			    (uint64_t)sqlite3_column_int64(q, 4),
+			    sqlite3_column_blob(q, 13),
+			    (size_t)sqlite3_column_bytes(q, 13), SIZE_MAX,
+			    &x->body)))
 		return archive_fail(x->a, TRAWL_ERR_CORRUPT, "item %lld: stored "
 				    "body text is corrupt", (long long)id);
 	if ((st = load_addrs(x, id, &naddrs, &from)) == TRAWL_ERR_CORRUPT) {
@@ -426,8 +428,8 @@ out:
 
 static const char one_sql[] =
 	"SELECT id, kind, subject, body, body_len, message_id, mime_type, "
-	"name, date, date_source, size, addrs_brief, addrs_more FROM items "
-	"WHERE id = ?";
+	"name, date, date_source, size, addrs_brief, addrs_more, blob "
+	"FROM items WHERE id = ?";
 
 trawl_status reindex_items(trawl_archive *a, const int64_t *ids, size_t n,
 			   int64_t segment_id, struct seg_info *info)

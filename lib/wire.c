@@ -326,10 +326,17 @@ int rec_unit_check_frames(const struct rec_unit *u)
 	for (size_t i = 0; i < u->nitems; i++) {
 		const struct rec_item *x = &u->items[i];
 
-		if (ZSTD_getFrameContentSize(x->blobz.p, x->blobz.n) != x->size)
+		/* an original may be several frames (blob_compress_split):
+		 * their sizes, from their headers, add up to its size */
+		if (blob_frames_size(x->blobz.p, x->blobz.n) != x->size)
 			return -1;
-		if (x->bodyz.p && blob_frames_check(x->bodyz.p, x->bodyz.n,
-						    x->body_len))
+		/* a body stored as the original's tail: its length alone */
+		if (x->bodyz.p && !x->bodyz.n &&
+		    (!x->body_len || x->body_len >= x->size ||
+		     x->kind != TRAWL_KIND_EMAIL))
+			return -1;
+		if (x->bodyz.p && x->bodyz.n &&
+		    blob_frames_check(x->bodyz.p, x->bodyz.n, x->body_len))
 			return -1;
 	}
 	return 0;

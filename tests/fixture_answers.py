@@ -130,8 +130,10 @@ class Archive:
         self._bodies()
 
     def _bodies(self):
+        # an empty value: the body is the tail of the original
+        # (docs/FORMAT.md), read through trawl show --raw below
         ids = [i for i in sorted(self.items)
-               if self.items[i]["bodyz"] is not None]
+               if self.items[i]["bodyz"]]
         got = None
         if shutil.which("zstd"):
             # one run over all the frames; body_len splits the output
@@ -153,6 +155,9 @@ class Archive:
                     stdout=subprocess.PIPE, check=True).stdout)
                 got[i] = j.get("body", "")
         for i, it in self.items.items():
+            if it["bodyz"] is not None and not it["bodyz"]:
+                raw = self.raw(i)
+                got[i] = raw[len(raw) - it["body_len"]:].decode("utf-8")
             it["body"] = got.get(i, "")
 
     def raw(self, item):

@@ -69,14 +69,53 @@ static void exec_sql(sqlite3 *db, const char *sql)
 			    msg ? msg : sqlite3_errmsg(db), sql);
 }
 
-/* SQL function body_text(body, body_len): the zstd frames of `body`
- * decompressed, as text of body_len bytes; NULL when body is NULL. */
+struct body_ctx {
+	ZSTD_DCtx *dctx;
+	const char *archive; /* for its packs */
+};
+
+/* The last n bytes of the original in pack `pack` at `offset` (a record
+ * header of 56 bytes, then clen bytes of zstd frames holding size bytes;
+ * trawl's docs/FORMAT.md), in p; 0 or -1. */
+static int original_tail(struct body_ctx *bc, sqlite3_int64 pack,
+			 sqlite3_int64 offset, sqlite3_int64 clen,
+			 sqlite3_int64 size, char *p, size_t n)
+{
+	char path[4096];
+	void *z = malloc((size_t)clen + 1);
+	char *whole = malloc((size_t)size + 1);
+	FILE *f;
+	int rc = -1;
+
+	snprintf(path, sizeof(path), "%s/blobs/pack-%06lld.tpk", bc->archive,
+		 (long long)pack);
+	if (z && whole && (f = fopen(path, "rb"))) {
+		if (fseek(f, (long)(offset + 56), SEEK_SET) == 0 &&
+		    fread(z, 1, (size_t)clen, f) == (size_t)clen &&
+		    ZSTD_decompressDCtx(bc->dctx, whole, (size_t)size, z,
+					(size_t)clen) == (size_t)size) {
+			memcpy(p, whole + (size - (sqlite3_int64)n), n);
+			rc = 0;
+		}
+		fclose(f);
+	}
+	free(z);
+	free(whole);
+	return rc;
+}
+
+/* SQL function body_text(body, body_len, pack, offset, clen, size): the
+ * body text of an item as text of body_len bytes: the zstd frames of
+ * `body` decompressed, or, when `body` is empty, the tail of the item's
+ * original (whose blobs row gives the last four); NULL when body is
+ * NULL. */
 static void fn_body_text(sqlite3_context *cx, int argc, sqlite3_value **argv)
 {
-	ZSTD_DCtx *dctx = (ZSTD_DCtx *)sqlite3_user_data(cx);
+	struct body_ctx *bc = sqlite3_user_data(cx);
 	const void *z = sqlite3_value_blob(argv[0]);
 	size_t zlen = (size_t)sqlite3_value_bytes(argv[0]);
 	sqlite3_int64 size = sqlite3_value_int64(argv[1]);
+	sqlite3_int64 osize = sqlite3_value_int64(argv[5]);
 	char *p;
 	size_t n;
 
@@ -87,7 +126,8 @@ static void fn_body_text(sqlite3_context *cx, int argc, sqlite3_value **argv)
 	}
 	/* one frame, or two (trawl's body texts over 64 KiB): the
 	 * decompressed length is checked below */
-	if (size < 0 || size > MAX_BODY_TEXT || !z) {
+	if (size < 0 || size > MAX_BODY_TEXT || (!z && zlen) ||
+	    (!zlen && (size > osize || osize > MAX_BODY_TEXT * 4))) {
 		sqlite3_result_error(cx, "body: not zstd frames of body_len "
 				     "bytes", -1);
 		return;
@@ -97,11 +137,24 @@ static void fn_body_text(sqlite3_context *cx, int argc, sqlite3_value **argv)
 		sqlite3_result_error_nomem(cx);
 		return;
 	}
-	n = ZSTD_decompressDCtx(dctx, p, (size_t)size, z, zlen);
-	if (ZSTD_isError(n) || n != (size_t)size) {
-		sqlite3_free(p);
-		sqlite3_result_error(cx, "body: corrupt zstd frame", -1);
-		return;
+	if (!zlen) {
+		if (original_tail(bc, sqlite3_value_int64(argv[2]),
+				  sqlite3_value_int64(argv[3]),
+				  sqlite3_value_int64(argv[4]), osize, p,
+				  (size_t)size)) {
+			sqlite3_free(p);
+			sqlite3_result_error(cx, "body: the original's tail "
+					     "cannot be read", -1);
+			return;
+		}
+	} else {
+		n = ZSTD_decompressDCtx(bc->dctx, p, (size_t)size, z, zlen);
+		if (ZSTD_isError(n) || n != (size_t)size) {
+			sqlite3_free(p);
+			sqlite3_result_error(cx, "body: corrupt zstd frame",
+					     -1);
+			return;
+		}
 	}
 	sqlite3_result_text64(cx, p, (sqlite3_uint64)size, sqlite3_free,
 			      SQLITE_UTF8);
@@ -195,8 +248,10 @@ static const char load_docs[] =
 	"INSERT INTO docs(id, subject, sender, recipients, body, date)"
 	" SELECT i.id, i.subject, addrs_text(i.addrs_brief, i.addrs_more, 1),"
 	" addrs_text(i.addrs_brief, i.addrs_more, 56),"
-	" body_text(i.body, i.body_len), i.date"
-	" FROM a.items i WHERE i.kind = 1 ORDER BY i.id;"
+	" body_text(i.body, i.body_len, b.pack, b.offset, b.clen, b.size),"
+	" i.date"
+	" FROM a.items i JOIN a.blobs b ON b.sha256 = i.blob"
+	" WHERE i.kind = 1 ORDER BY i.id;"
 	"CREATE INDEX docs_date ON docs(date);"
 	"COMMIT;";
 
@@ -237,6 +292,7 @@ static void attach_archive(sqlite3 *db, const char *archive)
 static int load(const char *archive, const char *out)
 {
 	ZSTD_DCtx *dctx = ZSTD_createDCtx();
+	struct body_ctx bc = { dctx, archive };
 	double t0 = harness_now(CLOCK_MONOTONIC), t1, t2, t3, t4;
 	sqlite3 *db = NULL;
 	struct stat sb;
@@ -249,7 +305,7 @@ static int load(const char *archive, const char *out)
 	if (sqlite3_open_v2(out, &db, SQLITE_OPEN_READWRITE |
 			    SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL))
 		harness_die("fts5snip: %s: %s", out, sqlite3_errmsg(db));
-	if (sqlite3_create_function(db, "body_text", 2, SQLITE_UTF8, dctx,
+	if (sqlite3_create_function(db, "body_text", 6, SQLITE_UTF8, &bc,
 				    fn_body_text, NULL, NULL) ||
 	    sqlite3_create_function(db, "addrs_text", 3, SQLITE_UTF8, NULL,
 				    fn_addrs_text, NULL, NULL))

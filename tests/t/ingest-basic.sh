@@ -132,6 +132,43 @@ is "$(jget "$TMP/sh.json" documents)/$(jget "$TMP/sh.json" blobs)" "1/2" \
 	"it is a new document sharing the attachment's blob"
 ok "check is clean after sharing a blob" "$TRAWL" -A "$TMP/sh" check
 
+# a body text that is its original's last bytes is stored as a reference
+# to them (docs/FORMAT.md, items.body): readers get the original's tail,
+# also from an original stored first as an attachment's bytes, in one zstd
+# frame rather than a header frame and text frames
+R=$TMP/refs
+mkdir -p "$R/d"
+printf 'From: c@example.com\nSubject: inner\n\nthe attached note\nsecond line\n' >"$TMP/inner.eml"
+printf 'From: a@example.com\nSubject: carrier\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=XX\n\n--XX\nContent-Type: text/plain\n\nsee attached\n--XX\nContent-Type: application/octet-stream; name=note.bin\nContent-Transfer-Encoding: base64\n\n%s\n--XX--\n' "$(base64 -w0 "$TMP/inner.eml")" >"$R/d/1.eml"
+cp "$TMP/inner.eml" "$R/d/2.eml"
+printf 'From: q@example.com\nSubject: qp\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\ncaf=C3=A9 au lait\n' >"$R/d/3.eml"
+"$TRAWL" -A "$R/a" ingest -q "$R/d"
+is "$?" 0 "a mail, its attached copy as bytes, and the copy alone ingest"
+is "$(sqlite3 "$R/a/trawl.db" "SELECT group_concat(id || ':' || kind || ':' || (length(body) = 0), ' ') FROM items WHERE body IS NOT NULL ORDER BY id")" \
+	"1:1:0 3:1:1 4:1:0" \
+	"the copy alone (3) has its body by reference; the multipart mail (1) and the quoted-printable one (4) compressed"
+for id in 1 3 4; do
+	"$TRAWL" -A "$R/a" show --json "$id" >"$TMP/ref$id.json"
+	"$TRAWL" -A "$R/a" show --raw "$id" >"$TMP/ref$id.raw"
+done
+is "$(jget "$TMP/ref3.json" body)" "$(printf 'the attached note\nsecond line')" \
+	"its text is the original's tail"
+ok "byte for byte, read from inside the attachment's one frame" python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1])); raw = open(sys.argv[2], "rb").read()
+b = j["body"].encode()
+sys.exit(not (raw.endswith(b) and len(b) == 30))' "$TMP/ref3.json" "$TMP/ref3.raw"
+is "$(jget "$TMP/ref4.json" body)" "café au lait" "a decoded body is stored as text"
+ok "check is clean with bodies by reference" "$TRAWL" -A "$R/a" check
+cp -r "$R/a" "$R/bad"
+sqlite3 "$R/bad/trawl.db" "UPDATE items SET body_len = 500 WHERE id = 3"
+"$TRAWL" -A "$R/bad" check >"$TMP/refcheck"
+is "$?" 1 "check exits 1 on a reference longer than its original"
+ok "check names the item" grep -q "item 3: stored body text is corrupt" "$TMP/refcheck"
+"$TRAWL" -A "$R/bad" show 3 >/dev/null 2>"$TMP/referr"
+is "$?" 5 "show fails on it (exit 5: corrupt data)"
+ok "naming the item" grep -q "item 3: stored body text does not decompress" "$TMP/referr"
+
 # corruption is found by check
 cp -r "$A" "$TMP/bad"
 pack=$(ls "$TMP/bad/blobs/"pack-*.tpk | head -1)

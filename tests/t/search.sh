@@ -266,7 +266,7 @@ ok "a search of a schema-4 archive says to migrate it" grep -q "schema version 4
 mkdir -p "$TMP/nothing"
 "$TRAWL" -A "$TMP/ea4" ingest -q "$TMP/nothing" 2>"$TMP/e"
 is "$?" 0 "an ingest migrates it"
-is "$(python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(c.execute("PRAGMA user_version").fetchone()[0], c.execute("SELECT count(*) FROM sqlite_master WHERE name = ?", ("item_addrs",)).fetchone()[0], c.execute("SELECT count(*) FROM items WHERE addrs_more IS NOT NULL").fetchone()[0] > 0)' "$TMP/ea4/trawl.db")" "6 0 True" \
+is "$(python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(c.execute("PRAGMA user_version").fetchone()[0], c.execute("SELECT count(*) FROM sqlite_master WHERE name = ?", ("item_addrs",)).fetchone()[0], c.execute("SELECT count(*) FROM items WHERE addrs_more IS NOT NULL").fetchone()[0] > 0)' "$TMP/ea4/trawl.db")" "7 0 True" \
 	"schema 5, item_addrs dropped, addresses past the tenth of a role in addrs_more"
 for a in ea ea4; do
 	"$TRAWL" -A "$TMP/$a" search --format json --limit 200 --copies 'enron OR meeting' |
@@ -279,15 +279,16 @@ ok "the same hits after the migration ($(wc -c <"$TMP/ea.hits") bytes)" cmp -s "
 ok "the same item pages after the migration ($(wc -c <"$TMP/ea.show") bytes)" cmp -s "$TMP/ea.show" "$TMP/ea4.show"
 is "$("$TRAWL" -A "$TMP/ea4" check 2>&1 | tail -1)" "0 problems" "trawl check after the migration"
 
-# schema 5 differs from 6 only in what 6 may write (two-frame body
-# texts): a reader opens it as it is, the next writer migrates it
+# schema 5 differs from 6 and 7 only in what they may write (two-frame
+# body texts; bodies stored as their originals' tails): a reader opens it
+# as it is, the next writer migrates it
 rm -rf "$TMP/ea5" && cp -r "$TMP/ea" "$TMP/ea5"
 python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("PRAGMA user_version = 5"); c.commit()' "$TMP/ea5/trawl.db"
 "$TRAWL" -A "$TMP/ea5" search --format json --limit 200 --copies 'enron OR meeting' |
 	py 'json.dumps(j["hits"])' >"$TMP/ea5.hits"
 ok "a search of a schema-5 archive reads it as it is" cmp -s "$TMP/ea.hits" "$TMP/ea5.hits"
 "$TRAWL" -A "$TMP/ea5" ingest -q "$TMP/nothing" 2>"$TMP/e"
-is "$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA user_version").fetchone()[0])' "$TMP/ea5/trawl.db")" 6 "an ingest migrates it to schema 6"
+is "$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA user_version").fetchone()[0])' "$TMP/ea5/trawl.db")" 7 "an ingest migrates it to schema 7"
 
 # snippets read only the words where a query can match: on real mail, the
 # same passages and marks as reading the whole body

@@ -285,6 +285,8 @@ struct att_row {
 
 struct loader {
 	sqlite3 *db;
+	const char *dir;      /* the archive, for its packs */
+	sqlite3_stmt *blob;   /* a blob's place in its pack */
 	struct addr_row *addrs;
 	size_t naddrs, caddrs, at_addr;
 	struct att_row *atts;
@@ -592,8 +594,47 @@ static void build_names(struct oracle *o, struct loader *l, struct doc *d,
 	finish_field(o, d, FLD_ATTNAME);
 }
 
+/* The last n bytes of the original with SHA-256 sha, read from its pack
+ * as docs/FORMAT.md describes it (the record's header is 56 bytes; its
+ * payload, zstd frames), independently of lib/blob.c (free() it), or
+ * NULL. */
+static char *original_tail(struct loader *l, const void *sha, int64_t n)
+{
+	char path[4096], *out = NULL;
+	void *z = NULL, *whole = NULL;
+	int64_t size, off, clen;
+	FILE *f = NULL;
+
+	sqlite3_reset(l->blob);
+	sqlite3_bind_blob(l->blob, 1, sha, 32, SQLITE_STATIC);
+	if (sqlite3_step(l->blob) != SQLITE_ROW)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/blobs/pack-%06d.tpk", l->dir,
+		 sqlite3_column_int(l->blob, 0));
+	off = sqlite3_column_int64(l->blob, 1);
+	clen = sqlite3_column_int64(l->blob, 2);
+	size = sqlite3_column_int64(l->blob, 3);
+	if (n > size || clen < 0 || clen > ((int64_t)1 << 30))
+		return NULL;
+	z = xmalloc((size_t)clen + 1);
+	whole = xmalloc((size_t)size + 1);
+	if ((f = fopen(path, "rb")) && fseek(f, (long)(off + 56), SEEK_SET) == 0 &&
+	    fread(z, 1, (size_t)clen, f) == (size_t)clen &&
+	    ZSTD_decompress(whole, (size_t)size, z, (size_t)clen) ==
+		    (size_t)size) {
+		out = xmalloc((size_t)n + 1);
+		memcpy(out, (char *)whole + (size - n), (size_t)n);
+	}
+	if (f)
+		fclose(f);
+	free(z);
+	free(whole);
+	return out;
+}
+
 /* The body text of the row, decompressed (free() it), or NULL. */
-static char *row_body(sqlite3_stmt *q, size_t *len, int *bad)
+static char *row_body(struct loader *l, sqlite3_stmt *q, size_t *len,
+		      int *bad)
 {
 	const void *z = sqlite3_column_blob(q, 8);
 	size_t zn = (size_t)sqlite3_column_bytes(q, 8);
@@ -601,11 +642,22 @@ static char *row_body(sqlite3_stmt *q, size_t *len, int *bad)
 	char *out;
 
 	*len = 0;
-	if (!z || sqlite3_column_type(q, 9) == SQLITE_NULL)
+	if (sqlite3_column_type(q, 8) == SQLITE_NULL ||
+	    sqlite3_column_type(q, 9) == SQLITE_NULL)
 		return NULL;
 	if (n < 0 || n > (int64_t)TRAWL_MAX_BODY_TEXT) {
 		*bad = 1;
 		return NULL;
+	}
+	if (!zn) { /* the tail of the item's original */
+		if (n == 0 || sqlite3_column_bytes(q, 12) != 32 ||
+		    !(out = original_tail(l, sqlite3_column_blob(q, 12), n))) {
+			*bad = 1;
+			return NULL;
+		}
+		out[n] = '\0';
+		*len = (size_t)n;
+		return out;
 	}
 	out = xmalloc((size_t)n + 1);
 	if (ZSTD_decompress(out, (size_t)n, z, zn) != (size_t)n) {
@@ -646,7 +698,7 @@ static int build_doc(struct oracle *o, struct loader *l, sqlite3_stmt *q)
 	add_value(o, s, (size_t)sqlite3_column_bytes(q, 6), &pos);
 	finish_field(o, d, FLD_SUBJECT);
 	pos = 0;
-	body = row_body(q, &body_len, &bad);
+	body = row_body(l, q, &body_len, &bad);
 	add_value(o, body, body_len, &pos);
 	free(body);
 	finish_field(o, d, FLD_BODY);
@@ -702,6 +754,7 @@ static void loader_release(struct loader *l)
 	for (size_t i = 0; i < l->natts; i++)
 		free(l->atts[i].name);
 	free(l->atts);
+	sqlite3_finalize(l->blob);
 	if (l->db)
 		sqlite3_close(l->db);
 }
@@ -711,9 +764,9 @@ static int model_load(struct oracle *o, const char *dir, int64_t *nsegs)
 {
 	static const char item_sql[] =
 		"SELECT id, kind, size, message_id, date, date_source, "
-		"subject, name, body, body_len, mime_type, parent FROM items "
-		"ORDER BY id";
-	struct loader l = { 0 };
+		"subject, name, body, body_len, mime_type, parent, blob "
+		"FROM items ORDER BY id";
+	struct loader l = { .dir = dir };
 	sqlite3_stmt *q = NULL;
 	char path[4096];
 	int rc, ret = -1, bad = 0;
@@ -722,6 +775,9 @@ static int model_load(struct oracle *o, const char *dir, int64_t *nsegs)
 	if (sqlite3_open_v2(path, &l.db, SQLITE_OPEN_READONLY, NULL) !=
 		    SQLITE_OK ||
 	    load_side_tables(&l) ||
+	    sqlite3_prepare_v2(l.db, "SELECT pack, offset, clen, size FROM "
+			       "blobs WHERE sha256 = ?", -1, &l.blob,
+			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(l.db, item_sql, -1, &q, NULL) != SQLITE_OK)
 		goto out;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)

@@ -403,6 +403,119 @@ static void test_second_batch(trawl_archive *a)
 	pack_writer_close(&w);
 }
 
+/* An original whose last `tail` bytes are a body text stored by reference
+ * (blob_compress_split, blob_read_tail): a header, then body bytes. */
+static void blob_mail(struct blob *b, const char *what, size_t body,
+		      unsigned seed)
+{
+	static const char hdr[] = "From: a@example.com\nSubject: s\n\n";
+	static const char words[] = "ask the fox about the price of gas\n";
+
+	memset(b, 0, sizeof(*b));
+	b->what = what;
+	b->len = sizeof(hdr) - 1 + body;
+	b->data = malloc(b->len);
+	if (!b->data)
+		abort();
+	memcpy(b->data, hdr, sizeof(hdr) - 1);
+	for (size_t i = 0; i < body; i++)
+		b->data[sizeof(hdr) - 1 + i] =
+			(uint8_t)(i % 97 == 0 ? 'a' + rnd(&seed) % 26
+					      : words[i % (sizeof(words) - 1)]);
+	blob_sha256(b->data, b->len, b->sha);
+	hex_encode(b->sha, 32, b->hex);
+}
+
+static struct blob tails[3]; /* split short, split long, one frame */
+
+/* Whether blob_read_tail gives the first want bytes of b's last tail. */
+static int tail_reads(trawl_archive *a, const struct blob *b, size_t tail,
+		      size_t want)
+{
+	struct buf out;
+	size_t n = want < tail ? want : tail;
+	trawl_status st;
+	int right;
+
+	buf_init(&out, TRAWL_MAX_BODY_TEXT + 1);
+	st = blob_read_tail(a, NULL, b->sha, tail, want, &out);
+	right = st == TRAWL_OK && out.len == n &&
+		!memcmp(out.data, b->data + (b->len - tail), n);
+	if (st)
+		printf("#   %s: %s\n", b->what, trawl_archive_errmsg(a));
+	buf_release(&out);
+	return right;
+}
+
+static void test_body_tails(trawl_archive *a)
+{
+	static const size_t body[] = { 3000, 200000, 5000 };
+	struct pack_writer w;
+	trawl_status st = TRAWL_OK;
+	struct buf z, out;
+	size_t i;
+
+	blob_mail(&tails[0], "a short body as frames of its own", body[0], 7);
+	blob_mail(&tails[1], "a long body as frames of its own", body[1], 8);
+	blob_mail(&tails[2], "a body inside the original's one frame",
+		  body[2], 9);
+	buf_init(&z, (size_t)1 << 24);
+	/* the frames: header then text frames, their sizes from headers */
+	ok(blob_compress_split(tails[1].data, tails[1].len, body[1], &z) ==
+		   TRAWL_OK &&
+	   blob_frames_size(z.data, z.len) == tails[1].len,
+	   "a split original's frames hold its size");
+	buf_append(&z, "x", 1);
+	ok(blob_frames_size(z.data, z.len) == UINT64_MAX,
+	   "a byte after the frames: not whole frames");
+	ok(pack_writer_open(&w, a) == TRAWL_OK, "a writer for the tails");
+	st = db_exec(a, "BEGIN IMMEDIATE");
+	for (i = 0; !st && i < N_ELEMENTS(tails); i++) {
+		struct blob *b = &tails[i];
+
+		buf_reset(&z);
+		st = i < 2 ? blob_compress_split(b->data, b->len, body[i], &z)
+			   : blob_compress(b->data, b->len, &z);
+		if (!st)
+			st = pack_writer_append(&w, b->sha, b->len, z.data,
+						z.len, &b->pack, &b->off);
+		b->clen = z.len;
+		if (!st)
+			st = insert_row(a, b);
+	}
+	if (!st && !(st = pack_writer_sync(&w)) &&
+	    !(st = pack_writer_record(&w)))
+		st = db_exec(a, "COMMIT");
+	is_int(st, TRAWL_OK, "the three originals committed");
+	committed = w.len;
+	pack_writer_close(&w);
+	buf_release(&z);
+	for (i = 0; i < N_ELEMENTS(tails); i++) {
+		const struct blob *b = &tails[i];
+
+		ok(reads_back(a, b, NULL), "%s: the original streams back "
+		   "whole, its SHA-256 checked", b->what);
+		ok(tail_reads(a, b, body[i], SIZE_MAX), "%s: the whole text",
+		   b->what);
+		ok(tail_reads(a, b, body[i], 10) &&
+		   tail_reads(a, b, body[i], BLOB_TEXT_HEAD) &&
+		   tail_reads(a, b, body[i], body[i] - 1),
+		   "%s: its first 10, 65,540 and all but one bytes", b->what);
+		ok(tail_reads(a, b, body[i] + 20, 100) &&
+		   tail_reads(a, b, b->len, 100),
+		   "%s: a tail that starts in the header", b->what);
+	}
+	buf_init(&out, TRAWL_MAX_BODY_TEXT + 1);
+	is_int(blob_read_tail(a, NULL, tails[0].sha, tails[0].len + 1, 10,
+			      &out),
+	       TRAWL_ERR_CORRUPT, "a tail longer than the original: corrupt");
+	ok(strstr(trawl_archive_errmsg(a), tails[0].hex) != NULL,
+	   "and the message names the blob: %s", trawl_archive_errmsg(a));
+	is_int(blob_read_tail(a, NULL, tails[0].sha, 0, 10, &out),
+	       TRAWL_ERR_CORRUPT, "an empty tail: corrupt");
+	buf_release(&out);
+}
+
 static void test_readers(trawl_archive *a)
 {
 	trawl_archive *r = NULL, *w2 = NULL;
@@ -993,6 +1106,7 @@ int main(void)
 	if (a) {
 		test_write_and_read(a);
 		test_second_batch(a);
+		test_body_tails(a);
 		test_readers(a);
 		test_pack_read(a);
 		test_corrupt_payload(a);
@@ -1020,6 +1134,8 @@ int main(void)
 		free(good[i].data);
 	for (i = 0; i < N_ELEMENTS(lost); i++)
 		free(lost[i].data);
+	for (i = 0; i < N_ELEMENTS(tails); i++)
+		free(tails[i].data);
 	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return tap_done();
 }
