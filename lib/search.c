@@ -9,11 +9,11 @@
  * each segment with a tree of iterators, document at a time: every
  * iterator stands on its current document and moves forward only (next,
  * advance to a target).  Every match is counted; the top offset + limit by
- * the chosen order are kept in a heap.  Three query shapes have their own
+ * the chosen order are kept in a heap.  Four query shapes have their own
  * way, a term (or field) at a time into per-document accumulators and
  * bitmaps, where the walk would do the same work many times over: one
- * term (run_term), a flat OR of terms (run_terms) and one phrase
- * (run_phrase).
+ * term (run_term), a flat OR of terms (run_terms), a flat AND of common
+ * terms ranked by relevance (run_terms_and) and one phrase (run_phrase).
  */
 #include <fcntl.h>
 #include <float.h>
@@ -2634,6 +2634,72 @@ static trawl_status run_terms(trawl_searcher *s, const struct pnode *root,
 	return TRAWL_OK;
 }
 
+/*
+ * A bool of MUST terms only (flat_and), ranked by relevance, whose terms
+ * are all common: term at a time, as run_terms, with `any` holding the
+ * documents every term so far matched.  Where each word is in a good
+ * share of the documents, the cursors of walk() meet on most of the same
+ * postings one at a time and the block-max bounds skip little ("these
+ * list": 0.26 ms there, TAAT less than half).  Scores sum in kid order,
+ * from 0.0, as bool_score sums them: the same to the bit.
+ */
+static trawl_status run_terms_and(trawl_searcher *s, const struct pnode *root,
+				  const struct segment *seg,
+				  const uint8_t *del, struct heap *hp,
+				  uint64_t *total)
+{
+	size_t words = seg->ndocs / 64 + 1;
+	uint64_t *mark, *any;
+	double *acc, *tot;
+	uint32_t *touched;
+	trawl_status st;
+
+	if ((st = scratch_reserve(s, seg->ndocs)))
+		return st;
+	acc = s->acc;
+	mark = s->mark;
+	tot = s->tot;
+	any = s->any;
+	touched = s->touched;
+	memset(mark, 0, words * sizeof(*mark));
+	for (size_t t = 0; t < root->nkids; t++) {
+		const struct pnode *p = root->kids[t];
+		size_t nt = 0;
+
+		if ((st = accumulate(s, p, seg, 0, 0, touched, &nt)))
+			return st;
+		for (size_t i = 0; i < nt; i++) {
+			uint32_t x = touched[i];
+
+			if (!t)
+				tot[x] = 0.0 + bm25f_final(p->idf, acc[x]);
+			else if ((any[x >> 6] >> (x & 63)) & 1)
+				tot[x] += bm25f_final(p->idf, acc[x]);
+		}
+		/* mark holds this term's documents: keep those in all */
+		for (size_t w = 0; w < words; w++) {
+			any[w] = t ? any[w] & mark[w] : mark[w];
+			mark[w] = 0;
+		}
+	}
+	for (size_t w = 0; w < words; w++) {
+		uint64_t m = any[w];
+
+		while (m) {
+			uint32_t d = (uint32_t)(w * 64) +
+				     (uint32_t)__builtin_ctzll(m);
+			uint64_t g;
+
+			m &= m - 1;
+			if (del && (del[d >> 3] >> (d & 7)) & 1)
+				continue;
+			if (admit(hp, seg, d, total, &g))
+				offer(hp, seg, d, g, tot[d], 1);
+		}
+	}
+	return TRAWL_OK;
+}
+
 /* The first document from `from` on whose bit in m is clear, below n;
  * DOC_END when none. */
 static uint32_t next_clear(const uint64_t *m, uint32_t from, uint32_t n)
@@ -2913,6 +2979,37 @@ static int flat_or(const struct pnode *p)
 	return 1;
 }
 
+/*
+ * A bool of MUST terms only, ranked by relevance, each term in at least
+ * 1/AND_TAAT_SHARE of segment seg's documents (its largest field's df, a
+ * lower bound of its documents), for run_terms_and.
+ */
+#define AND_TAAT_SHARE 16
+static int flat_and(const trawl_searcher *s, const struct pnode *p,
+		    const struct segment *seg, const struct heap *hp)
+{
+	size_t si = (size_t)(seg - s->segs);
+
+	if (p->type != Q_BOOL || p->nkids < 2 ||
+	    hp->sort != TRAWL_SORT_RELEVANCE || !hp->k)
+		return 0;
+	for (size_t i = 0; i < p->nkids; i++) {
+		const struct pnode *k = p->kids[i];
+		uint64_t df = 0;
+
+		if (p->occur[i] != TRAWL_MUST || k->type != Q_TERM)
+			return 0;
+		for (int f = 0; f < FLD_NTEXT; f++)
+			if ((k->fields & (1u << f)) &&
+			    k->have[si * FLD_NTEXT + f] &&
+			    k->tis[si * FLD_NTEXT + f].df > df)
+				df = k->tis[si * FLD_NTEXT + f].df;
+		if (df * AND_TAAT_SHARE < seg->ndocs)
+			return 0;
+	}
+	return 1;
+}
+
 trawl_status trawl_search(trawl_searcher *s, const trawl_query *q,
 			  trawl_sort sort, size_t offset, size_t limit,
 			  trawl_hit *hits, size_t *nhits, uint64_t *total)
@@ -2975,6 +3072,9 @@ trawl_status trawl_search_run(trawl_searcher *s, const trawl_query *q,
 		     : flat_or(root)
 			     ? run_terms(s, root, &s->segs[i], s->del[i], &hp,
 					 total)
+		     : flat_and(s, root, &s->segs[i], &hp)
+			     ? run_terms_and(s, root, &s->segs[i], s->del[i],
+					     &hp, total)
 		     : root->type == Q_PHRASE
 			     ? run_phrase(s, root, &s->segs[i], s->del[i], &hp,
 					  total)

@@ -1998,10 +1998,40 @@ static struct mq *gen_bool(struct gen *g, int depth)
 	return q;
 }
 
+/* Two or three of the most common terms, all MUST, mostly over every
+ * field: the conjunction search.c ranks term at a time (run_terms_and),
+ * which random booleans rarely make. */
+static struct mq *gen_common_and(struct gen *g)
+{
+	struct mq *q = mq_new(MQ_BOOL);
+	size_t n = 2 + rnd(g, 2);
+
+	for (size_t i = 0; i < n; i++) {
+		int stem = chance(g, 50);
+		struct mq *t;
+		uint32_t id;
+
+		if (!g->nband[stem][3]) {
+			mq_add(q, TRAWL_MUST, gen_term(g));
+			continue;
+		}
+		id = g->band[stem][3][rnd(g, g->nband[stem][3])];
+		t = mq_new(MQ_TERM);
+		t->stem = stem;
+		t->text = xstrndup(g->o->terms.str[id], g->o->terms.len[id]);
+		t->fields = chance(g, 75) ? TRAWL_FIELD_ALL
+					  : pick_mask(g, id, stem);
+		mq_add(q, TRAWL_MUST, t);
+	}
+	return q;
+}
+
 static struct mq *gen_node(struct gen *g, int depth)
 {
 	size_t r;
 
+	if (depth == 0 && chance(g, 6))
+		return gen_common_and(g);
 	if (depth < 3 && chance(g, depth == 0 ? 45 : 25))
 		return gen_bool(g, depth);
 	r = rnd(g, 100);
