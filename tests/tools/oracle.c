@@ -1999,7 +1999,7 @@ static struct mq *gen_bool(struct gen *g, int depth)
 }
 
 /* Two or three of the most common terms, all MUST, mostly over every
- * field: the conjunction search.c ranks term at a time (run_terms_and),
+ * field: the conjunction search.c ranks term at a time (run_terms),
  * which random booleans rarely make. */
 static struct mq *gen_common_and(struct gen *g)
 {
