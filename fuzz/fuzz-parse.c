@@ -35,8 +35,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		wire_put_str(&job, J_NAME, "fuzz.eml");
 		wire_put(&job, J_DATA, data, size);
 		if (!job.err && p && parser_run(p, job.data, job.len, &out) == 0) {
-			if (rec_unit_decode(&u, out.data, out.len) != 0)
-				abort(); /* our own output must decode */
+			/* our own output must decode, and its zstd frames
+			 * (an original, a body text, a body stored as the
+			 * original's tail) must pass the writer's check */
+			if (rec_unit_decode(&u, out.data, out.len) != 0 ||
+			    rec_unit_check_frames(&u) != 0)
+				abort();
 			rec_unit_release(&u);
 		}
 		buf_release(&job);
