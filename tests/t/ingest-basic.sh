@@ -144,7 +144,7 @@ cp "$TMP/inner.eml" "$R/d/2.eml"
 printf 'From: q@example.com\nSubject: qp\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\ncaf=C3=A9 au lait\n' >"$R/d/3.eml"
 "$TRAWL" -A "$R/a" ingest -q "$R/d"
 is "$?" 0 "a mail, its attached copy as bytes, and the copy alone ingest"
-is "$(sqlite3 "$R/a/trawl.db" "SELECT group_concat(id || ':' || kind || ':' || (length(body) = 0), ' ') FROM items WHERE body IS NOT NULL ORDER BY id")" \
+is "$(python3 -c 'import sqlite3, sys; print(" ".join("%d:%d:%d" % r for r in sqlite3.connect(sys.argv[1]).execute("SELECT id, kind, length(body) = 0 FROM items WHERE body IS NOT NULL ORDER BY id")))' "$R/a/trawl.db")" \
 	"1:1:0 3:1:1 4:1:0" \
 	"the copy alone (3) has its body by reference; the multipart mail (1) and the quoted-printable one (4) compressed"
 for id in 1 3 4; do
@@ -161,7 +161,7 @@ sys.exit(not (raw.endswith(b) and len(b) == 30))' "$TMP/ref3.json" "$TMP/ref3.ra
 is "$(jget "$TMP/ref4.json" body)" "café au lait" "a decoded body is stored as text"
 ok "check is clean with bodies by reference" "$TRAWL" -A "$R/a" check
 cp -r "$R/a" "$R/bad"
-sqlite3 "$R/bad/trawl.db" "UPDATE items SET body_len = 500 WHERE id = 3"
+python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("UPDATE items SET body_len = 500 WHERE id = 3"); c.commit()' "$R/bad/trawl.db"
 "$TRAWL" -A "$R/bad" check >"$TMP/refcheck"
 is "$?" 1 "check exits 1 on a reference longer than its original"
 ok "check names the item" grep -q "item 3: stored body text is corrupt" "$TMP/refcheck"
