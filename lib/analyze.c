@@ -1045,3 +1045,66 @@ uint32_t analyzer_run(struct analyzer *a, const char *text, size_t len,
 out:
 	return a->stopped ? a->stop_pos : a->pos;
 }
+
+/* analyzer_word_stem's run: one TOK_WORD with the key's very text. */
+struct word_probe {
+	const char *text;
+	size_t len;
+	int ntok, word;
+	char stem[TRAWL_TOKEN_MAX + 1];
+	size_t slen;
+};
+
+static int probe_cb(void *ctx, const struct token *t)
+{
+	struct word_probe *w = ctx;
+
+	if (w->ntok++ || t->kind != TOK_WORD || t->len != w->len ||
+	    memcmp(t->text, w->text, w->len) || !t->stem ||
+	    t->stem_len > TRAWL_TOKEN_MAX)
+		return 1;
+	memcpy(w->stem, t->stem, t->stem_len);
+	w->slen = t->stem_len;
+	w->word = 1;
+	return 0;
+}
+
+int analyzer_word_stem(struct analyzer *a, const char *text, size_t len,
+		       const char **stem, size_t *slen)
+{
+	struct word_probe w;
+	struct token t;
+	size_t i;
+	int lazy = a->lazy;
+
+	if (!len || len > TRAWL_TOKEN_MAX)
+		return 0;
+	for (i = 0; i < len && text[i] >= 'a' && text[i] <= 'z'; i++)
+		;
+	if (i == len) { /* ASCII a-z: a word, as emit() stems it */
+		memcpy(a->tok, text, len);
+		a->tok[len] = '\0';
+		t.text = a->tok;
+		t.len = len;
+		t.kind = TOK_WORD;
+		stem_word(a, &t, 1);
+		*stem = t.stem;
+		*slen = t.stem_len;
+		return 1;
+	}
+	for (i = 0; i < len && !((unsigned char)text[i] & 0x80); i++)
+		;
+	if (i == len)
+		return 0; /* ASCII with digits or joiners: not a word */
+	w = (struct word_probe){ .text = text, .len = len };
+	a->lazy = 0;
+	analyzer_run(a, text, len, 0, probe_cb, &w);
+	a->lazy = lazy;
+	if (!w.word || w.ntok != 1)
+		return 0;
+	memcpy(a->stem, w.stem, w.slen);
+	a->stem[w.slen] = '\0';
+	*stem = a->stem;
+	*slen = w.slen;
+	return 1;
+}

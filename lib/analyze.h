@@ -101,6 +101,23 @@ void analyzer_lazy_stems(struct analyzer *a, int lazy);
 const char *analyzer_stem(struct analyzer *a, const struct token *t,
 			  size_t *len);
 
+/*
+ * Whether text[0..len), a normalized token's text as an index key holds
+ * it, is a word (TOK_WORD: what analyzer_run gives for that text is that
+ * one word, unchanged) and then its stem in *stem, *slen (valid until a's
+ * next call): 1; 0 for anything else (a number, a compound, CJK).  The
+ * index derives its stem keys from its word keys with this.
+ */
+int analyzer_word_stem(struct analyzer *a, const char *text, size_t len,
+		       const char **stem, size_t *slen);
+/* A segment of letters and digits cut to TRAWL_TOKEN_MIXED_MAX bytes (on
+ * a character boundary) may keep letters only: a key of such a length
+ * does not say whether it was a word.  Words of these lengths keep their
+ * stem entries in the documents' terms, and the flush derives no stem
+ * from keys of these lengths. */
+#define STEM_AMBIGUOUS(len) \
+	((len) + 3 >= TRAWL_TOKEN_MIXED_MAX && (len) <= TRAWL_TOKEN_MIXED_MAX)
+
 /* Input bytes analyzer_run looks at; longer text is cut there. */
 #define TRAWL_ANALYZE_MAX ((size_t)64 << 20)
 

@@ -17,9 +17,13 @@
  *   keyword fields   exact addresses per role, Message-ID, kind, MIME
  *                    type, extension, has:attachment, date:guessed,
  *                    attachment MIME types
- * Text fields keep positions (values of one field INDEX_VALUE_GAP apart)
- * and each word's stem in the stem field.  A field's length is the number
- * of exact tokens in it.
+ * Text fields keep positions (values of one field INDEX_VALUE_GAP apart).
+ * A word's stem key (the stem field) is not in the record: the inverter
+ * derives the stem keys from the word keys when it flushes (invert.c,
+ * derive_stems), but for words of a length that the key's text cannot
+ * tell from a cut segment of letters and digits (STEM_AMBIGUOUS), whose
+ * stem entries stay here.  A field's length is the number of exact
+ * tokens in it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -148,9 +152,10 @@ static int on_token(void *ctx, const struct token *t)
 	b->e[e].freq++;
 	b->occ[b->nocc++] = (struct occ){ (uint32_t)e, t->pos };
 	b->lens[b->field]++;
-	if (t->kind == TOK_WORD) {
-		/* Stems are lazy: a word seen before in this document and
-		 * field reuses its stem's entry, and most are. */
+	/* Stem entries only for words of an ambiguous length (analyze.h):
+	 * the inverter derives the others from the word keys when it
+	 * flushes (invert.c, derive_stems). */
+	if (t->kind == TOK_WORD && STEM_AMBIGUOUS(t->len)) {
 		long s = b->e[e].stem;
 
 		if (s < 0) {

@@ -147,9 +147,11 @@ static void test_docterms(void)
 	ok(find(out.data, out.len, FLD_BODY, "prices", &s) == 0 && s.found &&
 	   s.freq == 3 && s.npos == 3 && s.pos[0] == 0 && s.pos[1] == 1 &&
 	   s.pos[2] == 4, "body 'prices': tf 3 at positions 0 1 4");
+	/* stems are not sent: the inverter derives them when it flushes
+	 * (the stem keys and aliases below, and every stem of Enron's
+	 * index in the oracle, come out of that) */
 	ok(find(out.data, out.len, FLD_STEM + FLD_BODY, "price", &s) == 0 &&
-	   s.found && s.freq == 3 && s.npos == 0,
-	   "its stem 'price', tf 3, no positions");
+	   !s.found, "no stem entry 'price': the flush derives it");
 	ok(find(out.data, out.len, FLD_FROM, "dasovich", &s) == 0 && s.found,
 	   "from: the address's parts");
 	ok(find(out.data, out.len, FLD_TO, "amy", &s) == 0 && s.found &&
