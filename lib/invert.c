@@ -899,6 +899,13 @@ static int load_stem(struct flush *f, struct flush *g, struct flush *h,
 	if (load_list(f, w0))
 		return -1;
 	n = w0->df;
+	/* one word of the stem's very text: its list, so its alias */
+	if (b - a == 1 && w0->key[0] < FLD_STEM && w0->klen == p0->klen &&
+	    !memcmp(w0->key + 1, sm->arena + p0->koff + 1,
+		    (size_t)p0->klen - 1)) {
+		*df = n;
+		return 1;
+	}
 	for (size_t k = a + 1; k < b; k++) {
 		const struct iterm *w = sm->pair[k].word;
 		size_t i = 0, j = 0, m = 0, cap = h->cdocs;

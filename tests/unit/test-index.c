@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analyze.h"
 #include "codec.h"
 #include "index.h"
 #include "merge.h"
@@ -342,6 +343,76 @@ static void test_alias(void)
 	docterms_builder_free(b);
 }
 
+/* ---- stems derived at the flush, and keys of an ambiguous length ---- */
+
+/*
+ * The flush derives stem keys from word keys (invert.c, derive_stems).
+ * A segment of letters and digits cut to TRAWL_TOKEN_MIXED_MAX bytes can
+ * leave a key of letters only, the same as a word's: "abcd...ef9" (33
+ * bytes, a number) is cut to the 32 letters that the word "abcd...ef"
+ * also is.  Only the word may count toward the stem.
+ */
+static void test_ambiguous_stem(void)
+{
+	static const char word[] = "abcdefghijklmnopqrstuvwxyzabcdef";
+	char dir[] = "/tmp/trawl-test-stem-XXXXXX", err[256];
+	struct docterms_builder *b = docterms_builder_new();
+	struct inverter *iv = inverter_new();
+	const char *bodies[] = { "abcdefghijklmnopqrstuvwxyzabcdef9 holds",
+				 "abcdefghijklmnopqrstuvwxyzabcdef holding" };
+	uint8_t key[64];
+	struct seg_dict_iter it;
+	struct term_info ex, st = { 0 }, hs;
+	struct seg_info info;
+	struct segment s;
+	struct buf rec;
+	int fd = tmpdir_open(dir), found = 0;
+
+	_Static_assert(sizeof(word) - 1 == TRAWL_TOKEN_MIXED_MAX,
+		       "the word is as long as a cut mixed segment");
+	buf_init(&rec, 1 << 20);
+	for (int i = 0; i < 2; i++) {
+		struct doc_values_in v = { .body = bodies[i],
+					   .body_len = strlen(bodies[i]),
+					   .kind = TRAWL_KIND_EMAIL };
+		struct doc_meta m = { .item = (uint64_t)i + 1, .kind = 1 };
+
+		buf_reset(&rec);
+		ok(docterms_build(b, &v, &rec) == TRAWL_OK &&
+		   inverter_add(iv, &m, rec.data, rec.len) == TRAWL_OK,
+		   "ambiguous: document %d", i + 1);
+	}
+	ok(fd >= 0 && inverter_flush(iv, fd, 1, &info, err, sizeof(err)) ==
+			      TRAWL_OK &&
+	   segment_open(&s, fd, 1, 1, err, sizeof(err)) == TRAWL_OK,
+	   "ambiguous: a segment of the two");
+	key[0] = FLD_BODY;
+	memcpy(key + 1, word, sizeof(word) - 1);
+	ok(segment_lookup(&s, key, sizeof(word), &ex) == 1 && ex.df == 2,
+	   "ambiguous: the 32-letter key is in both documents");
+	/* the word's stem: the one stem key starting with its first 26
+	 * letters */
+	key[0] = FLD_STEM + FLD_BODY;
+	seg_dict_iter_seek(&it, &s, key, 27);
+	while (seg_dict_iter_next(&it, &st) == 1)
+		if (it.klen >= 27 && !memcmp(it.key, key, 27)) {
+			found = 1;
+			break;
+		} else if (memcmp(it.key, key, 27) > 0) {
+			break;
+		}
+	ok(found && st.df == 1,
+	   "ambiguous: its stem counts the word only (df %u, want 1)", st.df);
+	ok(segment_lookup(&s, (const uint8_t *)"\x09hold", 5, &hs) == 1 &&
+	   hs.df == 2 && !hs.alias,
+	   "ambiguous: 'holds' and 'holding' make the stem 'hold' (df 2)");
+	segment_close(&s);
+	tmpdir_remove(dir, fd);
+	buf_release(&rec);
+	inverter_free(iv);
+	docterms_builder_free(b);
+}
+
 /* ---- merge policy ---- */
 
 static void test_policy(void)
@@ -526,6 +597,7 @@ int main(void)
 {
 	test_docterms();
 	test_alias();
+	test_ambiguous_stem();
 	test_split_flush();
 	test_policy();
 	test_score();
