@@ -68,7 +68,7 @@
 #define TRAWL_REORDER_BYTES ((size_t)512 << 20)
 
 /* Jobs queued on one worker at once. */
-#define TRAWL_WORKER_QUEUE 16
+#define TRAWL_WORKER_QUEUE 64
 
 /* One batch (the commit unit of an ingest, and one index segment): items,
  * compressed blob bytes, or the inverter's memory, whichever fills first. */

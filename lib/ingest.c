@@ -355,9 +355,46 @@ static trawl_status write_slot(struct ingest *g, struct slot *s)
 	return st;
 }
 
+/* Queues units on the workers while they have room, and sends what is
+ * queued. */
+static trawl_status feed(struct ingest *g)
+{
+	trawl_status st = TRAWL_OK;
+	int fed = 1;
+
+	while (!st && fed)
+		st = feed_one(g, &fed);
+	for (unsigned i = 0; i < g->nworkers && !st; i++)
+		if (worker_flush(&g->workers[i]) != 0)
+			st = worker_lost(g, i, 0);
+	return st;
+}
+
+/*
+ * Writes the units that are next in order.  A poll can bring a hundred
+ * results at once, and writing them takes longer than the workers take
+ * to empty their queues or to fill their result pipes (and the ingest
+ * process is not always on a core: it shares two with two workers).  So
+ * every DRAIN_FEED units the results that are there are taken and the
+ * workers topped up.  On Enron, each worker waited for jobs 1.6-1.8 s
+ * of the ingest's 5.5 without that (and 16 jobs queued), 0.2-0.3 s with
+ * it (and 64).
+ */
+#define DRAIN_FEED 8
+
+static trawl_status pump(struct ingest *g)
+{
+	trawl_status st = TRAWL_OK;
+
+	for (unsigned i = 0; i < g->nworkers && !st; i++)
+		st = read_worker(g, i);
+	return st ? st : feed(g);
+}
+
 static trawl_status drain(struct ingest *g)
 {
 	trawl_status st = TRAWL_OK;
+	unsigned n = 0;
 
 	while (!st && g->next_write < g->next_seq) {
 		struct slot *s = slot_of(g, g->next_write);
@@ -369,6 +406,8 @@ static trawl_status drain(struct ingest *g)
 		g->next_write++;
 		if (!st)
 			st = writer_commit(&g->w, 0);
+		if (!st && ++n % DRAIN_FEED == 0)
+			st = pump(g);
 	}
 	return st;
 }
@@ -438,13 +477,7 @@ static trawl_status run(struct ingest *g)
 	trawl_status st = TRAWL_OK;
 
 	while (!st) {
-		int fed = 1;
-
-		while (!st && fed)
-			st = feed_one(g, &fed);
-		for (unsigned i = 0; i < g->nworkers && !st; i++)
-			if (worker_flush(&g->workers[i]) != 0)
-				st = worker_lost(g, i, 0);
+		st = feed(g);
 		if (!st)
 			st = drain(g);
 		if (st || (g->in_done && g->next_write == g->next_seq))
