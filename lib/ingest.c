@@ -103,6 +103,7 @@ static trawl_status spawn(struct ingest *g, unsigned i)
 {
 	int fds[2 * TRAWL_MAX_JOBS + 1];
 	int n = 0;
+	trawl_status st;
 
 	for (unsigned k = 0; k < g->nworkers; k++) {
 		if (k == i || !g->workers[k].pid)
@@ -111,6 +112,9 @@ static trawl_status spawn(struct ingest *g, unsigned i)
 		fds[n++] = g->workers[k].from_fd;
 	}
 	fds[n++] = g->a->lock_fd;
+	/* no thread may live across the fork */
+	if ((st = writer_checkpoint_wait(&g->w)))
+		return st;
 	if (worker_spawn(&g->workers[i], &g->wcfg, fds, n) != 0)
 		return archive_fail(g->a, TRAWL_ERR_WORKER,
 				    "cannot start a parser worker: %s",
@@ -588,6 +592,8 @@ trawl_status trawl_ingest(trawl_archive *a, const char *const *paths,
 		if (!st)
 			st = threadmap_write(a);
 	}
+	if (!st)
+		st = writer_checkpoint_wait(&g.w);
 out:
 	for (unsigned i = 0; g.workers && i < g.nworkers; i++) {
 		if (st)

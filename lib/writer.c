@@ -120,8 +120,10 @@ trawl_status writer_open(struct writer *w, trawl_archive *a,
 	for (size_t i = 0; i < ARRAY_SIZE(stmts); i++)
 		if ((st = db_prepare(a, stmts[i].sql, &STMT(w, i))))
 			return st;
+	/* checkpoints run in the background after each commit */
 	if ((st = db_exec(a, "PRAGMA cache_size=-"
-			  STRINGIFY(TRAWL_INGEST_CACHE_KIB))))
+			  STRINGIFY(TRAWL_INGEST_CACHE_KIB) ";"
+			  "PRAGMA wal_autocheckpoint=0")))
 		return st;
 	if ((st = pack_writer_open(&w->pw, a)))
 		return st;
@@ -646,6 +648,73 @@ static void merge_failpoint(void *ctx, const char *name)
 	writer_failpoint(ctx, name);
 }
 
+/*
+ * The checkpoint after a commit (SQLite syncs the log, copies its pages
+ * into trawl.db and syncs that) runs on a connection and a thread of its
+ * own, beside what the ingest does next: the next batch, or threading
+ * and the thread map after the last one.  A PASSIVE checkpoint waits for
+ * no reader or writer; what it leaves (pages written meanwhile) the next
+ * checkpoint takes, or the close of the last connection.  On Enron the
+ * checkpoint of the one batch took 0.13 s, the commit before it 0.09 s.
+ * The thread never lives across a fork (writer_checkpoint_wait).
+ */
+static void *checkpoint_main(void *arg)
+{
+	struct writer *w = arg;
+	const char *path = sqlite3_db_filename(w->a->db, "main");
+	sqlite3 *db = NULL;
+	int rc;
+
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_wal_checkpoint_v2(db, NULL,
+					       SQLITE_CHECKPOINT_PASSIVE,
+					       NULL, NULL);
+	sqlite3_close(db);
+	w->ckpt_rc = rc;
+	return NULL;
+}
+
+static trawl_status checkpoint_verdict(struct writer *w, int rc)
+{
+	/* busy: another connection was checkpointing; that one will do */
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return TRAWL_OK;
+	}
+	return archive_fail(w->a, TRAWL_ERR_DB, "%s/trawl.db: checkpoint: %s",
+			    w->a->dir, sqlite3_errstr(rc));
+}
+
+trawl_status writer_checkpoint_wait(struct writer *w)
+{
+	if (!w->ckpt_running)
+		return TRAWL_OK;
+	pthread_join(w->ckpt_thread, NULL);
+	w->ckpt_running = 0;
+	return checkpoint_verdict(w, w->ckpt_rc);
+}
+
+static trawl_status checkpoint_start(struct writer *w)
+{
+	trawl_status st = writer_checkpoint_wait(w);
+
+	if (st)
+		return st;
+	w->ckpt_rc = SQLITE_OK;
+	if (pthread_create(&w->ckpt_thread, NULL, checkpoint_main, w) == 0) {
+		w->ckpt_running = 1;
+		return TRAWL_OK;
+	}
+	/* no thread: on the writer's connection, now */
+	return checkpoint_verdict(
+		w, sqlite3_wal_checkpoint_v2(w->a->db, NULL,
+					     SQLITE_CHECKPOINT_PASSIVE, NULL,
+					     NULL));
+}
+
 trawl_status writer_commit(struct writer *w, int force)
 {
 	struct index_hooks hooks = { merge_failpoint, w };
@@ -668,6 +737,8 @@ trawl_status writer_commit(struct writer *w, int force)
 		return st;
 	w->in_txn = 0;
 	writer_failpoint(w, "after-commit");
+	if ((st = checkpoint_start(w)))
+		return st;
 	w->batch_items = w->batch_bytes = 0;
 	return index_merge(w->a, w->index_fd, INDEX_MERGE_POLICY, &hooks);
 }
@@ -695,6 +766,7 @@ trawl_status writer_finish(struct writer *w)
 
 void writer_close(struct writer *w)
 {
+	(void)writer_checkpoint_wait(w); /* an error was reported or moot */
 	if (w->in_txn && w->a && w->a->db)
 		sqlite3_exec(w->a->db, "ROLLBACK", NULL, NULL, NULL);
 	w->in_txn = 0;
@@ -703,7 +775,9 @@ void writer_close(struct writer *w)
 			sqlite3_finalize(STMT(w, i));
 	if (w->a && w->a->db)
 		sqlite3_exec(w->a->db, "PRAGMA cache_size=-"
-			     STRINGIFY(TRAWL_DB_CACHE_KIB), NULL, NULL, NULL);
+			     STRINGIFY(TRAWL_DB_CACHE_KIB) ";"
+			     "PRAGMA wal_autocheckpoint=1000", NULL, NULL,
+			     NULL);
 	pack_writer_close(&w->pw);
 	inverter_free(w->inv);
 	if (w->index_fd >= 0)

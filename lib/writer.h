@@ -14,6 +14,7 @@
 #define TRAWL_WRITER_H
 
 #include <glib.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 
@@ -46,6 +47,10 @@ struct writer {
 	struct buf tmp;
 	struct buf key;        /* address being looked up */
 	struct buf brief, more; /* the item's addrs_brief, addrs_more */
+	/* the checkpoint after a commit, in a thread of its own (writer.c) */
+	pthread_t ckpt_thread;
+	int ckpt_running;
+	int ckpt_rc;           /* its SQLite result */
 };
 
 /* Where a unit came from. */
@@ -65,6 +70,9 @@ trawl_status writer_unit(struct writer *w, const struct unit_source *src,
 trawl_status writer_failure(struct writer *w, const struct unit_source *src,
 			    const char *code, const char *detail,
 			    const void *raw, size_t rawlen);
+/* Waits for the checkpoint a commit started in the background; an error
+ * when it failed to write.  Before any fork, and before the ingest ends. */
+trawl_status writer_checkpoint_wait(struct writer *w);
 /* Commits the batch if it is full (or always, with force). */
 trawl_status writer_commit(struct writer *w, int force);
 /* Commits what is left and finishes the ingest record. */

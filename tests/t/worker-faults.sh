@@ -21,10 +21,15 @@ printf 'From: h@example.com\nSubject: hang\n\nTRAWL-TEST-HANG\n' >"$D/05-hang.em
 	printf 'From x@example.com Mon Jan  1 00:00:00 2024\nFrom: m3@example.com\nSubject: m3\n\nthree\n'
 } >"$D/box.mbox"
 
-for j in 1 2; do
+# -j 3 with a commit every two messages: a checkpoint thread runs after
+# each commit, and must be gone before a worker is forked again.
+for j in 1 2 3; do
 	A=$TMP/a$j
 	t0=$SECONDS
-	TRAWL_FAILPOINT=worker-faults "$TRAWL" -A "$A" ingest -q -j $j \
+	batch=
+	[ $j = 3 ] && batch='--batch 2'
+	# shellcheck disable=SC2086
+	TRAWL_FAILPOINT=worker-faults "$TRAWL" -A "$A" ingest -q -j $j $batch \
 		--parse-timeout 2 --report "$TMP/r$j.jsonl" "$D" 2>"$TMP/err$j"
 	is "$?" 0 "-j $j: the ingest finishes"
 	ok "-j $j: the hang was cut off in time ($((SECONDS - t0)) s)" test $((SECONDS - t0)) -lt 60
