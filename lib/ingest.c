@@ -28,7 +28,6 @@
 #include "input.h"
 #include "bounds.h"
 #include "wire.h"
-#include "thread.h"
 #include "threadmap.h"
 #include "worker.h"
 #include "writer.h"
@@ -584,14 +583,11 @@ trawl_status trawl_ingest(trawl_archive *a, const char *const *paths,
 	st = run(&g);
 	if (!st)
 		st = writer_finish(&g.w);
-	/* Threads are recomputed over the whole archive once its items are
-	 * committed: membership depends only on the set of messages. */
-	if (!st) {
-		writer_failpoint(&g.w, "before-threads");
-		st = threads_update(a);
-		if (!st)
-			st = threadmap_write(a);
-	}
+	/* The threads were recomputed over the whole archive in the last
+	 * batch's transaction (membership depends only on the set of
+	 * messages); the map readers use follows the commit. */
+	if (!st)
+		st = threadmap_write(a);
 	if (!st)
 		st = writer_checkpoint_wait(&g.w);
 out:

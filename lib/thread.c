@@ -411,14 +411,7 @@ trawl_status threads_update(trawl_archive *a)
 					  "out of memory threading");
 	}
 	if (!st)
-		st = db_exec(a, "BEGIN IMMEDIATE");
-	if (!st) {
 		st = store(a, &l, thread, parent);
-		if (!st)
-			st = db_exec(a, "COMMIT");
-		else
-			sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
-	}
 	free(thread);
 	free(parent);
 	free(l.m);

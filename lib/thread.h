@@ -44,9 +44,10 @@ struct thread_msg {
 int thread_compute(const struct thread_msg *m, size_t n, int64_t *thread,
 		   const char **parent);
 
-/* Recomputes the threads table from the items in a (in a transaction of
- * its own); a thread whose ID changes because it merged into another is
- * recorded in thread_redirects. */
+/* Recomputes the threads table from the items in a, in the write
+ * transaction the caller holds (the ingest's last batch); a thread whose
+ * ID changes because it merged into another is recorded in
+ * thread_redirects. */
 trawl_status threads_update(trawl_archive *a);
 
 #endif

@@ -16,6 +16,7 @@
 #include "codec.h"
 #include "bounds.h"
 #include "indexdb.h"
+#include "thread.h"
 #include "banned.h"
 
 static const struct {
@@ -609,25 +610,77 @@ trawl_status writer_failure(struct writer *w, const struct unit_source *src,
 	return st;
 }
 
-/* Writes the inverter's documents as a new segment and records it (in
- * the open transaction: the commit makes it live). */
-static trawl_status flush_segment(struct writer *w)
-{
+/* inverter_flush, in a thread of its own (flush_segment) */
+struct flush_job {
+	struct writer *w;
 	struct seg_info si;
 	char err[512];
 	trawl_status st;
+};
 
-	if (!inverter_docs(w->inv))
-		return TRAWL_OK;
+static void *flush_main(void *arg)
+{
+	struct flush_job *j = arg;
+
+	j->st = inverter_flush(j->w->inv, j->w->index_fd,
+			       (uint64_t)j->w->next_segment, &j->si, j->err,
+			       sizeof(j->err));
+	return NULL;
+}
+
+/* What the batch's transaction does while its segment is written: in the
+ * last batch, the threads (the whole archive's, over its items); then the
+ * pages it changed go to SQLite's log, so that the commit has little
+ * left to write. */
+static trawl_status beside_flush(struct writer *w)
+{
+	trawl_status st = TRAWL_OK;
+	int rc;
+
+	if (w->last) {
+		writer_failpoint(w, "before-threads");
+		if ((st = threads_update(w->a)))
+			return st;
+	}
+	rc = sqlite3_db_cacheflush(w->a->db);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		st = archive_db_fail(w->a, "writing the batch to the log");
+	return st;
+}
+
+/*
+ * Writes the inverter's documents as a new segment and records it (in
+ * the open transaction: the commit makes it live).  The segment is
+ * written by a thread (inverter_flush has a second one of its own) while
+ * this one does beside_flush: on Enron's one batch, 0.62 s of writing
+ * the segment, 0.15 s of threading, 0.09 s of writing pages to the log.
+ * Both threads end before this returns: no fork sees them.
+ */
+static trawl_status flush_segment(struct writer *w)
+{
+	struct flush_job j = { .w = w };
+	pthread_t th;
+	int docs = inverter_docs(w->inv) > 0, threaded = 0;
+	trawl_status st;
+
 	/* merges move next_segment too: read it afresh */
-	if ((st = db_get_meta_int(w->a, "next_segment", &w->next_segment)))
+	if (docs &&
+	    (st = db_get_meta_int(w->a, "next_segment", &w->next_segment)))
 		return st;
-	st = inverter_flush(w->inv, w->index_fd, (uint64_t)w->next_segment,
-			    &si, err, sizeof(err));
-	if (st)
-		return archive_fail(w->a, st, "%s/index: %s", w->a->dir, err);
+	if (docs)
+		threaded = !pthread_create(&th, NULL, flush_main, &j);
+	st = beside_flush(w);
+	if (threaded)
+		pthread_join(th, NULL);
+	else if (docs && !st)
+		flush_main(&j); /* no thread: in turn */
+	if (st || !docs)
+		return st;
+	if (j.st)
+		return archive_fail(w->a, j.st, "%s/index: %s", w->a->dir,
+				    j.err);
 	writer_failpoint(w, "after-segment-flush");
-	st = index_record_segment(w->a, &si);
+	st = index_record_segment(w->a, &j.si);
 	w->next_segment++;
 	if (!st)
 		st = db_set_meta_int(w->a, "next_segment", w->next_segment);
@@ -759,6 +812,7 @@ trawl_status writer_finish(struct writer *w)
 	sqlite3_bind_int64(q, 4, w->ingest_id);
 	st = step_done(w, q, "finishing the ingest record");
 	sqlite3_finalize(q);
+	w->last = 1;
 	if (!st)
 		st = writer_commit(w, 1);
 	return st;

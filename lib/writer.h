@@ -42,6 +42,7 @@ struct writer {
 	int64_t next_id;
 	size_t batch_items, batch_bytes;
 	int in_txn;
+	int last;              /* the commit of writer_finish */
 	int64_t ingest_id;
 	unsigned failpoint_hits;
 	struct buf tmp;

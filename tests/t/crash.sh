@@ -68,6 +68,14 @@ for fp in before-blob-sync after-blob-sync after-segment-flush before-commit \
 		same_as_ref "$a" "$fp:$hit"
 	done
 done
+# The threads are computed in the last batch's transaction, beside the
+# writing of its segment: a crash there loses that batch, threads and all.
+a=$TMP/fp-before-threads
+ingest "$a" TRAWL_FAILPOINT=before-threads
+is "$?" 137 "before-threads kills the ingest (SIGKILL)"
+ingest "$a"
+is "$?" 0 "before-threads: ingest again"
+same_as_ref "$a" "before-threads"
 
 # Merges (ten batches of 37 make the first one): crash after the merged
 # segment is written, and after its commit, before the old files go.
