@@ -107,27 +107,28 @@ static int rehash(struct docterms_builder *b, size_t nslot)
 	return 0;
 }
 
-/* Finds or adds the key (field byte + text); returns its entry or -1. */
+/* Finds or adds the key (field byte + text, cut to DOCTERMS_MAX_KEY);
+ * returns its entry or -1.  The text is hashed and compared where it is,
+ * and copied only into a new entry. */
 static long intern(struct docterms_builder *b, int field, const char *text,
 		   size_t len)
 {
-	uint8_t k[DOCTERMS_MAX_KEY];
 	size_t klen = 1 + len, j;
 	uint32_t h;
 
-	if (klen > sizeof(k))
-		klen = sizeof(k);
-	k[0] = (uint8_t)field;
-	memcpy(k + 1, text, klen - 1);
-	h = key_hash(k, klen);
+	if (klen > DOCTERMS_MAX_KEY)
+		klen = DOCTERMS_MAX_KEY;
+	len = klen - 1;
+	h = key_hash_seed((const uint8_t *)text, len, (uint64_t)field << 8);
 	if ((b->ne + 1) * 2 > b->nslot &&
 	    rehash(b, b->nslot ? b->nslot * 2 : 1024))
 		return -1;
 	for (j = h & (b->nslot - 1); b->slot[j]; j = (j + 1) & (b->nslot - 1)) {
 		struct entry *e = &b->e[b->slot[j] - 1];
+		const uint8_t *k = (const uint8_t *)b->keys.data + e->koff;
 
-		if (e->hash == h && e->klen == klen &&
-		    !memcmp(b->keys.data + e->koff, k, klen))
+		if (e->hash == h && e->klen == klen && k[0] == field &&
+		    !memcmp(k + 1, text, len))
 			return (long)(b->slot[j] - 1);
 	}
 	if (grow((void **)&b->e, &b->ce, b->ne + 1, sizeof(*b->e)))
@@ -135,7 +136,7 @@ static long intern(struct docterms_builder *b, int field, const char *text,
 	b->e[b->ne] = (struct entry){ .koff = (uint32_t)b->keys.len,
 				      .klen = (uint32_t)klen, .hash = h,
 				      .stem = -1 };
-	if (buf_append(&b->keys, k, klen))
+	if (buf_putc(&b->keys, field) || buf_append(&b->keys, text, len))
 		return -1;
 	b->slot[j] = (uint32_t)b->ne + 1;
 	return (long)b->ne++;

@@ -593,8 +593,51 @@ static void test_split_flush(void)
 	tmpdir_remove(d2, f2);
 }
 
+/*
+ * key_hash reads a key's last bytes with loads that overlap rather than
+ * one at a time: it must stay a function of the key's bytes alone (the
+ * same bytes anywhere in memory, whatever follows them, hash the same)
+ * and never read past the key (each copy is a heap block of exactly its
+ * length, which ASan guards).  And a key with any one byte changed
+ * hashes otherwise: a tail read that skipped a byte would not.
+ */
+static void test_key_hash(void)
+{
+	int bad_same = 0, bad_diff = 0;
+
+	for (size_t n = 1; n <= 40; n++) {
+		uint8_t src[48], *a = malloc(n), *b = malloc(n + 9);
+
+		if (!a || !b) {
+			ok(0, "memory");
+			free(a);
+			free(b);
+			return;
+		}
+		for (size_t i = 0; i < n; i++)
+			src[i] = (uint8_t)('a' + (i * 7 + n) % 26);
+		memcpy(a, src, n);
+		memset(b, 0xee, n + 9);
+		memcpy(b + 1 + n % 8, src, n);
+		if (key_hash(a, n) != key_hash(b + 1 + n % 8, n) ||
+		    key_hash_seed(a, n, 5) != key_hash_seed(b + 1 + n % 8, n, 5))
+			bad_same++;
+		for (size_t i = 0; i < n; i++) {
+			a[i] ^= 1;
+			if (key_hash(a, n) == key_hash(src, n))
+				bad_diff++;
+			a[i] ^= 1;
+		}
+		free(a);
+		free(b);
+	}
+	is_int(bad_same, 0, "key_hash: the same bytes hash the same anywhere");
+	is_int(bad_diff, 0, "key_hash: every byte of a key counts (lengths 1-40)");
+}
+
 int main(void)
 {
+	test_key_hash();
 	test_docterms();
 	test_alias();
 	test_ambiguous_stem();
