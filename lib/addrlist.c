@@ -195,6 +195,20 @@ size_t addrlist_split(const char *value, struct addr_piece *out, size_t max)
 	return count;
 }
 
+size_t addrlist_pieces(const char *value)
+{
+	const char *s = value ? value : "", *lt, *gt, *colon, *comment;
+	size_t count = 0;
+
+	while (*s) {
+		const char *end = piece_end(s, &lt, &gt, &colon, &comment);
+
+		count++;
+		s = *end ? end + 1 : end;
+	}
+	return count;
+}
+
 void addrlist_free(struct addr_piece *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

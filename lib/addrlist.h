@@ -26,6 +26,9 @@ struct addr_piece {
  * skipped.  Fills at most max pieces and returns how many there are in all.
  */
 size_t addrlist_split(const char *value, struct addr_piece *out, size_t max);
+/* How many pieces value splits into, empty ones too: never fewer than
+ * addrlist_split counts, and found without copying anything. */
+size_t addrlist_pieces(const char *value);
 void addrlist_free(struct addr_piece *p, size_t n);
 
 #endif

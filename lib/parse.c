@@ -366,32 +366,40 @@ static int count_mailboxes(InternetAddressList *l, int depth)
 	return total;
 }
 
-/* GMime drops addresses RFC 5322 forbids but mail is full of; when it
- * kept fewer than a lenient split finds, take the lenient split.  n: how
- * many pieces raw splits into (lenient_count), known already, so that it
- * is split once more, not twice. */
-static int put_lenient(struct parser *p, int role, const char *raw, size_t n)
+/*
+ * GMime drops addresses RFC 5322 forbids but mail is full of; when it
+ * kept fewer (gmime) than a lenient split of raw finds, the lenient
+ * split's addresses are put.  Returns how many there are in all, or -1
+ * (nothing put) when the split finds no more than GMime.  Most headers
+ * have no more pieces than GMime's mailboxes (addrlist_pieces, which
+ * copies nothing): they are not split.
+ */
+static int put_lenient(struct parser *p, int role, const char *raw,
+		       int gmime)
 {
 	struct addr_piece stack[64], *all = stack;
-	size_t kept;
+	size_t n = addrlist_pieces(raw), total, kept;
 
+	if (n <= (size_t)gmime)
+		return -1;
 	if (n > TRAWL_MAX_ADDRS_PER_FIELD)
 		n = TRAWL_MAX_ADDRS_PER_FIELD;
 	if (n > ARRAY_SIZE(stack) && !(all = calloc(n, sizeof(*all))))
-		return 0;
-	kept = addrlist_split(raw, all, n);
-	kept = kept < n ? kept : n;
-	for (size_t i = 0; i < kept; i++) {
-		char *name = g_mime_utils_header_decode_phrase(p->opts,
-							       all[i].name);
+		return -1;
+	total = addrlist_split(raw, all, n);
+	kept = total < n ? total : n;
+	if (total > (size_t)gmime)
+		for (size_t i = 0; i < kept; i++) {
+			char *name = g_mime_utils_header_decode_phrase(
+				p->opts, all[i].name);
 
-		put_addr(p, role, name, all[i].addr);
-		g_free(name);
-	}
+			put_addr(p, role, name, all[i].addr);
+			g_free(name);
+		}
 	addrlist_free(all, kept);
 	if (all != stack)
 		free(all);
-	return (int)kept;
+	return total > (size_t)gmime ? (int)total : -1;
 }
 
 /* Raw 8-bit bytes inside a Q encoded word ("=?iso-8859-1?Q?M\xFCller?=",
@@ -405,8 +413,8 @@ static char *fix_qwords(const char *raw)
 	const char *p = raw;
 	int fixed = 0;
 
-	if (!raw)
-		return NULL;
+	if (!raw || !strstr(raw, "=?"))
+		return NULL; /* no encoded word: nothing to fix */
 	out = g_string_sized_new(strlen(raw) + 16);
 	while (*p) {
 		const char *q, *end;
@@ -449,15 +457,6 @@ static const char *raw_header(GMimeObject *o, const char *name)
 	return NULL;
 }
 
-static int lenient_count(const char *raw)
-{
-	struct addr_piece pieces[1];
-	size_t n = addrlist_split(raw, pieces, 1);
-
-	addrlist_free(pieces, n ? 1 : 0);
-	return (int)n;
-}
-
 static void put_addresses(struct parser *p, GMimeMessage *m)
 {
 	static const struct {
@@ -479,21 +478,21 @@ static void put_addresses(struct parser *p, GMimeMessage *m)
 		const char *raw = header(GMIME_OBJECT(m), roles[i].header);
 		char *fixed = fix_qwords(raw_header(GMIME_OBJECT(m),
 						    roles[i].header));
-		int n, lenient;
+		int n = -1;
 
 		if (fixed && (own = internet_address_list_parse(p->opts,
 								 fixed)))
 			l = own;
 		g_free(fixed);
-		lenient = raw ? lenient_count(raw) : 0;
-		if (raw && count_mailboxes(l, 0) < lenient) {
-			n = put_lenient(p, roles[i].role, raw, (size_t)lenient);
+		if (raw)
+			n = put_lenient(p, roles[i].role, raw,
+					count_mailboxes(l, 0));
+		if (n >= 0)
 			warn(p, "address-fallback", "%s: kept addresses the "
 			     "MIME parser rejected: %.200s",
 			     trawl_role_str(roles[i].role), raw);
-		} else {
+		else
 			n = put_list(p, roles[i].role, l, 0, 0);
-		}
 		if (n > TRAWL_MAX_ADDRS_PER_FIELD)
 			warn(p, "too-many-addresses",
 			     "%s: kept %d of %d addresses",

@@ -187,6 +187,24 @@ static void check_case(const struct tcase *t)
 			       t->p[i].addr);
 	}
 	addrlist_free(got, kept);
+	/* the parser splits only when GMime kept fewer than this bound */
+	if (addrlist_pieces(t->in) < n)
+		ok(0, "%s: addrlist_pieces %zu under the split's %zu", t->what,
+		   addrlist_pieces(t->in), n);
+}
+
+/* addrlist_pieces counts empty pieces too, and nothing inside quotes,
+ * angle brackets or comments splits. */
+static void test_pieces(void)
+{
+	is_int(addrlist_pieces(NULL), 0, "pieces: NULL");
+	is_int(addrlist_pieces(""), 0, "pieces: empty");
+	is_int(addrlist_pieces("a@x.org, , b@x.org;"), 3,
+	       "pieces: an empty piece counts, a trailing separator not");
+	is_int(addrlist_split("a@x.org, , b@x.org;", NULL, 0), 2,
+	       "... where the split finds 2");
+	is_int(addrlist_pieces("\"A, B\" <a@x.org>, (c, d) e@x.org, <f,g@x>"), 3,
+	       "pieces: commas in quotes, comments, angle brackets");
 }
 
 /* ------------------------------------------------------------------ */
@@ -305,6 +323,7 @@ int main(void)
 
 	for (i = 0; i < N_ELEMENTS(cases); i++)
 		check_case(&cases[i]);
+	test_pieces();
 	test_null();
 	test_max();
 	test_long();
