@@ -183,17 +183,15 @@ static void print_text(json_t *j, trawl_archive *a)
 	print_addrs(j);
 	if (json_object_get(j, "date")) {
 		int tz = (int)json_integer_value(json_object_get(j, "tz_offset"));
+		const char *src = jstr(j, "date_source");
+		int guessed = strcmp(src, "header") != 0;
 
 		cli_format_date(json_integer_value(json_object_get(j, "date")),
 				tz, when, sizeof(when));
-		printf("%-13s %s %c%02d%02d%s%s\n", "Date:", when,
+		printf("%-13s %s %c%02d%02d%s%s%s\n", "Date:", when,
 		       tz < 0 ? '-' : '+', abs(tz) / 60, abs(tz) % 60,
-		       strcmp(jstr(j, "date_source"), "header") ? "  (guessed from "
-								: "",
-		       strcmp(jstr(j, "date_source"), "header") ? jstr(j,
-			       "date_source") : "");
-		if (strcmp(jstr(j, "date_source"), "header"))
-			printf("\b)\n");
+		       guessed ? "  (guessed from " : "", guessed ? src : "",
+		       guessed ? ")" : "");
 	}
 	print_field("Subject:", jstr(j, "subject"));
 	print_field("Message-ID:", jstr(j, "message_id"));

@@ -39,6 +39,8 @@ struct dir_level {
 	struct dir_entry *e;
 	size_t n, i;
 	size_t pathlen; /* length of the directory's path in in->path */
+	int fd;         /* the directory, open: its entries are opened
+			 * relative to it, without walking the whole path */
 };
 
 struct arc_level {
@@ -66,7 +68,10 @@ static void free_level(struct dir_level *l)
 		free(l->e[i].key);
 	}
 	free(l->e);
+	if (l->fd >= 0)
+		close(l->fd);
 	memset(l, 0, sizeof(*l));
+	l->fd = -1;
 }
 
 static const char *cur_member(struct input *in)
@@ -137,32 +142,60 @@ static int has_suffix(const char *s, const char *suffix)
 
 /* ---- directories ---- */
 
+/* The directory of the entry being visited (AT_FDCWD at the top), and
+ * the name to open there: the entry's, or in->path itself. */
+static int at_dir(const struct input *in, const char **name)
+{
+	if (in->depth == 0) {
+		*name = in->path.data;
+		return AT_FDCWD;
+	}
+	*name = in->levels[in->depth - 1].e[in->levels[in->depth - 1].i - 1]
+			.name;
+	return in->levels[in->depth - 1].fd;
+}
+
 /* Reads and sorts directory in->path as a new level.  0, or -1 with *f. */
 static int push_dir(struct input *in, struct input_failure *f)
 {
 	struct dir_level *l;
-	DIR *d;
+	DIR *d = NULL;
 	struct dirent *de;
 	size_t cap = 0;
+	const char *name;
+	int dfd, fd;
 
 	if (in->depth >= TRAWL_MAX_DIR_DEPTH) {
 		fail(in, f, "too-deep", "directories nested deeper than %d "
 		     "are not walked", TRAWL_MAX_DIR_DEPTH);
 		return -1;
 	}
-	d = opendir(in->path.data);
+	/* fd stays open for the level; readdir reads a copy of it */
+	dfd = at_dir(in, &name);
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+	if (dfd >= 0 && !(d = fdopendir(dfd))) {
+		int e = errno;
+
+		close(dfd);
+		errno = e;
+	}
 	if (!d) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
 		fail(in, f, "unreadable", "cannot read directory: %s",
-		     strerror(errno));
+		     strerror(e));
 		return -1;
 	}
 	l = &in->levels[in->depth];
 	memset(l, 0, sizeof(*l));
 	l->pathlen = in->path.len;
+	l->fd = fd;
 	while ((de = readdir(d))) {
 		struct dir_entry *e;
 		struct stat sb;
-		char *full;
 		size_t nlen;
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
@@ -182,26 +215,23 @@ static int push_dir(struct input *in, struct input_failure *f)
 		nlen = strlen(de->d_name);
 		e->name = strdup(de->d_name);
 		e->key = malloc(nlen + 2);
-		full = malloc(in->path.len + nlen + 2);
-		if (!e->name || !e->key || !full) {
+		if (!e->name || !e->key) {
 			free(e->name);
 			free(e->key);
-			free(full);
 			break;
 		}
-		snprintf(full, in->path.len + nlen + 2, "%s/%s", in->path.data,
-			 de->d_name);
 		/* Directories (not symlinks to them) sort as "name/".  The
 		 * type from readdir saves an lstat where the file system
 		 * gives it. */
+		e->is_dir = e->is_link = 0;
 		if (de->d_type != DT_UNKNOWN) {
 			e->is_dir = de->d_type == DT_DIR;
 			e->is_link = de->d_type == DT_LNK;
-		} else if (lstat(full, &sb) == 0) {
+		} else if (fstatat(fd, de->d_name, &sb,
+				   AT_SYMLINK_NOFOLLOW) == 0) {
 			e->is_dir = S_ISDIR(sb.st_mode);
 			e->is_link = S_ISLNK(sb.st_mode);
 		}
-		free(full);
 		memcpy(e->key, de->d_name, nlen);
 		e->key[nlen] = e->is_dir ? '/' : '\0';
 		e->key[nlen + 1] = '\0';
@@ -688,8 +718,11 @@ static int next_member(struct input *in, struct input_unit *u,
 static int open_file(struct input *in, struct input_unit *u,
 		     struct input_failure *f)
 {
+	const char *name;
+	int dfd = at_dir(in, &name);
+
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
-	in->fd = open(in->path.data, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	in->fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (in->fd < 0 || fstat(in->fd, &in->st) != 0) {
 		fail(in, f, "unreadable", "%s", strerror(errno));
 		close_stream(in);
@@ -722,7 +755,7 @@ static int visit(struct input *in, struct dir_level *l, struct input_unit *u,
 	if (e->is_dir)
 		return push_dir(in, f) ? 2 : -1;
 	if (e->is_link) {
-		if (stat(in->path.data, &sb) != 0) {
+		if (fstatat(l->fd, e->name, &sb, 0) != 0) {
 			fail(in, f, "broken-symlink",
 			     "symbolic link to nothing: %s", strerror(errno));
 			return 2;

@@ -182,4 +182,30 @@ PY
 "$TRAWL" -A "$TMP/bad" check >"$TMP/checkout"
 is "$?" 1 "check exits 1 on a flipped byte in a pack"
 ok "check names the damaged blob" grep -q "blob" "$TMP/checkout"
+
+# Files are opened relative to their directory: a deep tree, a symbolic
+# link to a file (followed, under the link's own path) and one to a
+# directory (not followed: a failure that names it), from another
+# working directory.
+L=$TMP/links
+mkdir -p "$L/a/b/c/d" "$L/real"
+printf 'From: deep@example.com\nSubject: deep\n\nfour levels down\n' >"$L/a/b/c/d/deep.eml"
+printf 'From: real@example.com\nSubject: real\n\nlinked to\n' >"$L/real/r.eml"
+ln -s ../real/r.eml "$L/a/link.eml"
+ln -s ../real "$L/a/dirlink"
+(cd / && "$TRAWL" -A "$TMP/links-arch" ingest -q --report "$TMP/links.jsonl" "$L/a" 2>/dev/null)
+is "$?" 0 "links: the ingest exits 0"
+"$TRAWL" -A "$TMP/links-arch" stats --json >"$TMP/links.json"
+is "$(jget "$TMP/links.json" emails)" 2 "links: the deep file and the linked one"
+is "$(jget "$TMP/links.json" failed)" 1 "links: one failure"
+ok "links: the directory link is named with its reason" \
+	grep -q 'dirlink.*symlink-to-directory' "$TMP/links.jsonl"
+"$TRAWL" -A "$TMP/links-arch" show 1 >"$TMP/links-show.txt"
+ok "links: the deep file's source path is whole" \
+	grep -q "^Source: *$L/a/b/c/d/deep.eml\$" "$TMP/links-show.txt"
+ok "links: a guessed date says from where, on its line" \
+	grep -q '^Date: .*(guessed from mtime)$' "$TMP/links-show.txt"
+"$TRAWL" -A "$TMP/links-arch" show 2 >"$TMP/links-show2.txt"
+ok "links: the linked file under the link's path" \
+	grep -q "^Source: *$L/a/link.eml\$" "$TMP/links-show2.txt"
 done_testing
