@@ -717,9 +717,10 @@ static int need(void **p, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
-/* Decodes a term's stream into f->docs / f->tfs and its positions, as
- * they were in the doc terms records, into f->pos. */
-static int load_list(struct flush *f, const struct iterm *t)
+/* Decodes a term's stream into f->docs / f->tfs and, with want_pos, its
+ * positions, as they were in the doc terms records, into f->pos (a stem's
+ * words are loaded without: stems have none). */
+static int load_list(struct flush *f, const struct iterm *t, int want_pos)
 {
 	const uint8_t *p, *end;
 	size_t cd = f->cdocs;
@@ -757,22 +758,26 @@ static int load_list(struct flush *f, const struct iterm *t)
 		f->tfs[i] = tf;
 		prev = f->docs[i];
 		if (has_pos) {
-			/* the doc's tf position varints, copied a byte at
-			 * a time (no memcpy call per doc), their ends found
-			 * by counting bytes below 0x80; the stream was
-			 * written by add_term and is not decoded here */
-			uint8_t *q = f->pos + f->npos;
-			uint32_t left = tf;
+			/* the doc's tf position varints, skipped eight
+			 * bytes at a time (segment.h) and copied whole (the
+			 * stream was written by add_term and is not decoded
+			 * here); a few bytes without a memcpy call */
+			const uint8_t *q = skip_varints(p, end, tf);
 
-			while (left && p < end) {
-				uint8_t c = *p++;
-
-				*q++ = c;
-				left -= c < 0x80;
-			}
-			if (left)
+			if (!q)
 				return -1;
-			f->npos = (size_t)(q - f->pos);
+			if (want_pos) {
+				size_t m = (size_t)(q - p);
+				uint8_t *o = f->pos + f->npos;
+
+				if (m <= 16)
+					for (size_t k = 0; k < m; k++)
+						o[k] = p[k];
+				else
+					memcpy(o, p, m);
+				f->npos += m;
+			}
+			p = q;
 		}
 	}
 	return 0;
@@ -799,7 +804,7 @@ static int same_as_exact_key(struct inverter *iv, struct flush *g,
 	if (!(e = term_find(iv, k, klen)) || e->df != df ||
 	    e->max_tf != max_tf)
 		return 0;
-	if (load_list(g, e))
+	if (load_list(g, e, 0))
 		return -1;
 	return !memcmp(g->docs, f->docs, df * sizeof(*f->docs)) &&
 	       !memcmp(g->tfs, f->tfs, df * sizeof(*f->tfs));
@@ -896,7 +901,7 @@ static int load_stem(struct flush *f, struct flush *g, struct flush *h,
 	const struct iterm *w0 = p0->word;
 	uint32_t n, max_tf = 0;
 
-	if (load_list(f, w0))
+	if (load_list(f, w0, 0))
 		return -1;
 	n = w0->df;
 	/* one word of the stem's very text: its list, so its alias */
@@ -910,7 +915,7 @@ static int load_stem(struct flush *f, struct flush *g, struct flush *h,
 		const struct iterm *w = sm->pair[k].word;
 		size_t i = 0, j = 0, m = 0, cap = h->cdocs;
 
-		if (load_list(g, w))
+		if (load_list(g, w, 0))
 			return -1;
 		if (need((void **)&h->docs, &cap, (size_t)n + w->df, 4))
 			return -1;
@@ -970,7 +975,7 @@ static void *flush_range(void *arg)
 						       NULL, 0);
 			continue;
 		}
-		if (load_list(&f, t)) {
+		if (load_list(&f, t, 1)) {
 			r->st = TRAWL_ERR_NOMEM;
 			break;
 		}
