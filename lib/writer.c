@@ -714,11 +714,12 @@ static void merge_failpoint(void *ctx, const char *name)
 static void *checkpoint_main(void *arg)
 {
 	struct writer *w = arg;
-	const char *path = sqlite3_db_filename(w->a->db, "main");
 	sqlite3 *db = NULL;
 	int rc;
 
-	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+	/* the path was taken on the writer's thread: this one does not
+	 * touch the writer's connection */
+	rc = sqlite3_open_v2(w->ckpt_path, &db, SQLITE_OPEN_READWRITE, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_wal_checkpoint_v2(db, NULL,
 					       SQLITE_CHECKPOINT_PASSIVE,
@@ -757,7 +758,13 @@ static trawl_status checkpoint_start(struct writer *w)
 	if (st)
 		return st;
 	w->ckpt_rc = SQLITE_OK;
-	if (pthread_create(&w->ckpt_thread, NULL, checkpoint_main, w) == 0) {
+	if (!w->ckpt_path) {
+		const char *path = sqlite3_db_filename(w->a->db, "main");
+
+		w->ckpt_path = path ? strdup(path) : NULL;
+	}
+	if (w->ckpt_path &&
+	    pthread_create(&w->ckpt_thread, NULL, checkpoint_main, w) == 0) {
 		w->ckpt_running = 1;
 		return TRAWL_OK;
 	}
@@ -821,6 +828,8 @@ trawl_status writer_finish(struct writer *w)
 void writer_close(struct writer *w)
 {
 	(void)writer_checkpoint_wait(w); /* an error was reported or moot */
+	free(w->ckpt_path);
+	w->ckpt_path = NULL;
 	if (w->in_txn && w->a && w->a->db)
 		sqlite3_exec(w->a->db, "ROLLBACK", NULL, NULL, NULL);
 	w->in_txn = 0;

@@ -52,6 +52,7 @@ struct writer {
 	pthread_t ckpt_thread;
 	int ckpt_running;
 	int ckpt_rc;           /* its SQLite result */
+	char *ckpt_path;       /* trawl.db's path, for its connection */
 };
 
 /* Where a unit came from. */
