@@ -139,14 +139,62 @@ static trawl_status add_terms(struct docterms_builder *dt,
 	return buf_append(out, terms->data, terms->len);
 }
 
+/*
+ * The jobs a worker reads: the pipe is read in large pieces and the
+ * frames are taken from them in place (two read calls per job before).
+ * in.data[in_off, in.len) is what is read and not yet taken.
+ */
+#define JOB_READ ((size_t)256 << 10) /* bytes asked of one read() */
+
+struct job_reader {
+	struct buf in;
+	size_t in_off;
+};
+
+/* Makes n bytes available at r->in.data + r->in_off; 0, or -1 at the end
+ * of the pipe, on an error, or when n is more than a frame may be. */
+static int job_need(struct job_reader *r, int fd, size_t n)
+{
+	size_t have = r->in.len - r->in_off;
+
+	if (have >= n)
+		return 0;
+	if (r->in_off) {
+		memmove(r->in.data, r->in.data + r->in_off, have);
+		r->in.len = have;
+		r->in_off = 0;
+	}
+	if (n > r->in.max)
+		return -1;
+	while (r->in.len < n) {
+		/* JOB_READ, or what the frame still needs if more; never
+		 * past the cap (buf_reserve's error would stick) */
+		size_t room = r->in.max - r->in.len, want = n - r->in.len;
+		char *d;
+		ssize_t k;
+
+		if (want < JOB_READ)
+			want = JOB_READ < room ? JOB_READ : room;
+		if (!(d = buf_reserve(&r->in, want)))
+			return -1;
+		k = read(fd, d, want);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		buf_commit(&r->in, (size_t)k);
+	}
+	return 0;
+}
+
 void worker_main(int in_fd, int out_fd, const struct worker_config *cfg)
 {
 	struct parser *p;
-	struct buf job, out, terms;
+	struct buf out, terms;
+	struct job_reader jr = { .in_off = 0 };
 	struct rec_unit unit = { 0 };
 	struct docterms_builder *dt;
 	struct cpu_limit cl = { 0 };
-	uint8_t h[WIRE_HEADER_SIZE];
 	int rc = 0;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -155,30 +203,31 @@ void worker_main(int in_fd, int out_fd, const struct worker_config *cfg)
 	g_mime_init();
 	p = parser_new();
 	dt = docterms_builder_new();
-	buf_init(&job, TRAWL_MAX_FRAME);
+	buf_init(&jr.in, WIRE_HEADER_SIZE + TRAWL_MAX_FRAME);
 	buf_init(&out, TRAWL_MAX_FRAME);
 	buf_init(&terms, TRAWL_MAX_FRAME);
 	if (!p || !dt) {
 		rc = 3;
 		goto out;
 	}
-	while (io_read_all(in_fd, h, sizeof(h)) == 0) {
+	while (job_need(&jr, in_fd, WIRE_HEADER_SIZE) == 0) {
+		const uint8_t *h = (const uint8_t *)jr.in.data + jr.in_off;
 		uint32_t len = wire_get_u32(h);
 		uint64_t seq = wire_get_u64(h + 8);
-		char *d;
+		const char *d;
 		trawl_status st;
 
-		buf_reset(&job);
-		d = buf_reserve(&job, len);
-		if (!d || io_read_all(in_fd, d, len) != 0) {
+		if (len > TRAWL_MAX_FRAME ||
+		    job_need(&jr, in_fd, WIRE_HEADER_SIZE + (size_t)len) != 0) {
 			rc = 4;
 			break;
 		}
-		buf_commit(&job, len);
+		d = jr.in.data + jr.in_off + WIRE_HEADER_SIZE;
+		jr.in_off += WIRE_HEADER_SIZE + (size_t)len;
 		limit_cpu_for_next_job(&cl, cfg->cpu_seconds);
-		injected_fault(cfg, job.data, job.len);
+		injected_fault(cfg, d, len);
 		wire_frame_begin(&out, FRAME_RESULT, seq);
-		st = parser_run(p, job.data, job.len, &out);
+		st = parser_run(p, d, len, &out);
 		if (!st)
 			st = add_terms(dt, p, &unit, &out, &terms);
 		if (st) {
@@ -194,13 +243,15 @@ void worker_main(int in_fd, int out_fd, const struct worker_config *cfg)
 		/* Do not keep a huge buffer around after a huge message. */
 		if (out.cap > ((size_t)64 << 20))
 			buf_release(&out);
-		if (job.cap > ((size_t)64 << 20))
-			buf_release(&job);
+		if (jr.in.cap > ((size_t)64 << 20) && jr.in_off == jr.in.len) {
+			buf_release(&jr.in);
+			jr.in_off = 0;
+		}
 		if (terms.cap > ((size_t)64 << 20))
 			buf_release(&terms);
 	}
 out:
-	buf_release(&job);
+	buf_release(&jr.in);
 	buf_release(&out);
 	buf_release(&terms);
 	rec_unit_release(&unit);

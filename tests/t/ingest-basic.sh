@@ -208,4 +208,36 @@ ok "links: a guessed date says from where, on its line" \
 "$TRAWL" -A "$TMP/links-arch" show 2 >"$TMP/links-show2.txt"
 ok "links: the linked file under the link's path" \
 	grep -q "^Source: *$L/a/link.eml\$" "$TMP/links-show2.txt"
+
+# A worker reads its jobs from the pipe in 256 KiB pieces and takes the
+# frames from them in place: a 6 MB message between small ones, read
+# across many pieces, keeps every byte.
+B=$TMP/big
+mkdir -p "$B"
+for i in 1 3 4; do printf 'From: s%s@example.com\nSubject: small %s\n\nsmall\n' $i $i >"$B/$i-small.eml"; done
+python3 - "$B/2-big.eml" "$TMP/big.sha" <<'PY'
+import base64, os, sys
+import hashlib
+data = bytes((i * 7 + 3) % 256 for i in range(4_500_000))
+with open(sys.argv[2], "w") as f:
+    f.write(hashlib.sha256(data).hexdigest())
+with open(sys.argv[1], "w") as f:
+    f.write("From: big@example.com\nSubject: big\nMIME-Version: 1.0\n"
+            "Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+            "Content-Type: text/plain\n\nsee attached\n--b\n"
+            "Content-Type: application/octet-stream; name=blob.bin\n"
+            "Content-Transfer-Encoding: base64\n\n")
+    enc = base64.b64encode(data).decode()
+    f.write("\n".join(enc[i:i + 76] for i in range(0, len(enc), 76)))
+    f.write("\n--b--\n")
+PY
+"$TRAWL" -A "$TMP/big-arch" ingest -q -j 1 "$B" 2>/dev/null
+is "$?" 0 "big: the ingest exits 0"
+"$TRAWL" -A "$TMP/big-arch" stats --json >"$TMP/big.json"
+is "$(jget "$TMP/big.json" emails)" 4 "big: the big message and the three small ones"
+is "$(jget "$TMP/big.json" attachments)" 1 "big: its attachment"
+"$TRAWL" -A "$TMP/big-arch" show 3 >"$TMP/big-show.txt"
+ok "big: the attachment (item 3) keeps its 4,500,000 bytes" \
+	grep -q "^Original: *4500000 bytes, sha256 $(cat "$TMP/big.sha")\$" "$TMP/big-show.txt"
+ok "big: check is clean" "$TRAWL" -A "$TMP/big-arch" check
 done_testing
