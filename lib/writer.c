@@ -628,15 +628,19 @@ static void *flush_main(void *arg)
 	return NULL;
 }
 
-/* What the batch's transaction does while its segment is written: in the
- * last batch, the threads (the whole archive's, over its items); then the
- * pages it changed go to SQLite's log, so that the commit has little
- * left to write. */
+/* What the batch's commit does while its segment is written: the blobs
+ * made durable (on Enron, 0.08 s of waiting for the disk); in the last
+ * batch, the threads (the whole archive's, over its items); then the
+ * pages the transaction changed go to SQLite's log, so that the commit
+ * has little left to write. */
 static trawl_status beside_flush(struct writer *w)
 {
-	trawl_status st = TRAWL_OK;
+	trawl_status st;
 	int rc;
 
+	if ((st = pack_writer_sync(&w->pw)))
+		return st;
+	writer_failpoint(w, "after-blob-sync");
 	if (w->last) {
 		writer_failpoint(w, "before-threads");
 		if ((st = threads_update(w->a)))
@@ -653,7 +657,8 @@ static trawl_status beside_flush(struct writer *w)
  * the open transaction: the commit makes it live).  The segment is
  * written by a thread (inverter_flush has a second one of its own) while
  * this one does beside_flush: on Enron's one batch, 0.62 s of writing
- * the segment, 0.15 s of threading, 0.09 s of writing pages to the log.
+ * the segment, 0.08 s of syncing the blobs, 0.15 s of threading, 0.09 s
+ * of writing pages to the log.
  * Both threads end before this returns: no fork sees them.
  */
 static trawl_status flush_segment(struct writer *w)
@@ -785,10 +790,7 @@ trawl_status writer_commit(struct writer *w, int force)
 	if (!force && !batch_full(w))
 		return TRAWL_OK;
 	writer_failpoint(w, "before-blob-sync");
-	if ((st = pack_writer_sync(&w->pw)))
-		return st;
-	writer_failpoint(w, "after-blob-sync");
-	if ((st = flush_segment(w)))
+	if ((st = flush_segment(w))) /* and the blobs' sync beside it */
 		return st;
 	if ((st = pack_writer_record(&w->pw)))
 		return st;
