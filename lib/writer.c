@@ -713,29 +713,39 @@ static void merge_failpoint(void *ctx, const char *name)
  * and the thread map after the last one.  A PASSIVE checkpoint waits for
  * no reader or writer; what it leaves (pages written meanwhile) the next
  * checkpoint takes, or the close of the last connection.  On Enron the
- * checkpoint of the one batch took 0.13 s, the commit before it 0.09 s.
- * The thread never lives across a fork (writer_checkpoint_wait).
+ * checkpoint of the one batch takes 0.10-0.12 s (14,568 pages), and the
+ * close after it 0.06-0.09 s instead of 0.17-0.18 s.  The thread never
+ * lives across a fork (writer_checkpoint_wait).
  */
 static void *checkpoint_main(void *arg)
 {
 	struct writer *w = arg;
 	sqlite3 *db = NULL;
-	int rc;
+	int rc, nlog = -1;
 
-	/* the path was taken on the writer's thread: this one does not
-	 * touch the writer's connection */
+	/* The path was taken on the writer's thread: this one does not
+	 * touch the writer's connection.  A new connection opens the log
+	 * only when it first reads: until then a checkpoint is a no-op that
+	 * says the database is not in WAL mode (nlog -1), which is what
+	 * this did until a read came first. */
 	rc = sqlite3_open_v2(w->ckpt_path, &db, SQLITE_OPEN_READWRITE, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL,
+				  NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_wal_checkpoint_v2(db, NULL,
 					       SQLITE_CHECKPOINT_PASSIVE,
-					       NULL, NULL);
+					       &nlog, NULL);
 	sqlite3_close(db);
-	w->ckpt_rc = rc;
+	w->ckpt_rc = rc == SQLITE_OK && nlog < 0 ? -1 : rc;
 	return NULL;
 }
 
 static trawl_status checkpoint_verdict(struct writer *w, int rc)
 {
+	if (rc == -1)
+		return archive_fail(w->a, TRAWL_ERR_DB, "%s/trawl.db: "
+				    "checkpoint: not in WAL mode", w->a->dir);
 	/* busy: another connection was checkpointing; that one will do */
 	switch (rc & 0xff) {
 	case SQLITE_OK:
