@@ -219,6 +219,35 @@ static void test_docterms(void)
 	docterms_builder_free(b);
 }
 
+/* Adds one email per body (items 1, 2, ...) to iv through b and flushes
+ * them as segment 1 of fd, opened into *s; what: the checks' prefix. */
+static void segment_of_bodies(const char *what, const char *const *bodies,
+			      int n, struct docterms_builder *b,
+			      struct inverter *iv, int fd, struct segment *s)
+{
+	struct seg_info info;
+	struct buf rec;
+	char err[256];
+
+	buf_init(&rec, 1 << 20);
+	for (int i = 0; i < n; i++) {
+		struct doc_values_in v = { .body = bodies[i],
+					   .body_len = strlen(bodies[i]),
+					   .kind = TRAWL_KIND_EMAIL };
+		struct doc_meta m = { .item = (uint64_t)i + 1, .kind = 1 };
+
+		buf_reset(&rec);
+		ok(docterms_build(b, &v, &rec) == TRAWL_OK &&
+		   inverter_add(iv, &m, rec.data, rec.len) == TRAWL_OK,
+		   "%s: document %d", what, i + 1);
+	}
+	buf_release(&rec);
+	ok(fd >= 0 && inverter_flush(iv, fd, 1, &info, err, sizeof(err)) ==
+			      TRAWL_OK &&
+	   segment_open(s, fd, 1, 1, err, sizeof(err)) == TRAWL_OK,
+	   "%s: a segment of the %d", what, n);
+}
+
 /* ---- stem keys sharing their exact key's list (aliases) ---- */
 
 static void test_alias(void)
@@ -233,22 +262,8 @@ static void test_alias(void)
 	struct buf rec;
 	int fd = tmpdir_open(dir);
 
+	segment_of_bodies("alias", bodies, 2, b, iv, fd, &s);
 	buf_init(&rec, 1 << 20);
-	for (int i = 0; i < 2; i++) {
-		struct doc_values_in v = { .body = bodies[i],
-					   .body_len = strlen(bodies[i]),
-					   .kind = TRAWL_KIND_EMAIL };
-		struct doc_meta m = { .item = (uint64_t)i + 1, .kind = 1 };
-
-		buf_reset(&rec);
-		ok(docterms_build(b, &v, &rec) == TRAWL_OK &&
-		   inverter_add(iv, &m, rec.data, rec.len) == TRAWL_OK,
-		   "alias: document %d", i + 1);
-	}
-	ok(fd >= 0 && inverter_flush(iv, fd, 1, &info, err, sizeof(err)) ==
-			      TRAWL_OK &&
-	   segment_open(&s, fd, 1, 1, err, sizeof(err)) == TRAWL_OK,
-	   "alias: a segment of the two");
 	ok(segment_lookup(&s, (const uint8_t *)"\x09zebra", 6, &zs) == 1 &&
 	   segment_lookup(&s, (const uint8_t *)"\x01zebra", 6, &ze) == 1 &&
 	   zs.alias && !ze.alias && zs.post_off == ze.post_off &&
@@ -355,7 +370,7 @@ static void test_alias(void)
 static void test_ambiguous_stem(void)
 {
 	static const char word[] = "abcdefghijklmnopqrstuvwxyzabcdef";
-	char dir[] = "/tmp/trawl-test-stem-XXXXXX", err[256];
+	char dir[] = "/tmp/trawl-test-stem-XXXXXX";
 	struct docterms_builder *b = docterms_builder_new();
 	struct inverter *iv = inverter_new();
 	const char *bodies[] = { "abcdefghijklmnopqrstuvwxyzabcdef9 holds",
@@ -363,29 +378,12 @@ static void test_ambiguous_stem(void)
 	uint8_t key[64];
 	struct seg_dict_iter it;
 	struct term_info ex, st = { 0 }, hs;
-	struct seg_info info;
 	struct segment s;
-	struct buf rec;
 	int fd = tmpdir_open(dir), found = 0;
 
 	_Static_assert(sizeof(word) - 1 == TRAWL_TOKEN_MIXED_MAX,
 		       "the word is as long as a cut mixed segment");
-	buf_init(&rec, 1 << 20);
-	for (int i = 0; i < 2; i++) {
-		struct doc_values_in v = { .body = bodies[i],
-					   .body_len = strlen(bodies[i]),
-					   .kind = TRAWL_KIND_EMAIL };
-		struct doc_meta m = { .item = (uint64_t)i + 1, .kind = 1 };
-
-		buf_reset(&rec);
-		ok(docterms_build(b, &v, &rec) == TRAWL_OK &&
-		   inverter_add(iv, &m, rec.data, rec.len) == TRAWL_OK,
-		   "ambiguous: document %d", i + 1);
-	}
-	ok(fd >= 0 && inverter_flush(iv, fd, 1, &info, err, sizeof(err)) ==
-			      TRAWL_OK &&
-	   segment_open(&s, fd, 1, 1, err, sizeof(err)) == TRAWL_OK,
-	   "ambiguous: a segment of the two");
+	segment_of_bodies("ambiguous", bodies, 2, b, iv, fd, &s);
 	key[0] = FLD_BODY;
 	memcpy(key + 1, word, sizeof(word) - 1);
 	ok(segment_lookup(&s, key, sizeof(word), &ex) == 1 && ex.df == 2,
@@ -408,7 +406,6 @@ static void test_ambiguous_stem(void)
 	   "ambiguous: 'holds' and 'holding' make the stem 'hold' (df 2)");
 	segment_close(&s);
 	tmpdir_remove(dir, fd);
-	buf_release(&rec);
 	inverter_free(iv);
 	docterms_builder_free(b);
 }
