@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "banned.h"
@@ -131,6 +132,25 @@ void cli_format_date(int64_t t, int tz, char *out, size_t n)
 	strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
+/*
+ * GLib 2.74 (Debian 12) hands out small blocks from its own slice
+ * magazines unless G_SLICE=always-malloc is in the environment when GLib
+ * initializes, which is before main(); GLib 2.76 and later always use
+ * malloc.  GMime allocates its parse through it, and malloc (mimalloc
+ * here) is cheaper: about 0.2-0.3 s of CPU on Enron's ingest.  So an
+ * ingest sets the variable and runs itself once more; when that exec
+ * fails, it runs on as it is.
+ */
+static void slices_from_malloc(char **argv)
+{
+	if (getenv("G_SLICE"))
+		return;
+	if (setenv("G_SLICE", "always-malloc", 1))
+		return;
+	execv("/proc/self/exe", argv);
+	unsetenv("G_SLICE");
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
@@ -158,6 +178,8 @@ int main(int argc, char **argv)
 		help(stderr);
 		return EXIT_USAGE;
 	}
+	if (!strcmp(argv[i], "ingest"))
+		slices_from_malloc(argv);
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
 		if (!strcmp(commands[c].name, argv[i]))
 			return commands[c].run(argc - i, argv + i);
