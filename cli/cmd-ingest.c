@@ -91,9 +91,13 @@ static double cpu_seconds(const struct rusage *ru)
 	       (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6;
 }
 
-static void summary(const trawl_ingest_summary *s)
+static void summary(const trawl_ingest_summary *s, int no_index)
 {
 	struct rusage self, kids;
+
+	if (s->indexed_earlier)
+		fprintf(stderr, "indexed %llu items stored earlier without the "
+			"index\n", (unsigned long long)s->indexed_earlier);
 
 	fprintf(stderr,
 		"ingested %llu files (%.1f MB) in %.1f s: %llu new items "
@@ -108,6 +112,10 @@ static void summary(const trawl_ingest_summary *s)
 		(unsigned long long)s->warnings,
 		(unsigned long long)s->failures,
 		s->removed ? "; skipped what was removed from the archive" : "");
+	if (no_index && s->items)
+		fprintf(stderr, "not indexed (--no-index): no search finds the "
+			"new items until the next trawl ingest or trawl "
+			"reindex\n");
 	if (getrusage(RUSAGE_SELF, &self) == 0 &&
 	    getrusage(RUSAGE_CHILDREN, &kids) == 0)
 		fprintf(stderr, "CPU: %.1f s in the main process (input, writer), %.1f s in "
@@ -124,6 +132,7 @@ int cmd_ingest(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "parse-timeout", required_argument, NULL, 't' },
+		{ "no-index", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ingest_ui ui = { 0 };
@@ -168,6 +177,7 @@ int cmd_ingest(int argc, char **argv)
 			}
 			break;
 		case 'q': quiet = 1; break;
+		case 'N': o.no_index = 1; break;
 		default: return cli_usage("ingest");
 		}
 	}
@@ -198,7 +208,7 @@ int cmd_ingest(int argc, char **argv)
 		st = trawl_ingest(a, (const char *const *)argv + optind,
 				  (size_t)(argc - optind), &o, &s);
 		if (!quiet)
-			summary(&s);
+			summary(&s, o.no_index);
 		if (st) {
 			cli_error("ingest", "%s", trawl_archive_errmsg(a));
 			rc = cli_exit_for(st);

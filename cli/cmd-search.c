@@ -744,6 +744,7 @@ static int run(const char *cmd, int argc, char **argv, int count_only)
 	struct env e = { .cmd = cmd };
 	const char *color = "auto";
 	char *text = NULL, err[512];
+	uint64_t pending = 0;
 	size_t len = 0;
 	json_t *r = NULL;
 	int c, rc = EXIT_OK;
@@ -844,6 +845,11 @@ static int run(const char *cmd, int argc, char **argv, int count_only)
 		rc = EXIT_ERROR;
 		goto out;
 	}
+	if (!trawl_index_pending(e.a, &pending) && pending)
+		fprintf(stderr, "trawl %s: note: %llu items are not indexed "
+			"yet, and no search finds them (trawl ingest or trawl "
+			"reindex indexes them)\n", cmd,
+			(unsigned long long)pending);
 	e.p = trawl_parser_new();
 	e.h = trawl_highlighter_new();
 	if (!e.p || !e.h) {

@@ -26,6 +26,7 @@ static const struct {
 	F("guessed_dates", guessed_dates, "guessed dates"),
 	F("duplicate_groups", duplicate_groups, "duplicate groups"),
 	F("conflicts", conflicts, "Message-ID conflicts"),
+	F("unindexed", unindexed, "items not yet indexed"),
 	F("blobs", blobs, "blobs"),
 	F("blob_bytes", blob_bytes, "original bytes"),
 	F("stored_bytes", stored_bytes, "stored bytes"),

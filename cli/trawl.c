@@ -18,8 +18,10 @@ const char *cli_archive;
 static const struct cmd commands[] = {
 	{ "ingest", cmd_ingest,
 	  "ingest [-A ARCHIVE] [-j N] [--report FILE] [--batch N]\n"
-	  "             [--parse-timeout SECONDS] [-q] PATH...",
-	  "add mail and files to the archive (creating it if needed)" },
+	  "             [--parse-timeout SECONDS] [--no-index] [-q] PATH...",
+	  "add mail and files to the archive (creating it if needed); "
+	  "--no-index stores them only, and the next ingest or reindex "
+	  "indexes them" },
 	{ "search", cmd_search,
 	  "search [-A ARCHIVE] [--sort relevance|newest|oldest] [--limit N]\n"
 	  "             [--offset N] [--facets] [--threads] [--copies]\n"

@@ -357,8 +357,10 @@ static trawl_status check_segment(struct check *c, int dirfd,
 }
 
 /* Every indexed item once in the index, and nothing else there. */
+/* Every item in [below, from) is in one segment and every segment's
+ * item in that range (from 0: no end). */
 static trawl_status match_items(struct check *c, uint64_t *items, size_t n,
-				int64_t below)
+				int64_t below, int64_t from)
 {
 	sqlite3_stmt *q = NULL;
 	trawl_status st;
@@ -370,10 +372,11 @@ static trawl_status match_items(struct check *c, uint64_t *items, size_t n,
 		if (items[k] == items[k - 1])
 			problem(c, "index: item %llu is in two segments",
 				(unsigned long long)items[k]);
-	if ((st = db_prepare(c->a, "SELECT id FROM items WHERE id >= ? "
-			     "ORDER BY id", &q)))
+	if ((st = db_prepare(c->a, "SELECT id FROM items WHERE id >= ? AND "
+			     "id < ? ORDER BY id", &q)))
 		return st;
 	sqlite3_bind_int64(q, 1, below);
+	sqlite3_bind_int64(q, 2, from ? from : INT64_MAX);
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		uint64_t id = (uint64_t)sqlite3_column_int64(q, 0);
 
@@ -387,9 +390,14 @@ static trawl_status match_items(struct check *c, uint64_t *items, size_t n,
 			problem(c, "index: item %llu is not indexed",
 				(unsigned long long)id);
 	}
-	while (i < n)
-		problem(c, "index: item %llu is not in trawl.db",
-			(unsigned long long)items[i++]);
+	for (; i < n; i++)
+		if (from && items[i] >= (uint64_t)from)
+			problem(c, "index: item %llu is indexed, but trawl.db "
+				"says it was stored without the index",
+				(unsigned long long)items[i]);
+		else
+			problem(c, "index: item %llu is not in trawl.db",
+				(unsigned long long)items[i]);
 	sqlite3_finalize(q);
 	return TRAWL_OK;
 }
@@ -421,7 +429,7 @@ static trawl_status check_index(struct check *c)
 	sqlite3_stmt *q = NULL;
 	uint64_t *items = NULL;
 	size_t n = 0, cap = 0;
-	int64_t below = 1;
+	int64_t below = 1, from = 0;
 	trawl_status st;
 	int dirfd = open(c->a->indexdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -430,13 +438,14 @@ static trawl_status check_index(struct check *c)
 		return TRAWL_OK;
 	}
 	if ((st = db_get_meta_int(c->a, "unindexed_below", &below)) ||
+	    (st = db_get_unindexed_from(c->a, &from)) ||
 	    (st = db_prepare(c->a, "SELECT id, ndocs, ndeleted, deleted FROM "
 			     "segments", &q)))
 		goto out;
 	while (!st && sqlite3_step(q) == SQLITE_ROW)
 		st = check_segment(c, dirfd, q, &items, &n, &cap);
 	if (!st)
-		st = match_items(c, items, n, below);
+		st = match_items(c, items, n, below, from);
 	if (!st)
 		check_threadmap(c, dirfd);
 out:

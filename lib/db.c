@@ -160,6 +160,12 @@ static const struct {
 	 * version keeps an older trawl from reading such bodies as
 	 * corrupt. */
 	{ "SELECT 1", NULL },
+	/* 7 -> 8: items may be stored without being indexed (`trawl ingest
+	 * --no-index`): every item from unindexed_from on (0: none) is in no
+	 * segment until the next ingest or `trawl reindex` indexes it */
+	{ "INSERT OR IGNORE INTO meta(key, value) "
+	  "VALUES('unindexed_from', '0');",
+	  NULL },
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == TRAWL_SCHEMA_VERSION - 1,
@@ -370,6 +376,27 @@ trawl_status db_get_meta_int(trawl_archive *a, const char *key, int64_t *v)
 		st = archive_fail(a, TRAWL_ERR_CORRUPT, "%s/trawl.db: no %s in "
 				  "meta", a->dir, key);
 	else
+		st = archive_db_fail(a, "reading meta");
+	sqlite3_finalize(q);
+	return st;
+}
+
+/* unindexed_from (schema 8), read as 0 from an archive of schema 7 that a
+ * reader opened without migrating it */
+trawl_status db_get_unindexed_from(trawl_archive *a, int64_t *v)
+{
+	sqlite3_stmt *q = NULL;
+	trawl_status st;
+	int rc;
+
+	*v = 0;
+	if ((st = db_prepare(a, "SELECT CAST(value AS INTEGER) FROM meta "
+			     "WHERE key = 'unindexed_from'", &q)))
+		return st;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(q, 0);
+	else if (rc != SQLITE_DONE)
 		st = archive_db_fail(a, "reading meta");
 	sqlite3_finalize(q);
 	return st;

@@ -30,6 +30,12 @@ trawl_status index_merge(trawl_archive *a, int dirfd, int mode,
 struct seg_info;
 trawl_status index_record_segment(trawl_archive *a, const struct seg_info *si);
 
+/* Indexes the items stored without the index (meta unindexed_from on)
+ * into new segments and makes them live, in one transaction; *docs: how
+ * many.  Nothing to do when there are none.  failpoint: the ingest's test
+ * hook ("catch-up-before-commit"), or NULL. */
+trawl_status index_catch_up(trawl_archive *a, const char *failpoint,
+			    uint64_t *docs);
 /*
  * Builds the documents of items ids[0..n) from trawl.db (as reindex
  * does) into a new segment `segment_id` (written and fsynced; the caller

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "indexdb.h"
 #include "input.h"
 #include "bounds.h"
 #include "wire.h"
@@ -549,16 +550,24 @@ trawl_status trawl_ingest(trawl_archive *a, const char *const *paths,
 		return archive_fail(a, TRAWL_ERR_INVALID,
 				    "archive not opened for writing");
 	memset(&g, 0, sizeof(g));
+	g.t0 = worker_now();
+	/* Items an earlier ingest stored without the index are indexed
+	 * first, so that this ingest's segments follow theirs.  The flush's
+	 * threads are joined before the workers fork. */
+	if (!(opt && opt->no_index) &&
+	    (st = index_catch_up(a, opt ? opt->failpoint : NULL,
+				 &summary->indexed_earlier)))
+		return st;
 	g.a = a;
 	g.opt = opt;
 	g.sum = summary;
-	g.t0 = worker_now();
 	g.nworkers = opt && opt->jobs ? opt->jobs : default_jobs();
 	g.wcfg.cpu_seconds = opt && opt->parse_seconds ? opt->parse_seconds
 						      : TRAWL_WORKER_CPU_SECONDS;
 	g.wall_seconds = opt && opt->parse_seconds ? 3 * opt->parse_seconds
 						  : TRAWL_WORKER_WALL_SECONDS;
 	g.wcfg.failpoint = opt ? opt->failpoint : NULL;
+	g.wcfg.no_terms = opt && opt->no_index;
 	if (g.nworkers > TRAWL_MAX_JOBS)
 		g.nworkers = TRAWL_MAX_JOBS;
 	old_pipe = signal(SIGPIPE, SIG_IGN);

@@ -63,7 +63,7 @@ trawl_status archive_purge_pending(trawl_archive *a);
 trawl_status archive_sweep_index(trawl_archive *a);
 
 /* db.c: schema creation and migrations (see docs/FORMAT.md). */
-#define TRAWL_SCHEMA_VERSION 7
+#define TRAWL_SCHEMA_VERSION 8
 /* The oldest version a reader opens as it is, unmigrated: 5 differs from
  * 6 and 7 only in what they may write (two-frame body texts; bodies
  * stored as their originals' tails) */
@@ -87,6 +87,7 @@ void db_done(trawl_archive *a, sqlite3_stmt *st);
 void db_cache_clear(trawl_archive *a);
 /* meta table values that are integers. */
 trawl_status db_get_meta_int(trawl_archive *a, const char *key, int64_t *v);
+trawl_status db_get_unindexed_from(trawl_archive *a, int64_t *v);
 trawl_status db_set_meta_int(trawl_archive *a, const char *key, int64_t v);
 
 /* Hex encoding of n bytes into out (2n+1 bytes). */

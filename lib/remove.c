@@ -269,6 +269,23 @@ static trawl_status note_parents(struct rm *r, const int64_t *ids, size_t n)
 	return TRAWL_OK;
 }
 
+/* Takes the items in no segment out of ids[0..*n). */
+static trawl_status drop_unindexed(trawl_archive *a, int64_t *ids, size_t *n)
+{
+	int64_t below, from;
+	size_t k = 0;
+	trawl_status st;
+
+	if ((st = db_get_meta_int(a, "unindexed_below", &below)) ||
+	    (st = db_get_unindexed_from(a, &from)))
+		return st;
+	for (size_t i = 0; i < *n; i++)
+		if (ids[i] >= below && (!from || ids[i] < from))
+			ids[k++] = ids[i];
+	*n = k;
+	return TRAWL_OK;
+}
+
 /* Re-indexes the parents still there into one new segment, their old
  * documents marked deleted, in the removal's transaction. */
 static trawl_status refresh_parents(struct rm *r)
@@ -299,6 +316,11 @@ static trawl_status refresh_parents(struct rm *r)
 	}
 	sqlite3_finalize(q);
 	q = NULL;
+	/* a parent stored without the index (trawl ingest --no-index, or
+	 * before the index existed) is in no segment: the next ingest or
+	 * reindex indexes it as it is by then */
+	if (!st)
+		st = drop_unindexed(r->a, keep, &n);
 	if (st || !n || (st = db_get_meta_int(r->a, "next_segment", &next)) ||
 	    (st = reindex_items(r->a, keep, n, next, &si)) || !si.ndocs)
 		goto out;

@@ -67,6 +67,34 @@ trawl_status trawl_stats_get(trawl_archive *a, trawl_stats *s)
 		s->last_date = sqlite3_column_int64(q, 1);
 	}
 	sqlite3_finalize(q);
+	if (!st)
+		st = trawl_index_pending(a, &s->unindexed);
+	return st;
+}
+
+trawl_status trawl_index_pending(trawl_archive *a, uint64_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t below, from;
+	trawl_status st;
+
+	*n = 0;
+	if ((st = db_get_meta_int(a, "unindexed_below", &below)) ||
+	    (st = db_get_unindexed_from(a, &from)))
+		return st;
+	if (below <= 1 && !from)
+		return TRAWL_OK;
+	if ((st = db_prepare(a, "SELECT (SELECT count(*) FROM items WHERE "
+			     "id < ?1) + (SELECT count(*) FROM items WHERE "
+			     "?2 > 0 AND id >= ?2)", &q)))
+		return st;
+	sqlite3_bind_int64(q, 1, below);
+	sqlite3_bind_int64(q, 2, from);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*n = (uint64_t)sqlite3_column_int64(q, 0);
+	else
+		st = archive_db_fail(a, "counting the unindexed items");
+	sqlite3_finalize(q);
 	return st;
 }
 

@@ -150,6 +150,11 @@ typedef struct trawl_ingest_options {
 	 * parser is killed and the unit recorded as a failure (wall-clock
 	 * limit: three times as much); 0 = the defaults in bounds.h. */
 	unsigned parse_seconds;
+	/* Parse and store only: the new items go into no index segment, so
+	 * no search finds them until the next ingest without no_index (which
+	 * indexes them first) or trawl_reindex.  trawl_index_pending counts
+	 * them. */
+	int no_index;
 	/* Test hook: the name of a failpoint at which the ingest kills its own
 	 * process with SIGKILL (see docs/FORMAT.md, "Crash safety"), or
 	 * "worker-faults" to make parsers crash or hang on marked test input.
@@ -171,6 +176,9 @@ typedef struct trawl_ingest_summary {
 	uint64_t warnings;
 	uint64_t bytes;        /* input bytes */
 	double seconds;
+	/* items stored earlier without the index, indexed by this ingest
+	 * before its own (trawl_ingest_options.no_index) */
+	uint64_t indexed_earlier;
 } trawl_ingest_summary;
 
 /*
@@ -294,9 +302,16 @@ typedef struct trawl_stats {
 	uint64_t duplicate_groups; /* content hashes shared by several emails */
 	uint64_t conflicts;    /* Message-IDs on emails with different bytes */
 	int64_t first_date, last_date; /* of emails with a header date */
+	uint64_t unindexed;    /* items no search finds yet (trawl_index_pending) */
 } trawl_stats;
 
 trawl_status trawl_stats_get(trawl_archive *a, trawl_stats *st);
+
+/* *n: the items in no index segment, which no search finds until an
+ * ingest without no_index or trawl_reindex indexes them: those stored by
+ * an ingest with no_index, and those of an archive made before the index
+ * existed.  Removed items do not count. */
+trawl_status trawl_index_pending(trawl_archive *a, uint64_t *n);
 
 /* A failure recorded at ingest, for listing. */
 typedef void (*trawl_failure_cb)(void *ctx, const trawl_ingest_event *ev);

@@ -228,7 +228,7 @@ void worker_main(int in_fd, int out_fd, const struct worker_config *cfg)
 		injected_fault(cfg, d, len);
 		wire_frame_begin(&out, FRAME_RESULT, seq);
 		st = parser_run(p, d, len, &out);
-		if (!st)
+		if (!st && !cfg->no_terms)
 			st = add_terms(dt, p, &unit, &out, &terms);
 		if (st) {
 			send_fail(out_fd, seq, st == TRAWL_ERR_INVALID ? "bad-job"

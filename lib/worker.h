@@ -33,6 +33,7 @@ struct worker {
 /* What a worker process is told when it starts. */
 struct worker_config {
 	unsigned cpu_seconds;  /* RLIMIT_CPU allowance per job */
+	int no_terms;          /* send no doc terms (an ingest without index) */
 	/* Test hook: when "worker-faults", a job whose bytes contain
 	 * "TRAWL-TEST-CRASH" crashes the worker (SIGSEGV) and one with
 	 * "TRAWL-TEST-HANG" spins forever.  NULL in normal use, and then the

@@ -112,6 +112,7 @@ trawl_status writer_open(struct writer *w, trawl_archive *a,
 	w->a = a;
 	w->opt = opt;
 	w->sum = sum;
+	w->no_index = opt && opt->no_index;
 	buf_init(&w->tmp, TRAWL_MAX_FRAME);
 	buf_init(&w->key, 1 << 16);
 	buf_init(&w->brief, TRAWL_MAX_FRAME);
@@ -159,6 +160,16 @@ trawl_status writer_open(struct writer *w, trawl_archive *a,
 	st = step_done(w, q, "recording the ingest");
 	sqlite3_finalize(q);
 	w->ingest_id = sqlite3_last_insert_rowid(a->db);
+	/* Without the index, the items from here on are unindexed: recorded
+	 * in the first batch's transaction, unless an earlier such ingest
+	 * left the mark lower. */
+	if (!st && w->no_index) {
+		int64_t from;
+
+		if (!(st = db_get_unindexed_from(a, &from)) &&
+		    !from)
+			st = db_set_meta_int(a, "unindexed_from", w->next_id);
+	}
 	return st;
 }
 
@@ -561,7 +572,7 @@ trawl_status writer_unit(struct writer *w, const struct unit_source *src,
 					 i == 0 && !blob_known);
 		if (!st)
 			st = insert_warnings(w, id, it, src);
-		if (!st)
+		if (!st && !w->no_index)
 			st = index_item(w, id, it, from, src);
 		if (!st)
 			st = check_conflict(w, id, it);

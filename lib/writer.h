@@ -39,6 +39,7 @@ struct writer {
 	int index_fd;          /* index/ */
 	int64_t next_segment;
 	int any_removed;       /* the archive has tombstones */
+	int no_index;          /* store only (trawl_ingest_options) */
 	int64_t next_id;
 	size_t batch_items, batch_bytes;
 	int in_txn;
