@@ -847,9 +847,9 @@ static int run(const char *cmd, int argc, char **argv, int count_only)
 	}
 	if (!trawl_index_pending(e.a, &pending) && pending)
 		fprintf(stderr, "trawl %s: note: %llu items are not indexed "
-			"yet, and no search finds them (trawl ingest or trawl "
-			"reindex indexes them)\n", cmd,
-			(unsigned long long)pending);
+			"yet, and no search finds them: trawl reindex indexes "
+			"them (the next trawl ingest, those stored with "
+			"--no-index)\n", cmd, (unsigned long long)pending);
 	e.p = trawl_parser_new();
 	e.h = trawl_highlighter_new();
 	if (!e.p || !e.h) {
