@@ -356,9 +356,8 @@ static trawl_status check_segment(struct check *c, int dirfd,
 	return TRAWL_OK;
 }
 
-/* Every indexed item once in the index, and nothing else there. */
-/* Every item in [below, from) is in one segment and every segment's
- * item in that range (from 0: no end). */
+/* Every item in [below, from) (from 0: no end) once in the index, and
+ * nothing else there. */
 static trawl_status match_items(struct check *c, uint64_t *items, size_t n,
 				int64_t below, int64_t from)
 {

@@ -46,10 +46,13 @@ struct rx {
 	size_t caddr, catt;
 };
 
-static const char items_sql[] =
-	"SELECT id, kind, subject, body, body_len, message_id, mime_type, "
-	"name, date, date_source, size, addrs_brief, addrs_more, blob "
-	"FROM items ORDER BY id";
+/* the columns index_row reads, in its order */
+#define ROW_SQL                                                               \
+	"SELECT id, kind, subject, body, body_len, message_id, mime_type, "   \
+	"name, date, date_source, size, addrs_brief, addrs_more, blob "       \
+	"FROM items "
+
+static const char items_sql[] = ROW_SQL "ORDER BY id";
 static const char kids_sql[] =
 	"SELECT name, mime_type FROM items WHERE parent = ? AND kind = 2 "
 	"ORDER BY id";
@@ -429,10 +432,7 @@ out:
 
 /* ---- the items an ingest stored without the index (ingest.c) ---- */
 
-static const char from_sql[] =
-	"SELECT id, kind, subject, body, body_len, message_id, mime_type, "
-	"name, date, date_source, size, addrs_brief, addrs_more, blob "
-	"FROM items WHERE id >= ? ORDER BY id";
+static const char from_sql[] = ROW_SQL "WHERE id >= ? ORDER BY id";
 
 trawl_status index_catch_up(trawl_archive *a, const char *failpoint,
 			    uint64_t *docs)
@@ -477,10 +477,7 @@ out:
 
 /* ---- re-indexing some items into one new segment (remove.c) ---- */
 
-static const char one_sql[] =
-	"SELECT id, kind, subject, body, body_len, message_id, mime_type, "
-	"name, date, date_source, size, addrs_brief, addrs_more, blob "
-	"FROM items WHERE id = ?";
+static const char one_sql[] = ROW_SQL "WHERE id = ?";
 
 trawl_status reindex_items(trawl_archive *a, const int64_t *ids, size_t n,
 			   int64_t segment_id, struct seg_info *info)
