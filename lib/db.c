@@ -358,7 +358,9 @@ void db_cache_clear(trawl_archive *a)
 	a->ncache = 0;
 }
 
-trawl_status db_get_meta_int(trawl_archive *a, const char *key, int64_t *v)
+/* missing_ok: a missing key reads as 0 */
+static trawl_status meta_int(trawl_archive *a, const char *key, int missing_ok,
+			     int64_t *v)
 {
 	sqlite3_stmt *q = NULL;
 	trawl_status st;
@@ -372,34 +374,25 @@ trawl_status db_get_meta_int(trawl_archive *a, const char *key, int64_t *v)
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW)
 		*v = sqlite3_column_int64(q, 0);
-	else if (rc == SQLITE_DONE)
+	else if (rc == SQLITE_DONE && !missing_ok)
 		st = archive_fail(a, TRAWL_ERR_CORRUPT, "%s/trawl.db: no %s in "
 				  "meta", a->dir, key);
-	else
+	else if (rc != SQLITE_DONE)
 		st = archive_db_fail(a, "reading meta");
 	sqlite3_finalize(q);
 	return st;
+}
+
+trawl_status db_get_meta_int(trawl_archive *a, const char *key, int64_t *v)
+{
+	return meta_int(a, key, 0, v);
 }
 
 /* unindexed_from (schema 8), read as 0 from an archive of schema 7 that a
  * reader opened without migrating it */
 trawl_status db_get_unindexed_from(trawl_archive *a, int64_t *v)
 {
-	sqlite3_stmt *q = NULL;
-	trawl_status st;
-	int rc;
-
-	*v = 0;
-	if ((st = db_prepare(a, "SELECT CAST(value AS INTEGER) FROM meta "
-			     "WHERE key = 'unindexed_from'", &q)))
-		return st;
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		*v = sqlite3_column_int64(q, 0);
-	else if (rc != SQLITE_DONE)
-		st = archive_db_fail(a, "reading meta");
-	sqlite3_finalize(q);
-	return st;
+	return meta_int(a, "unindexed_from", 1, v);
 }
 
 trawl_status db_set_meta_int(trawl_archive *a, const char *key, int64_t v)

@@ -44,9 +44,7 @@ grep '^not ok' -A2 "$TMP/fc-bcc.out" | head -20
 if [ -e "$CORPORA/enron-inbox.tar.gz" ]; then
 	n=2000
 	[ "$VARIANT" = asan ] && n=600
-	mkdir -p "$TMP/enron"
-	tar -xzf "$CORPORA/enron-inbox.tar.gz" -C "$TMP/enron" \
-		$(tar -tzf "$CORPORA/enron-inbox.tar.gz" | grep -v '/$' | LC_ALL=C sort | head -n "$n")
+	enron_slice "$TMP/enron" "$n"
 	"$TRAWL" -A "$TMP/e" ingest -q --batch 250 "$TMP/enron" 2>/dev/null
 	is "$?" 0 "ingest an Enron slice of $n files in batches of 250"
 	"$FC" "$TMP/e" gas meet california >"$TMP/fc3.out"

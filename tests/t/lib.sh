@@ -56,6 +56,14 @@ need_corpus() {
 	fi
 }
 
+# enron_slice DIR N: the first N files of the Enron tarball, in bytewise
+# path order, unpacked into DIR (the caller checks that the tarball is there).
+enron_slice() {
+	mkdir -p "$1" &&
+		tar -xzf "$CORPORA/enron-inbox.tar.gz" -C "$1" \
+			$(tar -tzf "$CORPORA/enron-inbox.tar.gz" | grep -v '/$' | LC_ALL=C sort | head -n "$2")
+}
+
 # jget JSONFILE KEY: a top-level key of a JSON object (python3 is a test dep).
 jget() {
 	python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))

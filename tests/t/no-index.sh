@@ -19,9 +19,7 @@ part2=
 if [ -e "$CORPORA/enron-inbox.tar.gz" ]; then
 	n=1200
 	[ "$VARIANT" = asan ] && n=400
-	mkdir -p "$TMP/enron"
-	tar -xzf "$CORPORA/enron-inbox.tar.gz" -C "$TMP/enron" \
-		$(tar -tzf "$CORPORA/enron-inbox.tar.gz" | grep -v '/$' | LC_ALL=C sort | head -n "$n")
+	enron_slice "$TMP/enron" "$n"
 	part2=$TMP/enron
 else
 	skip "enron corpus absent: --no-index runs on the samples only"

@@ -16,9 +16,7 @@ src="$S/mbox $S/maildir $S/eml $S/archive.zip $S/docs"
 if [ -e "$CORPORA/enron-inbox.tar.gz" ]; then
 	n=2500
 	[ "$VARIANT" = asan ] && n=800
-	mkdir -p "$TMP/enron"
-	tar -xzf "$CORPORA/enron-inbox.tar.gz" -C "$TMP/enron" \
-		$(tar -tzf "$CORPORA/enron-inbox.tar.gz" | grep -v '/$' | LC_ALL=C sort | head -n "$n")
+	enron_slice "$TMP/enron" "$n"
 	src="$src $TMP/enron"
 else
 	skip "enron corpus absent: reindex runs on the samples only"

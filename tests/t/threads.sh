@@ -29,9 +29,7 @@ ok "show gives the thread" sh -c "grep -q '\"thread\":' '$TMP/1.json'"
 if [ -e "$CORPORA/enron-inbox.tar.gz" ]; then
 	n=2500
 	[ "$VARIANT" = asan ] && n=1200
-	mkdir -p "$TMP/enron"
-	tar -xzf "$CORPORA/enron-inbox.tar.gz" -C "$TMP/enron" \
-		$(tar -tzf "$CORPORA/enron-inbox.tar.gz" | grep -v '/$' | LC_ALL=C sort | head -n "$n")
+	enron_slice "$TMP/enron" "$n"
 	src=$TMP/enron
 else
 	skip "enron corpus absent: batch splits run on the samples only"
