@@ -23,6 +23,17 @@ static void on_progress(void *ctx, const trawl_ingest_progress *p)
 	double mb = (double)p->bytes / 1e6;
 	double rate = p->seconds > 0 ? mb / p->seconds : 0;
 
+	if (p->indexed_earlier && !p->files && !p->done) {
+		if (!ui->tty && p->seconds - ui->last_log < 10)
+			return;
+		ui->last_log = p->seconds;
+		fprintf(stderr, ui->tty ? "\r\033[Kindexing the items stored "
+			"earlier without the index: %llu, %.0f s"
+			: "ingest: indexing the items stored earlier without "
+			"the index: %llu in %.1f s\n",
+			(unsigned long long)p->indexed_earlier, p->seconds);
+		return;
+	}
 	if (ui->tty) {
 		char eta[32] = "";
 

@@ -534,6 +534,18 @@ static unsigned default_jobs(void)
 	return n < 1 ? 1 : n > TRAWL_MAX_JOBS ? TRAWL_MAX_JOBS : (unsigned)n;
 }
 
+/* trawl_reindex_options.on_progress of the catch-up (ctx: the ingest) */
+static void catch_up_progress(void *ctx, uint64_t docs)
+{
+	const struct ingest *g = ctx;
+	trawl_ingest_progress p = {
+		.seconds = worker_now() - g->t0,
+		.indexed_earlier = docs,
+	};
+
+	g->opt->on_progress(g->opt->ctx, &p);
+}
+
 trawl_status trawl_ingest(trawl_archive *a, const char *const *paths,
 			  size_t npaths, const trawl_ingest_options *opt,
 			  trawl_ingest_summary *summary)
@@ -554,10 +566,16 @@ trawl_status trawl_ingest(trawl_archive *a, const char *const *paths,
 	/* Items an earlier ingest stored without the index are indexed
 	 * first, so that this ingest's segments follow theirs.  The flush's
 	 * threads are joined before the workers fork. */
-	if (!(opt && opt->no_index) &&
-	    (st = index_catch_up(a, opt ? opt->failpoint : NULL,
-				 &summary->indexed_earlier)))
-		return st;
+	if (!(opt && opt->no_index)) {
+		trawl_reindex_options ro = { .on_progress = catch_up_progress,
+					     .ctx = &g };
+
+		g.opt = opt;
+		if ((st = index_catch_up(a, opt ? opt->failpoint : NULL,
+					 opt && opt->on_progress ? &ro : NULL,
+					 &summary->indexed_earlier)))
+			return st;
+	}
 	g.a = a;
 	g.opt = opt;
 	g.sum = summary;

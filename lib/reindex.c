@@ -435,6 +435,7 @@ out:
 static const char from_sql[] = ROW_SQL "WHERE id >= ? ORDER BY id";
 
 trawl_status index_catch_up(trawl_archive *a, const char *failpoint,
+			    const trawl_reindex_options *progress,
 			    uint64_t *docs)
 {
 	struct rx x;
@@ -450,7 +451,7 @@ trawl_status index_catch_up(trawl_archive *a, const char *failpoint,
 	sqlite3_bind_int64(x.items, 1, from);
 	if ((st = db_exec(a, "BEGIN")))
 		goto out;
-	st = run(&x, NULL, docs);
+	st = run(&x, progress, docs);
 	sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL);
 	if (st)
 		goto out;

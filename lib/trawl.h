@@ -122,6 +122,10 @@ typedef struct trawl_ingest_progress {
 	uint64_t warnings;
 	double seconds;
 	int done;             /* 1 on the final call */
+	/* before the files: items stored earlier without the index (an
+	 * ingest with no_index) indexed so far; the calls of that phase have
+	 * every count above 0 */
+	uint64_t indexed_earlier;
 } trawl_ingest_progress;
 
 /* One line of the ingest report: a warning about an item, or a failure
