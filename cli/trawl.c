@@ -4,6 +4,7 @@
  * table.  Each subcommand lives in its own cmd-*.c and talks to the
  * archive only through trawl.h.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,16 +141,23 @@ void cli_format_date(int64_t t, int tz, char *out, size_t n)
  * initializes, which is before main(); GLib 2.76 and later always use
  * malloc.  GMime allocates its parse through it, and malloc (mimalloc
  * here) is cheaper: about 0.2-0.3 s of CPU on Enron's ingest.  So an
- * ingest sets the variable and runs itself once more; when that exec
- * fails, it runs on as it is.
+ * ingest sets the variable and runs itself once more, by the path the
+ * kernel (or valgrind, which emulates the link) gives for this program;
+ * when that fails, it runs on as it is.  Under valgrind, set G_SLICE
+ * yourself: the exec would leave the tool.
  */
 static void slices_from_malloc(char **argv)
 {
+	char self[PATH_MAX];
+	ssize_t n;
+
 	if (getenv("G_SLICE"))
 		return;
-	if (setenv("G_SLICE", "always-malloc", 1))
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0 || setenv("G_SLICE", "always-malloc", 1))
 		return;
-	execv("/proc/self/exe", argv);
+	self[n] = '\0';
+	execv(self, argv);
 	unsetenv("G_SLICE");
 }
 
