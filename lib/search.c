@@ -24,6 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "bounds.h"
 #include "codec.h"
@@ -2468,6 +2471,27 @@ static void count_marked(struct heap *hp, const struct segment *seg,
 	}
 }
 
+/* Whether any of a[0..8) is at least lo (none is a NaN): all eight
+ * compared, two by two, without a branch. */
+static inline int any_at_least(const double *a, double lo)
+{
+#ifdef __SSE2__
+	__m128d l = _mm_set1_pd(lo);
+	__m128d x = _mm_or_pd(_mm_cmpge_pd(_mm_loadu_pd(a), l),
+			      _mm_cmpge_pd(_mm_loadu_pd(a + 2), l));
+	__m128d y = _mm_or_pd(_mm_cmpge_pd(_mm_loadu_pd(a + 4), l),
+			      _mm_cmpge_pd(_mm_loadu_pd(a + 6), l));
+
+	return _mm_movemask_pd(_mm_or_pd(x, y)) != 0;
+#else
+	int r = 0;
+
+	for (int i = 0; i < 8; i++)
+		r |= a[i] >= lo;
+	return r;
+#endif
+}
+
 /*
  * A query of one term, term at a time: each field's postings in turn add
  * their part (score.h) into a per-document accumulator, then the touched
@@ -2519,6 +2543,13 @@ static trawl_status run_term(trawl_searcher *s, const struct pnode *p,
 		for (uint32_t d = 0; d < seg->ndocs; d++) {
 			uint64_t g = 0;
 
+			/* eight at a time while none can enter (the bound
+			 * changes only with an offer) */
+			if (!(d & 7) && d + 8 <= seg->ndocs &&
+			    !any_at_least(acc + d, lo)) {
+				d += 7;
+				continue;
+			}
 			if (acc[d] < lo ||
 			    (del && (del[d >> 3] >> (d & 7)) & 1) ||
 			    ((cb || kb) && !admit(hp, seg, d, NULL, &g)))
