@@ -562,6 +562,7 @@ trawl_status trawl_ingest(trawl_archive *a, const char *const *paths,
 		return archive_fail(a, TRAWL_ERR_INVALID,
 				    "archive not opened for writing");
 	memset(&g, 0, sizeof(g));
+	writer_init(&g.w); /* the cleanup below closes no fd 0 */
 	g.t0 = worker_now();
 	/* Items an earlier ingest stored without the index are indexed
 	 * first, so that this ingest's segments follow theirs.  The flush's
@@ -591,6 +592,8 @@ trawl_status trawl_ingest(trawl_archive *a, const char *const *paths,
 	old_pipe = signal(SIGPIPE, SIG_IGN);
 	g.workers = calloc(g.nworkers, sizeof(*g.workers));
 	g.slots = calloc(TRAWL_REORDER_UNITS, sizeof(*g.slots));
+	for (unsigned i = 0; g.workers && i < g.nworkers; i++)
+		g.workers[i].to_fd = g.workers[i].from_fd = -1;
 	if (!g.workers || !g.slots || input_init(&g.in, paths, npaths)) {
 		st = archive_fail(a, TRAWL_ERR_NOMEM, "out of memory");
 		goto out;

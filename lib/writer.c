@@ -100,6 +100,12 @@ static trawl_status begin(struct writer *w)
 	return st;
 }
 
+void writer_init(struct writer *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->index_fd = w->pw.fd = w->pw.prev_fd = -1;
+}
+
 trawl_status writer_open(struct writer *w, trawl_archive *a,
 			 const trawl_ingest_options *opt,
 			 trawl_ingest_summary *sum)
@@ -107,8 +113,7 @@ trawl_status writer_open(struct writer *w, trawl_archive *a,
 	trawl_status st;
 	sqlite3_stmt *q = NULL;
 
-	memset(w, 0, sizeof(*w));
-	w->index_fd = -1;
+	writer_init(w);
 	w->a = a;
 	w->opt = opt;
 	w->sum = sum;

@@ -62,6 +62,9 @@ struct unit_source {
 	int64_t offset, length;
 };
 
+/* A writer that writer_close may be given before (or after a failed)
+ * writer_open: no descriptor to close. */
+void writer_init(struct writer *w);
 trawl_status writer_open(struct writer *w, trawl_archive *a,
 			 const trawl_ingest_options *opt,
 			 trawl_ingest_summary *sum);
