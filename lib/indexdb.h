@@ -34,7 +34,7 @@ trawl_status index_record_segment(trawl_archive *a, const struct seg_info *si);
  * into new segments and makes them live, in one transaction; *docs: how
  * many.  Nothing to do when there are none.  failpoint: the ingest's test
  * hook ("catch-up-before-commit"), or NULL; progress: its on_progress is
- * called every 1000 items (may be NULL). */
+ * called every 1000 items and once at the end (may be NULL). */
 struct trawl_reindex_options;
 trawl_status index_catch_up(trawl_archive *a, const char *failpoint,
 			    const struct trawl_reindex_options *progress,

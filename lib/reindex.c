@@ -455,6 +455,8 @@ trawl_status index_catch_up(trawl_archive *a, const char *failpoint,
 	sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL);
 	if (st)
 		goto out;
+	if (*docs && progress && progress->on_progress)
+		progress->on_progress(progress->ctx, *docs); /* the last */
 	/* the new segments join the live ones (the test hook: killed with
 	 * them written, not yet live) */
 	if (failpoint && !strcmp(failpoint, "catch-up-before-commit"))

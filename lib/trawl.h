@@ -123,8 +123,8 @@ typedef struct trawl_ingest_progress {
 	double seconds;
 	int done;             /* 1 on the final call */
 	/* before the files: items stored earlier without the index (an
-	 * ingest with no_index) indexed so far; the calls of that phase have
-	 * every count above 0 */
+	 * ingest with no_index) indexed so far, every 1000 and at the end of
+	 * that phase, whose calls have every count above 0 */
 	uint64_t indexed_earlier;
 } trawl_ingest_progress;
 

@@ -82,6 +82,14 @@ ok "check is clean" "$TRAWL" -A "$TMP/a" check
 ok "a further ingest has nothing to catch up" \
 	sh -c "! grep -q 'stored earlier' '$TMP/again.err'"
 
+# On a terminal, the catch-up shows its progress (script(1) gives it one).
+cp -r "$TMP/b" "$TMP/f"
+script -qec "'$TRAWL' -A '$TMP/f' ingest '$S/eml'" /dev/null >"$TMP/tty.out" 2>&1
+is "$?" 0 "an ingest on a terminal exits 0"
+ok "it shows the catch-up's progress up to all $items items" \
+	grep -q "indexing the items stored earlier without the index: $items," \
+	"$TMP/tty.out"
+
 # Killed with the catch-up's segments written but not live: the next
 # ingest sweeps them and indexes the items again.
 TRAWL_FAILPOINT=catch-up-before-commit "$TRAWL" -A "$TMP/e" ingest -q \
